@@ -1,0 +1,1 @@
+"""The async core (ordering, timers, outbox) and the platform adapters."""

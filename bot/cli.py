@@ -1,0 +1,95 @@
+"""The `leavewell` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leavewell",
+        description="Mock interviewer for 'Why did you leave your last job?'. With no "
+        "command: serve Telegram/Discord if their tokens are set, else practise here.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    practice = sub.add_parser("practice", help="practise in this terminal")
+    practice.add_argument("--lang", choices=["en", "zh"], help="interface language")
+    practice.add_argument("--database", help="database URL (default: LEAVEWELL_DATABASE_URL)")
+
+    analyze = sub.add_parser("analyze", help="analyse an answer (stdin) or a batch file")
+    analyze.add_argument("--lang", choices=["en", "zh"], default="en",
+                         help="language of the answer")
+    analyze.add_argument("--situation", default=None, help="situation id, e.g. laid_off")
+    analyze.add_argument("--batch", type=Path, help="JSONL or CSV with answer, lang, situation")
+
+    sub.add_parser("diagram", help="print the interview flow as a mermaid diagram")
+    sub.add_parser("check", help="validate the interview scripts and templates")
+    return parser
+
+
+def _settings(overrides: dict[str, str]) -> Settings:
+    try:
+        return load_settings(overrides)
+    except SettingsError as exc:
+        print(f"leavewell: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "analyze":
+        return _analyze(args)
+    if args.command == "diagram":
+        from dialogs.diagram import mermaid
+
+        sys.stdout.write(mermaid())
+        return 0
+    if args.command == "check":
+        from dialogs.render import Renderer
+
+        Renderer()
+        print("scripts and templates are valid")
+        return 0
+
+    overrides = {"database_url": args.database} if getattr(args, "database", None) else {}
+    settings = _settings(overrides)
+    configure_logging(settings.log_level, settings.secrets())
+    from bot.app import run_platforms, run_practice
+
+    try:
+        if args.command is None and (settings.telegram_bot_token or settings.discord_bot_token):
+            return asyncio.run(run_platforms(settings))
+        lang = getattr(args, "lang", None)
+        asyncio.run(run_practice(settings, lang=lang))
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from bot.analyze_cli import analyze_batch, analyze_one
+
+    if args.batch is not None:
+        if not args.batch.is_file():
+            print(f"leavewell: no such file: {args.batch}", file=sys.stderr)
+            return 2
+        analyze_batch(args.batch, args.lang, sys.stdout)
+        return 0
+    answer = sys.stdin.read()
+    if not answer.strip():
+        print("leavewell: give the answer on standard input", file=sys.stderr)
+        return 2
+    result = analyze_one(answer, args.lang, args.situation)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

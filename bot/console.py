@@ -1,0 +1,90 @@
+"""The console adapter: a practice session in a terminal, or driven by piped input.
+
+Buttons degrade to numbered lines; typing the number (or the label) presses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import time
+from pathlib import Path
+from typing import TextIO
+
+from bot.core import Core
+from bot.incoming import ConversationRef, Incoming
+from dialogs.events import Command, Event, Resume, Start, TextAnswer
+from dialogs.outgoing import Outgoing
+from dialogs.render import PLAIN, Renderer
+from storage.base import OutboxItem
+
+PLATFORM = "console"
+
+
+def parse_line(line: str, at: float) -> Event:
+    text = line.rstrip("\n")
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1 and not stripped[1].isspace():
+        name, _, args = stripped[1:].partition(" ")
+        return Command(at=at, name=name, args=args)
+    return TextAnswer(at=at, text=text)
+
+
+class ConsoleSender:
+    def __init__(self, core: Core, renderer: Renderer, out: TextIO, export_dir: Path) -> None:
+        self.core = core
+        self.renderer = renderer
+        self.out = out
+        self.export_dir = export_dir
+
+    async def send(self, item: OutboxItem) -> None:
+        rendered = self.renderer.render(
+            Outgoing.from_dict(item.payload), PLAIN, numbered_choices=True
+        )
+        self.out.write(rendered.text + "\n")
+        if rendered.attachment == "export":
+            ref = ConversationRef.from_address(item.address)
+            data = await self.core.store.export_user(ref.user_key)
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            path = self.export_dir / f"leavewell-export-{int(time.time())}.json"
+            path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+            self.out.write(f"{path}\n")
+        self.out.write("\n")
+        self.out.flush()
+
+
+async def run_console(
+    core: Core,
+    renderer: Renderer,
+    *,
+    stdin: TextIO,
+    stdout: TextIO,
+    lang: str | None,
+    export_dir: Path,
+    user: str | None = None,
+) -> None:
+    """Play one conversation until end of input. Each line is one event."""
+    core.register_sender(PLATFORM, ConsoleSender(core, renderer, stdout, export_dir))
+    ref = ConversationRef(PLATFORM, "local", user or _local_user())
+    await core.delivery.sweep(older_than=time.time())  # replies a crash left unsent
+    user_record, existing = await core.store.load(ref.key, ref.user_key)
+    if existing is None:
+        await core.handle(Incoming(ref, Start(at=time.time(), lang_hint=lang)))
+    else:
+        known_lang = user_record.profile.get("lang") if user_record else None
+        if lang and lang != known_lang:
+            await core.handle(Incoming(ref, Command(at=time.time(), name="lang", args=lang)))
+        await core.handle(Incoming(ref, Resume(at=time.time())))
+    while True:
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        await core.handle(Incoming(ref, parse_line(line, time.time()), raw=line))
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "local"

@@ -1,0 +1,52 @@
+"""Platform-neutral input: which conversation, what happened, and the raw payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """The explicit conversation key: a user in a chat (and thread) on a platform."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    thread_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}:{self.user_id}:{self.thread_id}"
+
+    @property
+    def user_key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+    def address(self) -> dict[str, str]:
+        return {
+            "platform": self.platform,
+            "chat_id": self.chat_id,
+            "user_id": self.user_id,
+            "thread_id": self.thread_id,
+        }
+
+    @classmethod
+    def from_address(cls, address: dict[str, Any]) -> ConversationRef:
+        return cls(
+            platform=str(address["platform"]),
+            chat_id=str(address["chat_id"]),
+            user_id=str(address["user_id"]),
+            thread_id=str(address.get("thread_id", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    ref: ConversationRef
+    event: Event
+    # "<platform>:<update id>": makes a re-delivered update a no-op. None: not deduplicated.
+    event_id: str | None = None
+    raw: Any = field(default=None, repr=False, compare=False)

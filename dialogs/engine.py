@@ -1,0 +1,618 @@
+"""The interview state machine: step(profile, state, event) -> StepResult. Pure.
+
+The flow (states, prompts, transitions) is declared in scripts/flow.yaml; this
+module supplies one handler per declared state and one per command, and checks
+at construction that code and declaration agree.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs import feedback
+from dialogs.errors import ScriptError
+from dialogs.events import (
+    EVENT_KINDS,
+    ChoicePressed,
+    Command,
+    Event,
+    Resume,
+    Start,
+    TextAnswer,
+    Timeout,
+    Unsupported,
+)
+from dialogs.findings import Analysis
+from dialogs.followups import plan_followups
+from dialogs.outgoing import Choice, Outgoing
+from dialogs.rubric import SituationRubric
+from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
+from dialogs.state import Interview, Profile
+
+Analyzer = Callable[..., Analysis]
+DEFAULT_LANG = "en"
+# Stages in which nothing is awaited, so no idle deadline runs.
+RESTING_STAGES = frozenset({"new", "idle"})
+
+
+@dataclass(frozen=True, slots=True)
+class DialogSettings:
+    idle_timeout: float = 30 * 60
+    max_followups: int = 2
+    answer_char_limit: int = 5000
+    transcribes_voice: bool = False  # True when voice arrives with a transcript
+
+
+@dataclass(frozen=True, slots=True)
+class TurnInfo:
+    kind: str
+    text: str | None
+    analysis: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    profile: dict[str, Any]
+    state: dict[str, Any]
+    outgoing: tuple[Outgoing, ...]
+    turn: TurnInfo
+    deadline: float | None
+    forget: bool = False
+    profile_changed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """An answer to the current prompt, normalised from a text or a button."""
+
+    kind: str  # "text", "choice" or "skip"
+    value: str = ""
+    voice_seconds: float | None = None
+
+
+class _Turn:
+    """Mutable scratch space for one step; discarded afterwards."""
+
+    def __init__(self, engine: Interviewer, profile: Profile, iv: Interview, at: float) -> None:
+        self.engine = engine
+        self.profile = profile
+        self.iv = iv
+        self.at = at
+        self.out: list[Outgoing] = []
+        self.analysis: dict[str, Any] | None = None
+        self.meta: dict[str, Any] = {}
+        self.forget = False
+
+    @property
+    def lang(self) -> str:
+        return self.profile.lang or DEFAULT_LANG
+
+    def say(self, template: str, choices: tuple[Choice, ...] = (), **params: Any) -> None:
+        self.out.append(Outgoing(template, self.lang, params, choices))
+
+    def label(self, key: str) -> str:
+        return self.engine.script.catalogs[self.lang].labels[key]
+
+
+class Interviewer:
+    def __init__(
+        self,
+        script: Script | None = None,
+        settings: DialogSettings | None = None,
+        analyzer: Analyzer | None = None,
+    ) -> None:
+        self.script = script or default_script()
+        self.settings = settings or DialogSettings()
+        if analyzer is None:
+            from dialogs.analyzer import analyze as analyzer
+        self.analyze: Analyzer = analyzer
+        declared, coded = set(self.script.states), set(STAGE_HANDLERS)
+        if declared != coded:
+            raise ScriptError(
+                f"flow.yaml: states: declared {sorted(declared - coded)} have no handler; "
+                f"handlers {sorted(coded - declared)} are not declared"
+            )
+
+    # -- the pure step -----------------------------------------------------------------
+
+    def step(self, profile: Mapping[str, Any] | None, state: Mapping[str, Any] | None,
+             event: Event) -> StepResult:
+        before_profile = copy.deepcopy(dict(profile or {}))
+        iv = Interview.from_dict(copy.deepcopy(dict(state or {})))
+        turn = _Turn(self, Profile.from_dict(copy.deepcopy(before_profile)), iv, event.at)
+        stage_before = iv.stage
+        text = self._dispatch(turn, event)
+        iv = turn.iv  # a forget replaces it
+        if not isinstance(event, Timeout):
+            iv.last_event_at = event.at
+        deadline = None
+        if iv.stage not in RESTING_STAGES:
+            deadline = iv.last_event_at + self.settings.idle_timeout
+        new_profile = turn.profile.to_dict()
+        turn.meta.update(stage_before=stage_before, stage_after=iv.stage)
+        return StepResult(
+            profile=new_profile,
+            state=iv.to_dict(),
+            outgoing=tuple(turn.out),
+            turn=TurnInfo(EVENT_KINDS[type(event)], text, turn.analysis, turn.meta),
+            deadline=deadline,
+            forget=turn.forget,
+            profile_changed=new_profile != before_profile,
+        )
+
+    def _dispatch(self, turn: _Turn, event: Event) -> str | None:
+        match event:
+            case Command(name=name, args=args):
+                handler = COMMAND_HANDLERS.get(name.lower())
+                if handler is None:
+                    turn.say("unknown_command", name=name[:40])
+                else:
+                    handler(self, turn, args.strip())
+                return f"/{name} {args}".strip()
+            case Start(lang_hint=hint):
+                cmd_start(self, turn, hint or "")
+                return None
+            case Timeout():
+                self._on_timeout(turn)
+                return None
+            case Resume():
+                if turn.iv.stage == "new":
+                    cmd_start(self, turn, "")
+                else:
+                    self.prompt(turn)
+                return None
+            case Unsupported():
+                turn.say("unsupported", voice=True)
+                return None
+            case ChoicePressed(choice=choice):
+                self._on_choice(turn, choice)
+                return choice
+            case TextAnswer(text=text, voice_seconds=seconds):
+                self._on_text(turn, text, seconds)
+                return text
+        raise TypeError(f"unknown event {event!r}")
+
+    # -- prompts -----------------------------------------------------------------------
+
+    def spec(self, stage: str) -> StateSpec:
+        return self.script.states[stage]
+
+    def choice_ids(self, stage: str) -> tuple[str, ...]:
+        choices = self.spec(stage).choices
+        return self.script.situation_order if choices == SITUATION_CHOICES else choices
+
+    def choices_for(self, turn: _Turn, stage: str) -> tuple[Choice, ...]:
+        spec = self.spec(stage)
+        catalog = self.script.catalogs[turn.lang]
+        tag = turn.iv.prompt_seq
+        if spec.input == "choice":
+            ids = self.choice_ids(stage)
+            if spec.choices == SITUATION_CHOICES:
+                return tuple(
+                    Choice(f"{tag}.{sid}", catalog.situations[sid]["label"]) for sid in ids
+                )
+            return tuple(Choice(f"{tag}.{cid}", catalog.labels[cid]) for cid in ids)
+        if spec.skip:
+            return (Choice(f"{tag}.skip", catalog.labels["skip"]),)
+        return ()
+
+    def enter(self, turn: _Turn, stage: str) -> None:
+        current = turn.iv.stage
+        if current in self.script.states and stage not in self.spec(current).next \
+                and stage != current:
+            turn.meta.setdefault("jumps", []).append(f"{current}->{stage}")
+        turn.iv.stage = stage
+        self.prompt(turn)
+
+    def prompt(self, turn: _Turn) -> None:
+        """(Re)ask the question of the current stage, with fresh buttons."""
+        iv = turn.iv
+        spec = self.spec(iv.stage)
+        iv.prompt_seq += 1
+        params = PROMPT_PARAMS.get(iv.stage, _no_params)(self, turn)
+        turn.say(spec.prompt, self.choices_for(turn, iv.stage), **params)
+
+    # -- input -------------------------------------------------------------------------
+
+    def _on_choice(self, turn: _Turn, choice: str) -> None:
+        scope, _, value = choice.partition(".")
+        if scope in GLOBAL_CHOICES:
+            GLOBAL_CHOICES[scope](self, turn, value)
+            return
+        spec = self.spec(turn.iv.stage)
+        valid = self.choice_ids(turn.iv.stage) if spec.input == "choice" else ()
+        if spec.skip:
+            valid = (*valid, "skip")
+        if scope != str(turn.iv.prompt_seq) or value not in valid:
+            turn.say("stale_button")
+            self.prompt(turn)
+            return
+        kind = "skip" if value == "skip" else "choice"
+        STAGE_HANDLERS[turn.iv.stage](self, turn, Input(kind, value))
+
+    def _on_text(self, turn: _Turn, text: str, voice_seconds: float | None) -> None:
+        spec = self.spec(turn.iv.stage)
+        if spec.input == "choice":
+            value = self._match_choice(turn, text)
+            if value is None:
+                if turn.iv.stage in RESTING_STAGES:
+                    self.prompt(turn)
+                else:
+                    turn.say("pick_option")
+                    self.prompt(turn)
+                return
+            STAGE_HANDLERS[turn.iv.stage](self, turn, Input("choice", value))
+            return
+        if spec.input == "none":
+            STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text))
+            return
+        if voice_seconds is not None and not text.strip():
+            if self.settings.transcribes_voice:
+                turn.say("empty_answer")
+            else:
+                turn.iv.pending_voice_seconds = voice_seconds
+                turn.say("voice_needs_text", seconds=round(voice_seconds))
+            return
+        if not text.strip():
+            turn.say("empty_answer")
+            return
+        if voice_seconds is None and turn.iv.pending_voice_seconds is not None:
+            voice_seconds = turn.iv.pending_voice_seconds
+        turn.iv.pending_voice_seconds = None
+        STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text, voice_seconds))
+
+    def _match_choice(self, turn: _Turn, text: str) -> str | None:
+        """Typed input for a button: its number, its id, or its label."""
+        wanted = text.strip().casefold().rstrip(".")
+        choices = self.choice_ids(turn.iv.stage)
+        labels = self.choices_for(turn, turn.iv.stage)
+        if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
+            return choices[int(wanted) - 1]
+        for cid, choice in zip(choices, labels, strict=True):
+            if wanted in (cid.casefold(), choice.label.casefold()):
+                return cid
+        return None
+
+    def _on_timeout(self, turn: _Turn) -> None:
+        iv = turn.iv
+        due = iv.last_event_at + self.settings.idle_timeout
+        if iv.stage in RESTING_STAGES or turn.at < due:
+            turn.meta["ignored"] = "not due"
+            return
+        iv.reset_round()
+        iv.stage = "idle"
+        turn.say("timeout", minutes=round(self.settings.idle_timeout / 60))
+
+    # -- answers -----------------------------------------------------------------------
+
+    def analyse(self, turn: _Turn, text: str, voice_seconds: float | None,
+                rubric: SituationRubric) -> dict[str, Any]:
+        limit = self.settings.answer_char_limit
+        if len(text) > limit:
+            turn.say("long_answer", words=len(text.split()), limit=limit)
+            text = text[:limit]
+        result = self.analyze(
+            text,
+            lang=turn.lang,
+            rubric=rubric,
+            voice_seconds=voice_seconds,
+            role=turn.profile.role,
+            company=turn.profile.company,
+        )
+        return result.to_dict()
+
+    def finish_round(self, turn: _Turn) -> None:
+        iv, profile = turn.iv, turn.profile
+        situation = self.script.situation(iv.situation)
+        analysis = iv.analysis
+        assert analysis is not None
+        summary = feedback.attempt_summary(analysis, situation, turn.at)
+        previous = profile.last_attempt(situation.id)
+        params = feedback.feedback_params(
+            analysis,
+            situation,
+            previous=previous,
+            summary=summary,
+            followup_answers=iv.followup_answers,
+            known={"company": profile.company, "role": profile.role},
+        )
+        profile.record_attempt(summary)
+        turn.say("feedback", **params)
+        self.enter(turn, "after_feedback")
+
+
+def _no_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
+    return {}
+
+
+def _main_question_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
+    sid = engine.script.situation(turn.iv.situation).id
+    return {
+        "question_key": f"situations.{sid}.question",
+        "company": turn.profile.company,
+        "role": turn.profile.role,
+        "detail": turn.iv.detail,
+    }
+
+
+def _followup_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
+    fid = turn.iv.followups[turn.iv.followup_index]
+    return {
+        "question_key": f"followups.{fid}",
+        "company": turn.profile.company,
+        "role": turn.profile.role,
+    }
+
+
+def _detail_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
+    detail = engine.script.situation(turn.iv.situation).ask_detail
+    return {"question_key": f"details.{detail}"}
+
+
+PROMPT_PARAMS: dict[str, Callable[[Interviewer, _Turn], dict[str, Any]]] = {
+    "answer_main": _main_question_params,
+    "answer_followup": _followup_params,
+    "ask_detail": _detail_params,
+}
+
+
+# -- stage handlers: what an answer to each declared state does ----------------------
+
+
+def on_new(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    cmd_start(engine, turn, "")
+
+
+def on_choose_lang(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    turn.profile.lang = given.value.removeprefix("lang_")
+    engine.enter(turn, "ask_role")
+
+
+def on_ask_role(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    turn.profile.role = _short(given.value) if given.kind == "text" else None
+    engine.enter(turn, "ask_company")
+
+
+def on_ask_company(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    profile = turn.profile
+    profile.company = _short(given.value) if given.kind == "text" else None
+    profile.setup_done = True
+    if profile.role or profile.company:
+        turn.say("role_set", role=profile.role, company=profile.company)
+    engine.enter(turn, "choose_situation")
+
+
+def on_choose_situation(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    start_situation(engine, turn, given.value)
+
+
+def on_ask_detail(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    turn.iv.detail = _short(given.value) if given.kind == "text" else None
+    engine.enter(turn, "answer_main")
+
+
+def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    iv = turn.iv
+    situation = engine.script.situation(iv.situation)
+    analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric)
+    iv.answer = given.value
+    iv.analysis = analysis
+    turn.analysis = analysis
+    turn.meta["question"] = f"situations.{situation.id}.question"
+    if given.voice_seconds is not None:
+        turn.say("voice_received", seconds=round(given.voice_seconds))
+    found = [f["id"] for key in ("red_flags", "improvements") for f in analysis[key]]
+    iv.followups = plan_followups(
+        engine.script, situation, found, limit=engine.settings.max_followups
+    )
+    iv.followup_index = 0
+    iv.followup_answers = []
+    engine.enter(turn, "answer_followup")
+
+
+def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    iv = turn.iv
+    fid = iv.followups[iv.followup_index]
+    turn.meta["question"] = f"followups.{fid}"
+    if given.kind == "skip":
+        turn.say("followup_skipped")
+    else:
+        situation = engine.script.situation(iv.situation)
+        analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric)
+        turn.analysis = analysis
+        iv.followup_answers.append(
+            {"id": fid, "text": given.value, "red_flags": analysis["red_flags"]}
+        )
+    iv.followup_index += 1
+    if iv.followup_index < len(iv.followups):
+        engine.enter(turn, "answer_followup")
+    else:
+        engine.finish_round(turn)
+
+
+def on_after_feedback(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    if given.value == "retry":
+        turn.iv.reset_round()
+        engine.enter(turn, "answer_main")
+    elif given.value == "another":
+        turn.iv.reset_round()
+        engine.enter(turn, "choose_situation")
+    else:
+        turn.iv.reset_round()
+        turn.iv.stage = "idle"
+        turn.say("stopped")
+
+
+def on_idle(engine: Interviewer, turn: _Turn, given: Input) -> None:
+    if given.kind == "choice":
+        engine.enter(turn, "choose_situation")
+    else:
+        engine.prompt(turn)
+
+
+STAGE_HANDLERS: dict[str, Callable[[Interviewer, _Turn, Input], None]] = {
+    "new": on_new,
+    "choose_lang": on_choose_lang,
+    "ask_role": on_ask_role,
+    "ask_company": on_ask_company,
+    "choose_situation": on_choose_situation,
+    "ask_detail": on_ask_detail,
+    "answer_main": on_answer_main,
+    "answer_followup": on_answer_followup,
+    "after_feedback": on_after_feedback,
+    "idle": on_idle,
+}
+
+
+def start_situation(engine: Interviewer, turn: _Turn, situation_id: str) -> None:
+    iv = turn.iv
+    iv.reset_round()
+    iv.situation = situation_id
+    iv.detail = None
+    if engine.script.situation(situation_id).ask_detail:
+        engine.enter(turn, "ask_detail")
+    else:
+        engine.enter(turn, "answer_main")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return " ".join(text.split())[:limit]
+
+
+# -- commands: available in every state ----------------------------------------------
+
+
+def cmd_start(engine: Interviewer, turn: _Turn, args: str) -> None:
+    profile = turn.profile
+    hint = args.strip().lower()[:2]
+    if profile.lang is None and hint in LANGS:
+        profile.lang = hint
+    turn.iv.reset_round()
+    turn.say("welcome")
+    if profile.lang is None:
+        engine.enter(turn, "choose_lang")
+    elif not profile.setup_done:
+        engine.enter(turn, "ask_role")
+    else:
+        engine.enter(turn, "choose_situation")
+
+
+def cmd_practice(engine: Interviewer, turn: _Turn, args: str) -> None:
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    wanted = args.strip().lower()
+    if not wanted:
+        turn.iv.reset_round()
+        engine.enter(turn, "choose_situation")
+    elif wanted in engine.script.situations:
+        start_situation(engine, turn, wanted)
+    else:
+        turn.iv.reset_round()
+        turn.iv.stage = "choose_situation"
+        turn.say("unknown_situation")
+        engine.prompt(turn)
+
+
+def cmd_retry(engine: Interviewer, turn: _Turn, args: str) -> None:
+    iv = turn.iv
+    if iv.situation is None:
+        if turn.profile.lang is None:
+            turn.profile.lang = DEFAULT_LANG
+        turn.say("nothing_to_retry")
+        engine.enter(turn, "choose_situation")
+        return
+    iv.reset_round()
+    engine.enter(turn, "answer_main")
+
+
+def cmd_history(engine: Interviewer, turn: _Turn, args: str) -> None:
+    turn.say("history", **feedback.history_params(turn.profile.attempts))
+
+
+def cmd_lang(engine: Interviewer, turn: _Turn, args: str) -> None:
+    wanted = args.strip().lower()[:2]
+    if wanted in LANGS:
+        set_lang(engine, turn, wanted)
+        return
+    catalog = engine.script.catalogs[turn.lang]
+    choices = tuple(Choice(f"lang.{code}", catalog.labels[f"lang_{code}"]) for code in LANGS)
+    turn.say("ask_lang", choices)
+
+
+def set_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
+    if lang not in LANGS:
+        return
+    turn.profile.lang = lang
+    turn.say("lang_set")
+    if turn.iv.stage not in RESTING_STAGES:
+        engine.prompt(turn)
+
+
+def cmd_role(engine: Interviewer, turn: _Turn, args: str) -> None:
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    turn.iv.reset_round()
+    engine.enter(turn, "ask_role")
+
+
+def cmd_stop(engine: Interviewer, turn: _Turn, args: str) -> None:
+    turn.iv.reset_round()
+    turn.iv.stage = "idle"
+    turn.say("stopped")
+
+
+def cmd_help(engine: Interviewer, turn: _Turn, args: str) -> None:
+    turn.say("help")
+
+
+def cmd_forget(engine: Interviewer, turn: _Turn, args: str) -> None:
+    turn.iv.pending_confirm = "forget"
+    turn.say(
+        "forget_confirm",
+        (Choice("forget.yes", turn.label("forget_yes")),
+         Choice("forget.no", turn.label("forget_no"))),
+    )
+
+
+def confirm_forget(engine: Interviewer, turn: _Turn, answer: str) -> None:
+    if turn.iv.pending_confirm != "forget":
+        turn.say("stale_button")
+        return
+    turn.iv.pending_confirm = None
+    if answer != "yes":
+        turn.say("forget_cancelled")
+        return
+    lang = turn.lang
+    turn.forget = True
+    turn.profile = Profile(lang=None)
+    turn.iv = Interview()
+    turn.out.clear()
+    turn.out.append(Outgoing("forgotten", lang))
+
+
+def cmd_export(engine: Interviewer, turn: _Turn, args: str) -> None:
+    turn.out.append(Outgoing("export_ready", turn.lang, attachment="export"))
+
+
+COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
+    "start": cmd_start,
+    "practice": cmd_practice,
+    "retry": cmd_retry,
+    "history": cmd_history,
+    "lang": cmd_lang,
+    "role": cmd_role,
+    "stop": cmd_stop,
+    "help": cmd_help,
+    "forget": cmd_forget,
+    "export": cmd_export,
+}
+
+# Buttons that are valid whatever the stage (not tied to one prompt).
+GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
+    "lang": set_lang,
+    "forget": confirm_forget,
+}

@@ -1,0 +1,77 @@
+"""Events the interview reacts to. Time always arrives inside the event (no clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COMMANDS: tuple[str, ...] = (
+    "start",
+    "practice",
+    "retry",
+    "history",
+    "lang",
+    "role",
+    "stop",
+    "help",
+    "forget",
+    "export",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    at: float
+    lang_hint: str | None = None  # e.g. the platform's language of the user
+
+
+@dataclass(frozen=True, slots=True)
+class TextAnswer:
+    at: float
+    text: str
+    voice_seconds: float | None = None  # set when the answer was spoken
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePressed:
+    at: float
+    choice: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    at: float
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """Input the interview cannot read: a sticker, a photo, a file."""
+
+    at: float
+    what: str = "media"
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The user is back (e.g. a console session reopened): re-ask where we were."""
+
+    at: float
+
+
+Event = Start | TextAnswer | ChoicePressed | Command | Timeout | Unsupported | Resume
+
+EVENT_KINDS: dict[type, str] = {
+    Start: "start",
+    TextAnswer: "text",
+    ChoicePressed: "choice",
+    Command: "command",
+    Timeout: "timeout",
+    Unsupported: "unsupported",
+    Resume: "resume",
+}

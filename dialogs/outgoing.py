@@ -1,0 +1,40 @@
+"""What the interview wants said: a template and its parameters, not formatted text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str  # short and ASCII: it travels as Telegram callback_data / Discord custom_id
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    template: str  # e.g. "feedback" or a message key such as "ask_role"
+    lang: str
+    params: dict[str, Any] = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
+    attachment: str | None = None  # "export": the user's data as a JSON document
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "lang": self.lang,
+            "params": self.params,
+            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            "attachment": self.attachment,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outgoing:
+        return cls(
+            template=data["template"],
+            lang=data["lang"],
+            params=dict(data.get("params") or {}),
+            choices=tuple(Choice(c["id"], c["label"]) for c in data.get("choices") or ()),
+            attachment=data.get("attachment"),
+        )

@@ -1,0 +1,203 @@
+"""Turn an Outgoing into text for one output format, with the user's words made inert.
+
+Every `{{ expression }}` in a template passes through the format's escaper unless
+it is `Safe` (markup we produced ourselves), so a user's `<b>`, `*`, `@everyone`
+or URL can never become formatting, a ping or a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import DictLoader, Environment, StrictUndefined, pass_context
+from jinja2.runtime import Context
+
+from dialogs.outgoing import Choice, Outgoing
+from dialogs.script import TEMPLATE_FILES, TEMPLATES_DIR, Script, default_script
+
+PLAIN = "plain"
+TELEGRAM_HTML = "telegram_html"
+DISCORD_MD = "discord_md"
+
+
+class Safe(str):
+    """Text already formatted for the output format; not escaped again."""
+
+    __slots__ = ()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|tg|discord)://")
+_WWW = re.compile(r"(?i)\bwww\.")
+_MD_SPECIAL = re.compile(r"([\\*_~`|>#\-\[\]()<:])")
+ZWSP = "\u200b"
+
+
+def _defang(text: str) -> str:
+    """Break link detection without hiding the text: 'https://x' -> 'https:​//x'."""
+    text = _URL_SCHEME.sub(lambda m: f"{m.group(1)}:{ZWSP}//", text)
+    return _WWW.sub(lambda m: f"{m.group(0)[:3]}{ZWSP}.", text)
+
+
+def escape_plain(text: str) -> str:
+    # Terminal control sequences and bidi overrides from users must not reach a screen.
+    return _CONTROL.sub("", text)
+
+
+def escape_html(text: str) -> str:
+    text = escape_plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _defang(text)
+
+
+def escape_discord(text: str) -> str:
+    text = _MD_SPECIAL.sub(r"\\\1", escape_plain(text))
+    # A zero-width space after '@' stops @everyone, @here and <@id> from pinging.
+    return _defang(text.replace("@", "@" + ZWSP))
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    escape: Callable[[str], str]
+    bold: str
+    italic: str
+    quote: str
+
+
+FORMATS: dict[str, Format] = {
+    PLAIN: Format(PLAIN, escape_plain, "{}", "{}", "“{}”"),
+    TELEGRAM_HTML: Format(TELEGRAM_HTML, escape_html, "<b>{}</b>", "<i>{}</i>", "<i>“{}”</i>"),
+    DISCORD_MD: Format(DISCORD_MD, escape_discord, "**{}**", "*{}*", "*“{}”*"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachment: str | None = None
+
+
+class Renderer:
+    """One jinja2 environment per output format over every language's texts."""
+
+    def __init__(
+        self,
+        script: Script | None = None,
+        finding_text: Callable[[str, str, str], str] | None = None,
+    ) -> None:
+        self.script = script or default_script()
+        self._finding_text = finding_text or _default_finding_text
+        sources: dict[str, str] = {}
+        for lang, catalog in self.script.catalogs.items():
+            for key, text in catalog.template_sources().items():
+                sources[f"{lang}/{key}"] = text
+            for name in TEMPLATE_FILES:
+                path = TEMPLATES_DIR / lang / f"{name}.j2"
+                sources[f"{lang}/{name}"] = path.read_text(encoding="utf-8")
+        self._envs = {name: self._environment(fmt, sources) for name, fmt in FORMATS.items()}
+
+    def _environment(self, fmt: Format, sources: Mapping[str, str]) -> Environment:
+        def finalize(value: Any) -> str:
+            if isinstance(value, Safe):
+                return value
+            return fmt.escape(str(value))
+
+        env = Environment(
+            loader=DictLoader(dict(sources)),
+            undefined=StrictUndefined,
+            finalize=finalize,
+            autoescape=False,
+            trim_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+        def wrap(pattern: str) -> Callable[[Any], Safe]:
+            return lambda value: Safe(pattern.format(finalize(value)))
+
+        @pass_context
+        def text(ctx: Context, key: str) -> Safe:
+            return Safe(env.get_template(f"{ctx['lang']}/{key}").render(ctx.get_all()))
+
+        @pass_context
+        def finding(ctx: Context, finding_id: str) -> str:
+            return self._finding_text(finding_id, ctx["lang"], "message")
+
+        @pass_context
+        def finding_name(ctx: Context, finding_id: str) -> str:
+            return self._finding_text(finding_id, ctx["lang"], "name")
+
+        @pass_context
+        def tip_text(ctx: Context, finding_id: str) -> str:
+            return self._finding_text(finding_id, ctx["lang"], "tip")
+
+        @pass_context
+        def situation_label(ctx: Context, situation_id: str) -> Safe:
+            return text(ctx, f"situations.{situation_id}.label")
+
+        @pass_context
+        def model_answer(ctx: Context, situation_id: str, known: Mapping[str, Any]) -> Safe:
+            lang = ctx["lang"]
+            values: dict[str, Any] = {
+                key: Safe(env.get_template(f"{lang}/placeholders.{key}").render(lang=lang))
+                for key in self.script.catalogs[lang].placeholders
+            }
+            values.update({k: v for k, v in known.items() if v})
+            template = env.get_template(f"{lang}/situations.{situation_id}.skeleton")
+            return Safe(template.render(lang=lang, **values))
+
+        @pass_context
+        def quotes(ctx: Context, texts: list[str]) -> Safe:
+            separator = "，" if ctx["lang"] == "zh" else ", "
+            return Safe(separator.join(fmt.quote.format(finalize(t)) for t in texts))
+
+        def signed(number: Any) -> str:
+            return f"{int(number):+d}"
+
+        env.globals.update(
+            b=wrap(fmt.bold),
+            i=wrap(fmt.italic),
+            quote=wrap(fmt.quote),
+            quotes=quotes,
+            t=text,
+            sub=text,
+            finding=finding,
+            finding_name=finding_name,
+            tip_text=tip_text,
+            situation_label=situation_label,
+            model_answer=model_answer,
+            signed=signed,
+        )
+        env.filters.update(quote=wrap(fmt.quote), finding_name=finding_name)
+        return env
+
+    def template_name(self, outgoing: Outgoing) -> str:
+        if outgoing.template in TEMPLATE_FILES:
+            return f"{outgoing.lang}/{outgoing.template}"
+        return f"{outgoing.lang}/messages.{outgoing.template}"
+
+    def render(self, outgoing: Outgoing, fmt: str, *, numbered_choices: bool = False) -> Rendered:
+        env = self._envs[fmt]
+        params = dict(outgoing.params)
+        params["lang"] = outgoing.lang
+        text = env.get_template(self.template_name(outgoing)).render(params).strip()
+        if numbered_choices and outgoing.choices:
+            escape = FORMATS[fmt].escape
+            lines = [f"{n}. {escape(c.label)}" for n, c in enumerate(outgoing.choices, 1)]
+            text = "\n".join([text, "", *lines])
+        return Rendered(text=text, choices=outgoing.choices, attachment=outgoing.attachment)
+
+
+def _default_finding_text(finding_id: str, lang: str, field: str) -> str:
+    from dialogs.analyzer.messages import finding_field
+
+    return finding_field(finding_id, lang, field)
+
+
+@cache
+def default_renderer() -> Renderer:
+    return Renderer()

@@ -1,0 +1,341 @@
+"""Load the interview declared as data (scripts/*.yaml) and validate it.
+
+Every problem is reported as a ScriptError naming the file and the field, so a
+mentor who edits a script sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dialogs.errors import ScriptError
+from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
+from dialogs.rubric import EXIT_KINDS, SituationRubric
+
+LANGS: tuple[str, ...] = ("en", "zh")
+SCRIPTS_DIR = Path(__file__).parent / "scripts"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help")
+INPUT_KINDS = frozenset({"choice", "text", "none"})
+SITUATION_CHOICES = "situations"
+
+# Message keys the engine sends; every language must define each one.
+REQUIRED_MESSAGES: frozenset[str] = frozenset(
+    {
+        "welcome", "ask_lang", "ask_role", "ask_company", "ask_situation", "ask_detail",
+        "main_question", "followup_question", "ask_next", "idle_hint", "stale_button",
+        "pick_option", "empty_answer", "long_answer", "unsupported", "voice_received",
+        "voice_needs_text", "unknown_command", "timeout", "stopped", "lang_set", "role_set",
+        "role_cleared", "forget_confirm", "forgotten", "forget_cancelled", "export_ready",
+        "nothing_to_retry", "unknown_situation", "followup_skipped", "answer_received",
+    }
+)
+REQUIRED_LABELS: frozenset[str] = frozenset(
+    {"lang_en", "lang_zh", "skip", "retry", "another", "stop", "practice",
+     "forget_yes", "forget_no"}
+)
+REQUIRED_SIGNALS: frozenset[str] = frozenset(
+    {"good_reason", "voluntary", "good_terms", "values",
+     "verdict_yes", "verdict_unclear", "verdict_no"}
+)
+REQUIRED_VERDICTS: frozenset[str] = frozenset({"strong", "acceptable", "red_flag"})
+SITUATION_TEXTS: tuple[str, ...] = ("label", "question", "skeleton")
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    id: str
+    prompt: str
+    input: str
+    choices: tuple[str, ...] | str
+    skip: bool
+    next: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SituationSpec:
+    id: str
+    tense: str
+    rubric: SituationRubric
+    followups: tuple[str, ...]
+    ask_detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    when: str  # a finding id
+    ask: str  # a follow-up id
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """All texts of one language, each a jinja2 template source."""
+
+    lang: str
+    labels: Mapping[str, str]
+    situations: Mapping[str, Mapping[str, str]]
+    placeholders: Mapping[str, str]
+    details: Mapping[str, str]
+    followups: Mapping[str, str]
+    signals: Mapping[str, str]
+    verdicts: Mapping[str, str]
+    messages: Mapping[str, str]
+
+    def template_sources(self) -> dict[str, str]:
+        """Every text as a named template: 'messages.welcome', 'situations.quit.question' ..."""
+        sources: dict[str, str] = {}
+        for section in ("labels", "placeholders", "details", "followups", "signals",
+                        "verdicts", "messages"):
+            for key, text in getattr(self, section).items():
+                sources[f"{section}.{key}"] = text
+        for sid, texts in self.situations.items():
+            for key, text in texts.items():
+                sources[f"situations.{sid}.{key}"] = text
+        return sources
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    start: str
+    states: Mapping[str, StateSpec]
+    situation_order: tuple[str, ...]
+    situations: Mapping[str, SituationSpec]
+    probes: tuple[Probe, ...]
+    always: tuple[str, ...]
+    catalogs: Mapping[str, Catalog]
+
+    def situation(self, situation_id: str | None) -> SituationSpec:
+        return self.situations.get(situation_id or "", self.situations["unspecified"])
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScriptError(f"{path.name}: file is missing") from None
+    except yaml.YAMLError as exc:
+        raise ScriptError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScriptError(f"{path.name}: must be a mapping at the top level")
+    return data
+
+
+def _mapping(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ScriptError(f"{where}: must be a mapping")
+    return data
+
+
+def _id_list(data: Any, where: str) -> tuple[str, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list | tuple) or not all(isinstance(x, str) and x for x in data):
+        raise ScriptError(f"{where}: must be a list of ids")
+    return tuple(data)
+
+
+def _load_flow(path: Path) -> tuple[str, dict[str, StateSpec]]:
+    data = _read_yaml(path)
+    name = path.name
+    states: dict[str, StateSpec] = {}
+    for sid, raw in _mapping(data.get("states"), f"{name}: states").items():
+        where = f"{name}: states.{sid}"
+        spec = _mapping(raw, where)
+        kind = spec.get("input")
+        if kind not in INPUT_KINDS:
+            raise ScriptError(f"{where}.input: must be one of {sorted(INPUT_KINDS)}, got {kind!r}")
+        choices = spec.get("choices", ())
+        if choices != SITUATION_CHOICES:
+            choices = _id_list(choices, f"{where}.choices")
+        if kind == "choice" and not choices:
+            raise ScriptError(f"{where}.choices: a choice state needs choices")
+        prompt = spec.get("prompt")
+        if not isinstance(prompt, str) or not prompt:
+            raise ScriptError(f"{where}.prompt: missing")
+        states[sid] = StateSpec(
+            id=sid,
+            prompt=prompt,
+            input=kind,
+            choices=choices,
+            skip=bool(spec.get("skip", False)),
+            next=_id_list(spec.get("next"), f"{where}.next"),
+        )
+    start = data.get("start")
+    if start not in states:
+        raise ScriptError(f"{name}: start: unknown state {start!r}")
+    for spec in states.values():
+        for target in spec.next:
+            if target not in states:
+                raise ScriptError(f"{name}: states.{spec.id}.next: unknown state {target!r}")
+    reached = {start}
+    queue = deque([start])
+    while queue:
+        for target in states[queue.popleft()].next:
+            if target not in reached:
+                reached.add(target)
+                queue.append(target)
+    unreachable = sorted(set(states) - reached)
+    if unreachable:
+        raise ScriptError(f"{name}: states.{unreachable[0]}: unreachable from {start!r}")
+    return start, states
+
+
+def _load_situations(
+    path: Path, followup_ids: set[str]
+) -> tuple[tuple[str, ...], dict[str, SituationSpec], tuple[Probe, ...], tuple[str, ...]]:
+    data = _read_yaml(path)
+    name = path.name
+    order = _id_list(data.get("order"), f"{name}: order")
+    raw_situations = _mapping(data.get("situations"), f"{name}: situations")
+    if "unspecified" not in raw_situations:
+        raise ScriptError(f"{name}: situations.unspecified: missing (the fallback situation)")
+    situations: dict[str, SituationSpec] = {}
+    for sid, raw in raw_situations.items():
+        where = f"{name}: situations.{sid}"
+        spec = _mapping(raw, where)
+        tense = spec.get("tense")
+        if tense not in ("present", "past"):
+            raise ScriptError(f"{where}.tense: must be 'present' or 'past'")
+        checks = _id_list(spec.get("checks"), f"{where}.checks")
+        for check in checks:
+            if check not in IMPROVEMENT_IDS:
+                raise ScriptError(f"{where}.checks: unknown check {check!r}")
+        weights = _mapping(spec.get("weights") or {}, f"{where}.weights")
+        for key, value in weights.items():
+            if key not in IMPROVEMENT_IDS or not isinstance(value, int | float) or value <= 0:
+                raise ScriptError(f"{where}.weights.{key}: unknown check or not a positive number")
+        contradicts = _id_list(spec.get("contradicts"), f"{where}.contradicts")
+        for kind in contradicts:
+            if kind not in EXIT_KINDS:
+                raise ScriptError(f"{where}.contradicts: unknown exit kind {kind!r}")
+        followups = _id_list(spec.get("followups"), f"{where}.followups")
+        for fid in followups:
+            if fid not in followup_ids:
+                raise ScriptError(f"{where}.followups: unknown follow-up {fid!r}")
+        rubric = SituationRubric(
+            id=sid,
+            checks=frozenset(checks) if checks else SituationRubric(id=sid).checks,
+            weights={k: float(v) for k, v in weights.items()},
+            contradicts=frozenset(contradicts),
+        )
+        detail = spec.get("ask_detail")
+        situations[sid] = SituationSpec(sid, tense, rubric, followups, detail)
+    for sid in order:
+        if sid not in situations:
+            raise ScriptError(f"{name}: order: unknown situation {sid!r}")
+    missing = sorted(set(situations) - set(order))
+    if missing:
+        raise ScriptError(f"{name}: order: situation {missing[0]!r} is declared but not listed")
+    probes: list[Probe] = []
+    for i, raw in enumerate(data.get("probes") or ()):
+        row = _mapping(raw, f"{name}: probes[{i}]")
+        if row.get("when") not in ALL_FINDING_IDS:
+            raise ScriptError(f"{name}: probes[{i}].when: unknown finding {row.get('when')!r}")
+        if row.get("ask") not in followup_ids:
+            raise ScriptError(f"{name}: probes[{i}].ask: unknown follow-up {row.get('ask')!r}")
+        probes.append(Probe(row["when"], row["ask"]))
+    always = _id_list(data.get("always"), f"{name}: always")
+    for fid in always:
+        if fid not in followup_ids:
+            raise ScriptError(f"{name}: always: unknown follow-up {fid!r}")
+    return order, situations, tuple(probes), always
+
+
+def _strings(data: Any, where: str, required: frozenset[str] | set[str]) -> dict[str, str]:
+    section = _mapping(data, where)
+    for key in sorted(required - set(section)):
+        raise ScriptError(f"{where}.{key}: missing translation")
+    for key, value in section.items():
+        if key not in required:
+            raise ScriptError(f"{where}.{key}: unknown key")
+        if not isinstance(value, str) or not value.strip():
+            raise ScriptError(f"{where}.{key}: must be a non-empty text")
+    return section
+
+
+def _load_catalog(
+    path: Path,
+    lang: str,
+    situation_ids: set[str],
+    followup_ids: set[str],
+    detail_ids: set[str],
+    placeholder_ids: set[str],
+    labels: set[str],
+) -> Catalog:
+    data = _read_yaml(path)
+    name = path.name
+    if data.get("lang") != lang:
+        raise ScriptError(f"{name}: lang: must be {lang!r}")
+    raw_situations = _mapping(data.get("situations"), f"{name}: situations")
+    situations: dict[str, dict[str, str]] = {}
+    for sid in sorted(situation_ids - set(raw_situations)):
+        raise ScriptError(f"{name}: situations.{sid}: missing translation")
+    for sid, texts in raw_situations.items():
+        if sid not in situation_ids:
+            raise ScriptError(f"{name}: situations.{sid}: unknown situation")
+        situations[sid] = _strings(texts, f"{name}: situations.{sid}", set(SITUATION_TEXTS))
+    return Catalog(
+        lang=lang,
+        labels=_strings(data.get("labels"), f"{name}: labels", labels),
+        situations=situations,
+        placeholders=_strings(data.get("placeholders"), f"{name}: placeholders", placeholder_ids),
+        details=_strings(data.get("details"), f"{name}: details", detail_ids),
+        followups=_strings(data.get("followups"), f"{name}: followups", followup_ids),
+        signals=_strings(data.get("signals"), f"{name}: signals", REQUIRED_SIGNALS),
+        verdicts=_strings(data.get("verdicts"), f"{name}: verdicts", REQUIRED_VERDICTS),
+        messages=_strings(data.get("messages"), f"{name}: messages", REQUIRED_MESSAGES),
+    )
+
+
+def load_script(directory: Path = SCRIPTS_DIR) -> Script:
+    """Read and cross-check flow.yaml, situations.yaml and one catalog per language."""
+    start, states = _load_flow(directory / "flow.yaml")
+    reference = _read_yaml(directory / "en.yaml")
+    followup_ids = set(_mapping(reference.get("followups"), "en.yaml: followups"))
+    detail_ids = set(_mapping(reference.get("details"), "en.yaml: details"))
+    placeholder_ids = set(_mapping(reference.get("placeholders"), "en.yaml: placeholders"))
+    order, situations, probes, always = _load_situations(
+        directory / "situations.yaml", followup_ids
+    )
+    for spec in situations.values():
+        if spec.ask_detail is not None and spec.ask_detail not in detail_ids:
+            raise ScriptError(
+                f"situations.yaml: situations.{spec.id}.ask_detail: unknown detail "
+                f"{spec.ask_detail!r}"
+            )
+    labels = set(REQUIRED_LABELS)
+    for state in states.values():
+        if isinstance(state.choices, tuple):
+            labels.update(state.choices)
+    catalogs = {
+        lang: _load_catalog(
+            directory / f"{lang}.yaml", lang, set(situations), followup_ids, detail_ids,
+            placeholder_ids, labels,
+        )
+        for lang in LANGS
+    }
+    for state in states.values():
+        if state.prompt not in REQUIRED_MESSAGES:
+            raise ScriptError(f"flow.yaml: states.{state.id}.prompt: unknown message "
+                              f"{state.prompt!r}")
+    return Script(
+        start=start,
+        states=states,
+        situation_order=order,
+        situations=situations,
+        probes=probes,
+        always=always,
+        catalogs=catalogs,
+    )
+
+
+@cache
+def default_script() -> Script:
+    return load_script()

@@ -1,0 +1,75 @@
+"""The interview's state: a user's profile and one conversation, as JSON-able data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+MAX_ATTEMPTS_KEPT = 50
+
+
+@dataclass(slots=True)
+class Profile:
+    """Per user, shared by all their conversations; remembered across rounds."""
+
+    lang: str | None = None
+    role: str | None = None
+    company: str | None = None
+    setup_done: bool = False
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Profile:
+        return cls(**_known(cls, data))
+
+    def record_attempt(self, summary: dict[str, Any]) -> None:
+        self.attempts.append(summary)
+        del self.attempts[:-MAX_ATTEMPTS_KEPT]
+
+    def last_attempt(self, situation: str) -> dict[str, Any] | None:
+        for attempt in reversed(self.attempts):
+            if attempt.get("situation") == situation:
+                return attempt
+        return None
+
+
+@dataclass(slots=True)
+class Interview:
+    """One conversation's progress through the flow declared in flow.yaml."""
+
+    stage: str = "new"
+    situation: str | None = None
+    detail: str | None = None  # e.g. how long the candidate has been between jobs
+    answer: str | None = None
+    analysis: dict[str, Any] | None = None
+    followups: list[str] = field(default_factory=list)
+    followup_index: int = 0
+    followup_answers: list[dict[str, Any]] = field(default_factory=list)
+    # Bumped whenever choices are offered, so a button from an older prompt is recognised.
+    prompt_seq: int = 0
+    pending_confirm: str | None = None
+    pending_voice_seconds: float | None = None  # a voice answer awaiting its typed gist
+    last_event_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Interview:
+        return cls(**_known(cls, data))
+
+    def reset_round(self) -> None:
+        self.answer = None
+        self.analysis = None
+        self.followups = []
+        self.followup_index = 0
+        self.followup_answers = []
+
+
+def _known(cls: type, data: dict[str, Any] | None) -> dict[str, Any]:
+    """Keep only fields the class knows, so older/newer stored states still load."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in (data or {}).items() if k in names}

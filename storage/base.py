@@ -1,0 +1,99 @@
+"""The one persistence interface. Plain dataclasses in and out; no ORM objects leak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A person on one platform: their settings and bounded attempt summaries."""
+
+    user_key: str  # "<platform>:<user id>"
+    profile: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    conversation_key: str  # "<platform>:<chat>:<user>:<thread>"
+    user_key: str
+    state: dict[str, Any]
+    # Epoch seconds at which the idle timeout fires; None when nothing is pending.
+    deadline: float | None
+    # Where replies go on the platform (chat id, thread id ...); opaque to storage.
+    address: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One event of a conversation as it happened: what came in and what it meant."""
+
+    conversation_key: str
+    user_key: str
+    at: float
+    kind: str  # event kind: text, choice, command, timeout, start
+    text: str | None = None
+    analysis: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    conversation_key: str
+    platform: str
+    address: dict[str, Any]
+    payload: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """Everything one incoming event changes, committed in one transaction.
+
+    `event_id` ("<platform>:<update id>") makes the commit idempotent: a second
+    commit with the same id changes nothing and returns None.
+    """
+
+    event_id: str | None
+    at: float
+    conversation: ConversationRecord | None  # None: conversation row unchanged
+    user: UserRecord | None  # None: user unchanged
+    turns: tuple[TurnRecord, ...] = ()
+    outbox: tuple[dict[str, Any], ...] = ()  # payloads, addressed like `conversation`
+    platform: str = ""
+    address: dict[str, Any] = field(default_factory=dict)
+    forget_user_key: str | None = None  # delete every row of this user first
+    # Conversation the step belongs to; defaults to conversation.conversation_key. Needed
+    # only to address outbox payloads when `conversation` is None (e.g. a forget reply).
+    conversation_key: str | None = None
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def load(
+        self, conversation_key: str, user_key: str
+    ) -> tuple[UserRecord | None, ConversationRecord | None]: ...
+
+    async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
+        """Apply the step atomically. Returns the new outbox rows, or None when
+        the step's event_id was already committed (nothing was changed)."""
+        ...
+
+    async def mark_sent(self, outbox_ids: list[int]) -> None: ...
+
+    async def pending_outbox(self, limit: int = 100) -> list[OutboxItem]: ...
+
+    async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]: ...
+
+    async def next_deadline(self) -> float | None: ...
+
+    async def turns(self, conversation_key: str) -> list[TurnRecord]: ...
+
+    async def export_user(self, user_key: str) -> dict[str, Any]: ...
+
+    async def schema_version(self) -> int: ...
