@@ -97,6 +97,7 @@ class Core:
                 platform=ref.platform,
                 address=address,
                 forget_user_key=ref.user_key,
+                conversation_key=ref.key,
             )
         turn = result.turn
         turns: tuple[TurnRecord, ...] = ()

@@ -1,0 +1,158 @@
+"""Validation and JSON encoding shared by every backend, so they fail the same way.
+
+A step is checked and encoded completely before any backend touches its data: a bad
+step (wrong types, a payload that is not JSON) fails on its own, early, and never
+takes part in a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from storage.base import ConversationRecord, StepRecord, TurnRecord, UserRecord
+
+
+class StoreClosedError(RuntimeError):
+    """The store is not open (never opened, or closed)."""
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dump_json(value: Any) -> str:
+    """Compact, strict JSON: NaN/Infinity and non-JSON objects raise."""
+    return _ENCODER.encode(value)
+
+
+def load_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedTurn:
+    conversation_key: str
+    user_key: str
+    at: float
+    kind: str
+    text: str | None
+    analysis: str | None
+    meta: str
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedStep:
+    step: StepRecord
+    conversation_key: str | None  # where outbox rows go
+    profile: str | None  # users.profile, when the user is upserted
+    state: str | None  # conversations.state, when the conversation is upserted
+    conversation_address: str | None
+    turns: tuple[EncodedTurn, ...]
+    outbox_address: str
+    payloads: tuple[str, ...]
+
+
+def encode_step(step: StepRecord) -> EncodedStep:
+    """Validate `step` and encode its JSON fields. Raises TypeError or ValueError."""
+    if not isinstance(step, StepRecord):
+        raise TypeError(f"expected a StepRecord, got {type(step).__name__}")
+    _check_optional_str("event_id", step.event_id)
+    _check_time("at", step.at)
+    _check_str("platform", step.platform, allow_empty=True)
+    _check_optional_str("forget_user_key", step.forget_user_key)
+    _check_optional_str("conversation_key", step.conversation_key)
+
+    profile = None
+    if step.user is not None:
+        if not isinstance(step.user, UserRecord):
+            raise TypeError(f"user must be a UserRecord, got {type(step.user).__name__}")
+        _check_str("user.user_key", step.user.user_key)
+        profile = _dump_dict("user.profile", step.user.profile)
+
+    state = conversation_address = None
+    conversation_key = step.conversation_key
+    conv = step.conversation
+    if conv is not None:
+        if not isinstance(conv, ConversationRecord):
+            raise TypeError(f"conversation must be a ConversationRecord, got {type(conv).__name__}")
+        _check_str("conversation.conversation_key", conv.conversation_key)
+        _check_str("conversation.user_key", conv.user_key)
+        if conv.deadline is not None:
+            _check_time("conversation.deadline", conv.deadline)
+        state = _dump_dict("conversation.state", conv.state)
+        conversation_address = _dump_dict("conversation.address", conv.address)
+        if conversation_key is None:
+            conversation_key = conv.conversation_key
+        elif conversation_key != conv.conversation_key:
+            raise ValueError(
+                f"step.conversation_key {conversation_key!r} differs from "
+                f"conversation.conversation_key {conv.conversation_key!r}"
+            )
+
+    turns = tuple(_encode_turn(i, turn) for i, turn in enumerate(step.turns))
+    payloads = tuple(_dump_dict(f"outbox[{i}]", p) for i, p in enumerate(step.outbox))
+    if payloads and not conversation_key:
+        raise ValueError(
+            "outbox payloads need a conversation: set step.conversation or step.conversation_key"
+        )
+    return EncodedStep(
+        step=step,
+        conversation_key=conversation_key,
+        profile=profile,
+        state=state,
+        conversation_address=conversation_address,
+        turns=turns,
+        outbox_address=_dump_dict("address", step.address),
+        payloads=payloads,
+    )
+
+
+def _encode_turn(index: int, turn: TurnRecord) -> EncodedTurn:
+    name = f"turns[{index}]"
+    if not isinstance(turn, TurnRecord):
+        raise TypeError(f"{name} must be a TurnRecord, got {type(turn).__name__}")
+    _check_str(f"{name}.conversation_key", turn.conversation_key)
+    _check_str(f"{name}.user_key", turn.user_key)
+    _check_time(f"{name}.at", turn.at)
+    _check_str(f"{name}.kind", turn.kind)
+    _check_optional_str(f"{name}.text", turn.text, allow_empty=True)
+    analysis = None if turn.analysis is None else _dump_dict(f"{name}.analysis", turn.analysis)
+    return EncodedTurn(
+        conversation_key=turn.conversation_key,
+        user_key=turn.user_key,
+        at=float(turn.at),
+        kind=turn.kind,
+        text=turn.text,
+        analysis=analysis,
+        meta=_dump_dict(f"{name}.meta", turn.meta),
+    )
+
+
+def _dump_dict(name: str, value: Any) -> str:
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
+    try:
+        return dump_json(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} is not JSON-serialisable: {exc}") from exc
+
+
+def _check_str(name: str, value: Any, *, allow_empty: bool = False) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value and not allow_empty:
+        raise ValueError(f"{name} must not be empty")
+
+
+def _check_optional_str(name: str, value: Any, *, allow_empty: bool = False) -> None:
+    if value is not None:
+        _check_str(name, value, allow_empty=allow_empty)
+
+
+def _check_time(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of epoch seconds, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")

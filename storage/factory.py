@@ -1,0 +1,76 @@
+"""Pick, open and migrate a store from a URL.
+
+- `sqlite:///relative/path.db`   a file relative to the working directory
+- `sqlite:////abs/path.db`       an absolute file (four slashes, as in SQLAlchemy)
+- `sqlite:///:memory:`           an in-memory SQLite database (gone when closed)
+- `memory://`                    the pure-Python MemoryStore (for tests)
+
+SQLite URLs accept `?synchronous=NORMAL|FULL` (default FULL: durable against a
+crashed process and against power loss; group commit makes its fsync per batch
+cheap. NORMAL survives a crashed process only).
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qsl, urlsplit
+
+from storage.base import Store
+from storage.memory import MemoryStore
+from storage.sqlite import MEMORY, SYNCHRONOUS_MODES, SqliteStore
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql"}
+
+
+async def open_store(url: str) -> Store:
+    """Create the store named by `url`, open it (applying migrations) and return it."""
+    store = make_store(url)
+    await store.open()
+    return store
+
+
+def make_store(url: str) -> SqliteStore | MemoryStore:
+    """Create (but do not open) the store named by `url`. Raises ValueError if unknown."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(
+            f"storage URL {url!r} has no scheme; use sqlite:///path.db, sqlite:///:memory:"
+            " or memory://"
+        )
+    scheme, rest = url.split("://", 1)
+    scheme = scheme.lower()
+    base_scheme = scheme.split("+", 1)[0]  # postgresql+asyncpg -> postgresql
+    if base_scheme in _POSTGRES_SCHEMES:
+        raise ValueError(
+            "PostgreSQL support is not built yet; use sqlite:///path.db for a single bot process"
+        )
+    if scheme == "memory":
+        if rest not in ("", "/"):
+            raise ValueError(f"memory:// takes no path, got {url!r}")
+        return MemoryStore()
+    if scheme == "sqlite":
+        return _sqlite_store(url, rest)
+    raise ValueError(
+        f"unsupported storage URL scheme {scheme!r} in {url!r};"
+        " use sqlite:///path.db, sqlite:///:memory: or memory://"
+    )
+
+
+def _sqlite_store(url: str, rest: str) -> SqliteStore:
+    parts = urlsplit("sqlite://" + rest)
+    if parts.netloc:
+        raise ValueError(
+            f"{url!r}: SQLite URLs have no host; use sqlite:///relative.db or sqlite:////abs.db"
+        )
+    if not parts.path.startswith("/") or parts.path == "/":
+        raise ValueError(f"{url!r} names no database file; use sqlite:///path.db")
+    path = parts.path[1:]  # sqlite:///x.db -> "x.db", sqlite:////abs/x.db -> "/abs/x.db"
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    synchronous = options.pop("synchronous", "FULL").upper()
+    if options:
+        raise ValueError(f"{url!r}: unknown option(s) {sorted(options)}; only synchronous")
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"{url!r}: synchronous must be one of {SYNCHRONOUS_MODES}")
+    if path != MEMORY:
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+    return SqliteStore(path, synchronous=synchronous)

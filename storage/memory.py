@@ -1,0 +1,297 @@
+"""MemoryStore: the pure-Python reference implementation of `storage.base.Store`.
+
+It keeps the same semantics as the SQLite store (idempotent commits, forget, export,
+deadlines, outbox, strict JSON) in plain dicts, for fast tests. Values are stored as
+JSON text and decoded on every read, exactly like a database would: callers never
+share mutable state with the store.
+
+The data lives in a `MemoryDatabase`; a new `MemoryStore(database=old.database)`
+"reopens" the same data, which is how tests simulate a restart.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
+from storage.base import ConversationRecord, OutboxItem, StepRecord, TurnRecord, UserRecord
+
+# The SQLite schema version whose semantics this store mirrors.
+MEMORY_SCHEMA_VERSION = 1
+
+
+@dataclass(slots=True)
+class _UserRow:
+    profile: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(slots=True)
+class _ConversationRow:
+    user_key: str
+    state: str
+    deadline: float | None
+    address: str
+    updated_at: float
+
+
+@dataclass(slots=True)
+class _TurnRow:
+    id: int
+    conversation_key: str
+    user_key: str
+    seq: int
+    at: float
+    kind: str
+    text: str | None
+    analysis: str | None
+    meta: str
+
+
+@dataclass(slots=True)
+class _OutboxRow:
+    id: int
+    conversation_key: str
+    platform: str
+    address: str
+    payload: str
+    created_at: float
+    sent_at: float | None = None
+
+
+@dataclass(slots=True)
+class MemoryDatabase:
+    """The "file" of a MemoryStore: survives closing the store that used it."""
+
+    users: dict[str, _UserRow] = field(default_factory=dict)
+    conversations: dict[str, _ConversationRow] = field(default_factory=dict)
+    turns: dict[str, list[_TurnRow]] = field(default_factory=dict)  # by conversation, seq order
+    processed_events: dict[str, float] = field(default_factory=dict)
+    outbox: dict[int, _OutboxRow] = field(default_factory=dict)  # id order
+    last_turn_id: int = 0
+    last_outbox_id: int = 0  # never reused, like SQLite AUTOINCREMENT
+
+
+class MemoryStore:
+    def __init__(self, database: MemoryDatabase | None = None) -> None:
+        self.database = database if database is not None else MemoryDatabase()
+        self._open = False
+
+    async def open(self) -> None:
+        self._open = True
+
+    async def close(self) -> None:
+        self._open = False
+
+    def _db(self) -> MemoryDatabase:
+        if not self._open:
+            raise StoreClosedError("the store is not open")
+        return self.database
+
+    async def schema_version(self) -> int:
+        self._db()
+        return MEMORY_SCHEMA_VERSION
+
+    async def load(
+        self, conversation_key: str, user_key: str
+    ) -> tuple[UserRecord | None, ConversationRecord | None]:
+        db = self._db()
+        user_row = db.users.get(user_key)
+        user = None if user_row is None else UserRecord(user_key, load_json(user_row.profile))
+        conv_row = db.conversations.get(conversation_key)
+        conv = None if conv_row is None else _conversation(conversation_key, conv_row)
+        return user, conv
+
+    async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
+        db = self._db()
+        encoded = encode_step(step)  # everything that can fail, fails here
+        if step.event_id is not None and step.event_id in db.processed_events:
+            return None
+        if step.forget_user_key is not None:
+            _forget(db, step.forget_user_key)
+        _apply(db, encoded)
+        created: list[OutboxItem] = []
+        for payload in encoded.payloads:
+            db.last_outbox_id += 1
+            assert encoded.conversation_key is not None
+            row = _OutboxRow(
+                id=db.last_outbox_id,
+                conversation_key=encoded.conversation_key,
+                platform=step.platform,
+                address=encoded.outbox_address,
+                payload=payload,
+                created_at=float(step.at),
+            )
+            db.outbox[row.id] = row
+            created.append(_outbox_item(row))
+        if step.event_id is not None:
+            db.processed_events[step.event_id] = float(step.at)
+        return created
+
+    async def mark_sent(self, outbox_ids: list[int]) -> None:
+        db = self._db()
+        now = time.time()
+        for outbox_id in outbox_ids:
+            row = db.outbox.get(outbox_id)
+            if row is not None and row.sent_at is None:
+                row.sent_at = now
+
+    async def prune_sent(self, older_than: float) -> int:
+        """Delete outbox rows sent before `older_than`; returns how many were deleted."""
+        db = self._db()
+        old = [i for i, r in db.outbox.items() if r.sent_at is not None and r.sent_at < older_than]
+        for outbox_id in old:
+            del db.outbox[outbox_id]
+        return len(old)
+
+    async def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:
+        db = self._db()
+        items: list[OutboxItem] = []
+        for row in db.outbox.values():
+            if len(items) >= limit:
+                break
+            if row.sent_at is None:
+                items.append(_outbox_item(row))
+        return items
+
+    async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
+        db = self._db()
+        due = sorted(
+            (row.deadline, key)
+            for key, row in db.conversations.items()
+            if row.deadline is not None and row.deadline <= now
+        )
+        return [_conversation(key, db.conversations[key]) for _, key in due[: max(limit, 0)]]
+
+    async def next_deadline(self) -> float | None:
+        db = self._db()
+        deadlines = [r.deadline for r in db.conversations.values() if r.deadline is not None]
+        return min(deadlines, default=None)
+
+    async def turns(self, conversation_key: str) -> list[TurnRecord]:
+        db = self._db()
+        return [_turn(row) for row in db.turns.get(conversation_key, ())]
+
+    async def export_user(self, user_key: str) -> dict[str, Any]:
+        db = self._db()
+        user_row = db.users.get(user_key)
+        conversations = [
+            {
+                "conversation_key": key,
+                "state": load_json(row.state),
+                "deadline": row.deadline,
+                "address": load_json(row.address),
+            }
+            for key, row in sorted(db.conversations.items())
+            if row.user_key == user_key
+        ]
+        rows = sorted(
+            (row for rows in db.turns.values() for row in rows if row.user_key == user_key),
+            key=lambda r: r.id,
+        )
+        return {
+            "user_key": user_key,
+            "user": None if user_row is None else load_json(user_row.profile),
+            "conversations": conversations,
+            "turns": [_turn_export(row) for row in rows],
+        }
+
+
+def _forget(db: MemoryDatabase, user_key: str) -> None:
+    keys = {k for k, row in db.conversations.items() if row.user_key == user_key}
+    for conversation_key, rows in list(db.turns.items()):
+        if any(row.user_key == user_key for row in rows):
+            keys.add(conversation_key)
+            kept = [row for row in rows if row.user_key != user_key]
+            if kept:
+                db.turns[conversation_key] = kept
+            else:
+                del db.turns[conversation_key]
+    for outbox_id in [i for i, row in db.outbox.items() if row.conversation_key in keys]:
+        del db.outbox[outbox_id]
+    for key in [k for k, row in db.conversations.items() if row.user_key == user_key]:
+        del db.conversations[key]
+    db.users.pop(user_key, None)
+
+
+def _apply(db: MemoryDatabase, encoded: EncodedStep) -> None:
+    step = encoded.step
+    at = float(step.at)
+    if step.user is not None and encoded.profile is not None:
+        existing = db.users.get(step.user.user_key)
+        created_at = at if existing is None else existing.created_at
+        db.users[step.user.user_key] = _UserRow(encoded.profile, created_at, at)
+    conv = step.conversation
+    if conv is not None and encoded.state is not None and encoded.conversation_address is not None:
+        db.conversations[conv.conversation_key] = _ConversationRow(
+            user_key=conv.user_key,
+            state=encoded.state,
+            deadline=None if conv.deadline is None else float(conv.deadline),
+            address=encoded.conversation_address,
+            updated_at=at,
+        )
+    for turn in encoded.turns:
+        rows = db.turns.setdefault(turn.conversation_key, [])
+        db.last_turn_id += 1
+        rows.append(
+            _TurnRow(
+                id=db.last_turn_id,
+                conversation_key=turn.conversation_key,
+                user_key=turn.user_key,
+                seq=rows[-1].seq + 1 if rows else 1,
+                at=turn.at,
+                kind=turn.kind,
+                text=turn.text,
+                analysis=turn.analysis,
+                meta=turn.meta,
+            )
+        )
+
+
+def _conversation(key: str, row: _ConversationRow) -> ConversationRecord:
+    return ConversationRecord(
+        conversation_key=key,
+        user_key=row.user_key,
+        state=load_json(row.state),
+        deadline=row.deadline,
+        address=load_json(row.address),
+    )
+
+
+def _turn(row: _TurnRow) -> TurnRecord:
+    return TurnRecord(
+        conversation_key=row.conversation_key,
+        user_key=row.user_key,
+        at=row.at,
+        kind=row.kind,
+        text=row.text,
+        analysis=load_json(row.analysis),
+        meta=load_json(row.meta),
+    )
+
+
+def _turn_export(row: _TurnRow) -> dict[str, Any]:
+    return {
+        "conversation_key": row.conversation_key,
+        "user_key": row.user_key,
+        "seq": row.seq,
+        "at": row.at,
+        "kind": row.kind,
+        "text": row.text,
+        "analysis": load_json(row.analysis),
+        "meta": load_json(row.meta),
+    }
+
+
+def _outbox_item(row: _OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        conversation_key=row.conversation_key,
+        platform=row.platform,
+        address=load_json(row.address),
+        payload=load_json(row.payload),
+        created_at=row.created_at,
+    )

@@ -1,0 +1,660 @@
+"""SqliteStore: the embedded default backend (aiosqlite, WAL, group commit).
+
+Writes go through one writer task. `commit()` validates and encodes the step on the
+caller's side, queues it and awaits a future; the writer drains the queue and applies
+up to `max_batch` queued jobs in ONE `BEGIN IMMEDIATE ... COMMIT`, with rows batched
+per table (executemany). Every future is resolved only after COMMIT succeeded. If a
+batch fails, its jobs are retried one transaction each, so one bad step fails alone.
+
+Reads use a second, query-only connection (WAL lets it read while the writer writes),
+so they never queue behind a batch. An in-memory database (":memory:") cannot be
+shared by two connections: there the reads use the writer's connection, under a lock
+that keeps them out of the writer's open transactions.
+
+Migrations are numbered SQL files in `storage/migrations/sqlite/` (`0001_initial.sql`,
+...). Pending ones are applied at `open()` in one transaction and recorded in
+`PRAGMA user_version`; a database newer than the code is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
+from storage.base import ConversationRecord, OutboxItem, StepRecord, TurnRecord, UserRecord
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_MAX_PARAMS = 500  # per IN (...) list; far below SQLite's variable limit
+
+
+class MigrationError(RuntimeError):
+    """The migration files are inconsistent, or applying one failed."""
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the code."""
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def load_migrations(source: Traversable | Path | None = None) -> list[Migration]:
+    """Read `NNNN_name.sql` files from `source` (default: the packaged SQLite ones).
+
+    Versions must run 1, 2, 3 ... without gaps or duplicates.
+    """
+    folder = source if source is not None else resources.files("storage") / "migrations" / "sqlite"
+    migrations: list[Migration] = []
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _MIGRATION_NAME.match(entry.name)
+        if match is None:
+            raise MigrationError(f"migration file name {entry.name!r} is not NNNN_name.sql")
+        text = entry.read_text(encoding="utf-8")
+        migrations.append(Migration(int(match.group(1)), entry.name, split_statements(text)))
+    migrations.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
+            raise MigrationError(
+                f"migration versions must be 1..{len(migrations)} without gaps or duplicates;"
+                f" found {[m.name for m in migrations]}"
+            )
+    return migrations
+
+
+def split_statements(sql: str) -> tuple[str, ...]:
+    """Split a SQL script into statements (a statement ends with ';' at a line end)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    leftover = [
+        line for line in buffer.splitlines() if line.strip() and not line.strip().startswith("--")
+    ]
+    if leftover:
+        raise MigrationError(f"incomplete SQL statement at the end: {buffer.strip()[:200]!r}")
+    return tuple(statements)
+
+
+# --------------------------------------------------------------------------- SQL
+
+_LOAD = """
+SELECT u.user_key, u.profile, c.user_key, c.state, c.deadline, c.address
+FROM (SELECT 1) AS one
+LEFT JOIN users AS u ON u.user_key = ?1
+LEFT JOIN conversations AS c ON c.conversation_key = ?2
+"""
+_SEEN_EVENTS = "SELECT event_id FROM processed_events WHERE event_id IN ({})"
+_LAST_OUTBOX_ID = """
+SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
+           COALESCE((SELECT MAX(id) FROM outbox), 0))
+"""
+_UPSERT_USER = """
+INSERT INTO users (user_key, profile, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+ON CONFLICT (user_key) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at
+"""
+_UPSERT_CONVERSATION = """
+INSERT INTO conversations (conversation_key, user_key, state, deadline, address, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (conversation_key) DO UPDATE SET
+    user_key = excluded.user_key, state = excluded.state, deadline = excluded.deadline,
+    address = excluded.address, updated_at = excluded.updated_at
+"""
+_INSERT_TURN = """
+INSERT INTO turns (conversation_key, user_key, seq, at, kind, text, analysis, meta)
+VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation_key = ?1),
+        ?3, ?4, ?5, ?6, ?7)
+"""
+_INSERT_OUTBOX = """
+INSERT INTO outbox (id, conversation_key, platform, address, payload, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+_INSERT_EVENT = "INSERT INTO processed_events (event_id, at) VALUES (?, ?)"
+_FORGET = (
+    """
+    DELETE FROM outbox WHERE conversation_key IN (
+        SELECT conversation_key FROM conversations WHERE user_key = ?1
+        UNION SELECT conversation_key FROM turns WHERE user_key = ?1)
+    """,
+    "DELETE FROM turns WHERE user_key = ?1",
+    "DELETE FROM conversations WHERE user_key = ?1",
+    "DELETE FROM users WHERE user_key = ?1",
+)
+_MARK_SENT = "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL"
+_PRUNE_SENT = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?"
+_PENDING_OUTBOX = """
+SELECT id, conversation_key, platform, address, payload, created_at
+FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?
+"""
+_CONVERSATION_COLUMNS = "conversation_key, user_key, state, deadline, address"
+_DUE = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline <= ? ORDER BY deadline, conversation_key LIMIT ?
+"""
+_NEXT_DEADLINE = "SELECT MIN(deadline) FROM conversations WHERE deadline IS NOT NULL"
+_TURN_COLUMNS = "conversation_key, user_key, at, kind, text, analysis, meta"
+_TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY seq"
+_EXPORT_USER = "SELECT profile FROM users WHERE user_key = ?"
+_EXPORT_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_key = ? ORDER BY conversation_key
+"""
+_EXPORT_TURNS = f"SELECT {_TURN_COLUMNS}, seq FROM turns WHERE user_key = ? ORDER BY id"
+
+
+# --------------------------------------------------------------------------- writer jobs
+
+
+@dataclass(slots=True)
+class _Job:
+    """One queued write: a step, a mark_sent, or a prune_sent."""
+
+    future: asyncio.Future[Any]
+    step: EncodedStep | None = None
+    sent_ids: tuple[int, ...] = ()
+    sent_at: float = 0.0
+    prune_before: float | None = None
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters of the group-commit writer, for benchmarks and tests."""
+
+    transactions: int = 0  # committed transactions (batches and fallback singles)
+    jobs: int = 0  # jobs committed
+    largest_batch: int = 0
+    fallbacks: int = 0  # batches that failed and were retried one job at a time
+
+
+@dataclass(slots=True)
+class _Rows:
+    """Rows accumulated for one executemany per table."""
+
+    users: list[tuple[Any, ...]] = field(default_factory=list)
+    conversations: list[tuple[Any, ...]] = field(default_factory=list)
+    turns: list[tuple[Any, ...]] = field(default_factory=list)
+    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class _NoLock:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class SqliteStore:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 5000,
+        max_batch: int = 512,
+        migrations: Traversable | Path | None = None,
+    ) -> None:
+        raw = os.fspath(path)
+        self.path = raw if raw == MEMORY else os.path.abspath(raw)
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, got {synchronous!r}")
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.synchronous = mode
+        self.busy_timeout_ms = int(busy_timeout_ms)
+        self.max_batch = max_batch
+        self._migrations = load_migrations(migrations)
+        self.latest_version = self._migrations[-1].version if self._migrations else 0
+        self.applied_migrations: tuple[int, ...] = ()  # by the last open()
+        self.stats = WriterStats()
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._read_lock: asyncio.Lock | _NoLock = _NoLock()
+        self._write_lock: asyncio.Lock | _NoLock = _NoLock()
+        self._queue: deque[_Job] = deque()
+        self._wakeup = asyncio.Event()
+        self._writer_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._writer_error: BaseException | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def open(self) -> None:
+        if self._writer is not None:
+            raise RuntimeError("the store is already open")
+        writer = await aiosqlite.connect(self.path, isolation_level=None)
+        reader = writer
+        try:
+            await self._configure(writer, query_only=False)
+            self.applied_migrations = await self._migrate(writer)
+            if self.path != MEMORY:
+                reader = await aiosqlite.connect(self.path, isolation_level=None)
+                await self._configure(reader, query_only=True)
+        except BaseException:
+            if reader is not writer:
+                await reader.close()
+            await writer.close()
+            raise
+        self._writer, self._reader = writer, reader
+        self._read_lock = asyncio.Lock()
+        # One connection for both: reads must not run inside the writer's transaction.
+        self._write_lock = self._read_lock if reader is writer else _NoLock()
+        self._queue = deque()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._writer_error = None
+        self._writer_task = asyncio.create_task(self._writer_loop(), name="sqlite-store-writer")
+
+    async def close(self) -> None:
+        """Commit everything already queued, then close both connections."""
+        if self._writer is None:
+            return
+        self._closing = True
+        self._wakeup.set()
+        task, self._writer_task = self._writer_task, None
+        if task is not None:
+            # wait() neither raises the task's error (already recorded in _writer_error,
+            # and its futures failed) nor cancels the task if close() itself is cancelled.
+            await asyncio.wait([task])
+        writer, reader = self._writer, self._reader
+        self._writer = self._reader = None
+        if reader is not None and reader is not writer:
+            await reader.close()
+        try:
+            await writer.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            log.debug("PRAGMA optimize failed", exc_info=True)
+        await writer.close()
+
+    async def schema_version(self) -> int:
+        rows = await self._read("PRAGMA user_version", ())
+        return int(rows[0][0])
+
+    async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:
+        await conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        if self.path != MEMORY:
+            rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
+            if str(rows[0][0]).lower() != "wal":
+                raise RuntimeError(f"could not switch {self.path} to WAL mode: {rows[0][0]}")
+        await conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        if query_only:
+            await conn.execute("PRAGMA query_only = ON")
+
+    async def _migrate(self, conn: aiosqlite.Connection) -> tuple[int, ...]:
+        version = await _user_version(conn)
+        self._check_not_too_new(version)
+        if version == self.latest_version:
+            return ()
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = await _user_version(conn)  # another process may have migrated meanwhile
+            self._check_not_too_new(version)
+            applied: list[int] = []
+            for migration in self._migrations[version:]:
+                for statement in migration.statements:
+                    try:
+                        await conn.execute(statement)
+                    except sqlite3.Error as exc:
+                        raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+                applied.append(migration.version)
+            await conn.execute(f"PRAGMA user_version = {self.latest_version}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            await _rollback_quietly(conn)
+            raise
+        if applied:
+            log.info("migrated %s to schema version %d", self.path, self.latest_version)
+        return tuple(applied)
+
+    def _check_not_too_new(self, version: int) -> None:
+        if version > self.latest_version:
+            raise SchemaTooNewError(
+                f"database {self.path} has schema version {version}, but this code only knows "
+                f"versions up to {self.latest_version}; upgrade leavewell or use another database"
+            )
+
+    # ----------------------------------------------------------------- writes
+
+    async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
+        """Apply the step atomically (see storage.base.Store.commit).
+
+        Validation and JSON encoding happen here, before queueing: a bad step raises
+        TypeError/ValueError at once and never joins a batch.
+        """
+        self._check_writable()
+        encoded = encode_step(step)
+        result: list[OutboxItem] | None = await self._submit(_Job(self._future(), step=encoded))
+        return result
+
+    async def mark_sent(self, outbox_ids: list[int]) -> None:
+        self._check_writable()
+        if not outbox_ids:
+            return
+        now = time.time()
+        ids = tuple(int(i) for i in outbox_ids)
+        await self._submit(_Job(self._future(), sent_ids=ids, sent_at=now))
+
+    async def prune_sent(self, older_than: float) -> int:
+        """Delete outbox rows sent before `older_than`; returns how many were deleted."""
+        self._check_writable()
+        deleted: int = await self._submit(_Job(self._future(), prune_before=float(older_than)))
+        return deleted
+
+    def _check_writable(self) -> None:
+        if self._writer is None or self._closing:
+            raise StoreClosedError("the store is not open")
+        if self._writer_error is not None:
+            raise StoreClosedError("the store's writer has stopped") from self._writer_error
+
+    def _future(self) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _submit(self, job: _Job) -> Any:
+        self._queue.append(job)
+        self._wakeup.set()
+        return await job.future
+
+    async def _writer_loop(self) -> None:
+        try:
+            while True:
+                if not self._queue:
+                    if self._closing:
+                        return
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                count = min(len(self._queue), self.max_batch)
+                jobs = [self._queue.popleft() for _ in range(count)]
+                try:
+                    await self._run(jobs)
+                finally:
+                    _fail(jobs, lambda: StoreClosedError("the store's writer stopped"))
+        except BaseException as exc:
+            self._writer_error = exc
+            queued = list(self._queue)
+            self._queue.clear()
+            _fail(queued, lambda: StoreClosedError("the store's writer stopped"))
+            raise
+
+    async def _run(self, jobs: list[_Job]) -> None:
+        try:
+            results = await self._transaction(jobs)
+        except Exception as exc:
+            if len(jobs) == 1:
+                _set_exception(jobs[0].future, exc)
+                return
+            self.stats.fallbacks += 1
+            log.warning("a batch of %d writes failed (%s); retrying one by one", len(jobs), exc)
+            for job in jobs:
+                try:
+                    (result,) = await self._transaction([job])
+                except Exception as single_exc:
+                    _set_exception(job.future, single_exc)
+                else:
+                    _set_result(job.future, result)
+            return
+        for job, result in zip(jobs, results, strict=True):
+            _set_result(job.future, result)
+
+    async def _transaction(self, jobs: list[_Job]) -> list[Any]:
+        conn = self._writer
+        if conn is None:
+            raise StoreClosedError("the store is not open")
+        async with self._write_lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                results = await self._apply(conn, jobs)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await _rollback_quietly(conn)
+                raise
+        self.stats.transactions += 1
+        self.stats.jobs += len(jobs)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
+        return results
+
+    async def _apply(self, conn: aiosqlite.Connection, jobs: list[_Job]) -> list[Any]:
+        """Apply `jobs` in order inside the open transaction; one result per job."""
+        steps = [job.step for job in jobs if job.step is not None]
+        seen = await _seen_events(conn, [s.step.event_id for s in steps if s.step.event_id])
+        next_outbox_id = 0
+        if any(s.payloads for s in steps):
+            rows = list(await conn.execute_fetchall(_LAST_OUTBOX_ID))
+            next_outbox_id = int(rows[0][0]) + 1
+
+        results: list[Any] = []
+        acc = _Rows()
+        for job in jobs:
+            encoded = job.step
+            if encoded is None:
+                results.append(None)
+                continue
+            step = encoded.step
+            if step.event_id is not None:
+                if step.event_id in seen:
+                    results.append(None)  # already committed: change nothing
+                    continue
+                seen.add(step.event_id)
+                acc.events.append((step.event_id, float(step.at)))
+            if step.forget_user_key is not None:
+                await _flush(conn, acc)  # earlier steps' rows go in before the delete
+                for statement in _FORGET:
+                    await conn.execute(statement, (step.forget_user_key,))
+            items = _collect(acc, encoded, next_outbox_id)
+            next_outbox_id += len(items)
+            results.append(items)
+        await _flush(conn, acc)
+
+        sent = [(job.sent_at, i) for job in jobs for i in job.sent_ids]
+        if sent:
+            await conn.executemany(_MARK_SENT, sent)
+        for index, job in enumerate(jobs):
+            if job.prune_before is not None:
+                cursor = await conn.execute(_PRUNE_SENT, (job.prune_before,))
+                results[index] = max(cursor.rowcount, 0)
+        return results
+
+    # ----------------------------------------------------------------- reads
+
+    async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        conn = self._reader
+        if conn is None:
+            raise StoreClosedError("the store is not open")
+        async with self._read_lock:
+            return list(await conn.execute_fetchall(sql, params))
+
+    async def load(
+        self, conversation_key: str, user_key: str
+    ) -> tuple[UserRecord | None, ConversationRecord | None]:
+        ((u_key, profile, c_user, state, deadline, address),) = await self._read(
+            _LOAD, (user_key, conversation_key)
+        )
+        user = None if u_key is None else UserRecord(u_key, load_json(profile))
+        conv = None
+        if c_user is not None:
+            conv = ConversationRecord(
+                conversation_key, c_user, load_json(state), deadline, load_json(address)
+            )
+        return user, conv
+
+    async def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:
+        rows = await self._read(_PENDING_OUTBOX, (max(limit, 0),))
+        return [
+            OutboxItem(row[0], row[1], row[2], load_json(row[3]), load_json(row[4]), row[5])
+            for row in rows
+        ]
+
+    async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
+        rows = await self._read(_DUE, (now, max(limit, 0)))
+        return [_conversation(row) for row in rows]
+
+    async def next_deadline(self) -> float | None:
+        ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
+        return None if deadline is None else float(deadline)
+
+    async def turns(self, conversation_key: str) -> list[TurnRecord]:
+        return [_turn(row) for row in await self._read(_TURNS, (conversation_key,))]
+
+    async def export_user(self, user_key: str) -> dict[str, Any]:
+        conn = self._reader
+        if conn is None:
+            raise StoreClosedError("the store is not open")
+        async with self._read_lock:  # one read transaction: a consistent snapshot
+            await conn.execute("BEGIN")
+            try:
+                users = list(await conn.execute_fetchall(_EXPORT_USER, (user_key,)))
+                convs = list(await conn.execute_fetchall(_EXPORT_CONVERSATIONS, (user_key,)))
+                turns = list(await conn.execute_fetchall(_EXPORT_TURNS, (user_key,)))
+            finally:
+                await _rollback_quietly(conn)
+        return {
+            "user_key": user_key,
+            "user": load_json(users[0][0]) if users else None,
+            "conversations": [
+                {
+                    "conversation_key": c.conversation_key,
+                    "state": c.state,
+                    "deadline": c.deadline,
+                    "address": c.address,
+                }
+                for c in map(_conversation, convs)
+            ],
+            "turns": [
+                {
+                    "conversation_key": row[0],
+                    "user_key": row[1],
+                    "seq": row[7],
+                    "at": row[2],
+                    "kind": row[3],
+                    "text": row[4],
+                    "analysis": load_json(row[5]),
+                    "meta": load_json(row[6]),
+                }
+                for row in turns
+            ],
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
+    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    return int(rows[0][0])
+
+
+async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
+    try:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+    except (sqlite3.Error, ValueError):
+        log.debug("rollback failed", exc_info=True)
+
+
+async def _seen_events(conn: aiosqlite.Connection, event_ids: list[str]) -> set[str]:
+    """The subset of `event_ids` already in processed_events (one query per 500 ids)."""
+    unique = list(dict.fromkeys(event_ids))
+    seen: set[str] = set()
+    for start in range(0, len(unique), _MAX_PARAMS):
+        chunk = unique[start : start + _MAX_PARAMS]
+        sql = _SEEN_EVENTS.format(", ".join("?" * len(chunk)))
+        seen.update(row[0] for row in await conn.execute_fetchall(sql, chunk))
+    return seen
+
+
+def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[OutboxItem]:
+    """Add the step's rows to `acc`; returns its outbox items (ids assigned in order)."""
+    step = encoded.step
+    at = float(step.at)
+    if step.user is not None:
+        acc.users.append((step.user.user_key, encoded.profile, at))
+    conv = step.conversation
+    if conv is not None:
+        deadline = None if conv.deadline is None else float(conv.deadline)
+        row = (conv.conversation_key, conv.user_key, encoded.state, deadline)
+        acc.conversations.append((*row, encoded.conversation_address, at))
+    for t in encoded.turns:
+        acc.turns.append((t.conversation_key, t.user_key, t.at, t.kind, t.text, t.analysis, t.meta))
+    items: list[OutboxItem] = []
+    if encoded.payloads:
+        key = encoded.conversation_key
+        assert key is not None  # encode_step guarantees it when there are payloads
+        address = load_json(encoded.outbox_address)
+        for offset, payload in enumerate(encoded.payloads):
+            outbox_id = first_outbox_id + offset
+            acc.outbox.append((outbox_id, key, step.platform, encoded.outbox_address, payload, at))
+            items.append(OutboxItem(outbox_id, key, step.platform, address, load_json(payload), at))
+    return items
+
+
+async def _flush(conn: aiosqlite.Connection, acc: _Rows) -> None:
+    batches: Iterable[tuple[str, list[tuple[Any, ...]]]] = (
+        (_UPSERT_USER, acc.users),
+        (_UPSERT_CONVERSATION, acc.conversations),
+        (_INSERT_TURN, acc.turns),
+        (_INSERT_OUTBOX, acc.outbox),
+        (_INSERT_EVENT, acc.events),
+    )
+    for sql, rows in batches:
+        if rows:
+            await conn.executemany(sql, rows)
+            rows.clear()
+
+
+def _conversation(row: Sequence[Any]) -> ConversationRecord:
+    key, user_key, state, deadline, address = row[:5]
+    return ConversationRecord(key, user_key, load_json(state), deadline, load_json(address))
+
+
+def _turn(row: Sequence[Any]) -> TurnRecord:
+    key, user_key, at, kind, text, analysis, meta = row[:7]
+    return TurnRecord(key, user_key, at, kind, text, load_json(analysis), load_json(meta))
+
+
+def _set_result(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+def _fail(jobs: Iterable[_Job], make_error: Callable[[], BaseException]) -> None:
+    for job in jobs:
+        _set_exception(job.future, make_error())

@@ -1,0 +1,509 @@
+"""One contract, every backend: MemoryStore and SqliteStore (a file in tmp_path).
+
+`backend.make()` builds a new store object over the same underlying data, so
+"close, make, open" is a real restart for SQLite and its faithful equivalent for the
+in-memory store (a new MemoryStore over the same MemoryDatabase).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
+from storage._codec import StoreClosedError
+from storage.memory import MemoryDatabase, MemoryStore
+from storage.sqlite import SqliteStore
+
+T0 = 1_700_000_000.0
+
+
+@dataclass
+class Backend:
+    name: str
+    make: Callable[[], Store]
+
+
+@pytest.fixture(params=["memory", "sqlite-file"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "memory":
+        database = MemoryDatabase()
+        return Backend("memory", lambda: MemoryStore(database))
+    path = tmp_path / "leavewell.db"
+    return Backend("sqlite-file", lambda: SqliteStore(path))
+
+
+@pytest.fixture
+async def store(backend: Backend) -> AsyncIterator[Store]:
+    opened = backend.make()
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def conv_key(n: int | str, user: int | str | None = None) -> str:
+    return f"tg:{n}:{n if user is None else user}:0"
+
+
+def user_key(n: int | str) -> str:
+    return f"tg:{n}"
+
+
+def make_step(
+    event_id: str | None,
+    *,
+    conv: str = "tg:1:1:0",
+    user: str = "tg:1",
+    at: float = T0,
+    state: dict[str, Any] | None = None,
+    profile: dict[str, Any] | None = None,
+    deadline: float | None = None,
+    texts: tuple[str, ...] = ("hello",),
+    payloads: tuple[dict[str, Any], ...] = ({"text": "reply"},),
+    with_user: bool = True,
+    with_conversation: bool = True,
+    forget: str | None = None,
+    conversation_key: str | None = None,
+) -> StepRecord:
+    conversation = ConversationRecord(
+        conversation_key=conv,
+        user_key=user,
+        state=state if state is not None else {"stage": "asked"},
+        deadline=deadline,
+        address={"chat_id": conv.split(":")[1]},
+    )
+    turns = tuple(
+        TurnRecord(
+            conversation_key=conv,
+            user_key=user,
+            at=at,
+            kind="text",
+            text=text,
+            analysis={"score": 3, "hits": ["growth"]} if i == 0 else None,
+            meta={"i": i},
+        )
+        for i, text in enumerate(texts)
+    )
+    return StepRecord(
+        event_id=event_id,
+        at=at,
+        conversation=conversation if with_conversation else None,
+        user=UserRecord(user, profile if profile is not None else {"lang": "en"})
+        if with_user
+        else None,
+        turns=turns,
+        outbox=payloads,
+        platform="telegram",
+        address={"chat_id": conv.split(":")[1]},
+        forget_user_key=forget,
+        conversation_key=conversation_key,
+    )
+
+
+async def test_unknown_keys_load_as_nothing(store: Store) -> None:
+    assert await store.load("tg:9:9:0", "tg:9") == (None, None)
+    assert await store.turns("tg:9:9:0") == []
+    assert await store.pending_outbox() == []
+    assert await store.due_deadlines(T0 + 10**9) == []
+    assert await store.next_deadline() is None
+    exported = await store.export_user("tg:9")
+    assert exported["user"] is None
+    assert exported["conversations"] == [] and exported["turns"] == []
+    assert await store.schema_version() >= 1
+
+
+async def test_commit_then_load_round_trip(store: Store) -> None:
+    step = make_step(
+        "tg:100",
+        state={"stage": "followup", "answer": "我离开是为了成长", "nested": {"n": [1, 2.5, None]}},
+        profile={"lang": "zh", "attempts": [{"score": 7}]},
+        deadline=T0 + 600,
+        texts=("first answer", "second part"),
+        payloads=({"text": "one"}, {"text": "two", "buttons": [["a", "b"]]}),
+    )
+    created = await store.commit(step)
+    assert created is not None and len(created) == 2
+    assert [item.payload for item in created] == [
+        {"text": "one"},
+        {"text": "two", "buttons": [["a", "b"]]},
+    ]
+    assert created[0].id < created[1].id
+    assert all(item.conversation_key == "tg:1:1:0" for item in created)
+    assert all(item.platform == "telegram" and item.address == {"chat_id": "1"} for item in created)
+    assert all(item.created_at == T0 for item in created)
+
+    user, conversation = await store.load("tg:1:1:0", "tg:1")
+    assert user == step.user
+    assert conversation == step.conversation
+    assert await store.turns("tg:1:1:0") == list(step.turns)
+    assert await store.pending_outbox() == created
+
+
+async def test_stored_values_are_copies(store: Store) -> None:
+    state: dict[str, Any] = {"stage": "asked", "list": [1]}
+    await store.commit(make_step("tg:1", state=state))
+    state["list"].append(2)
+    _, conversation = await store.load("tg:1:1:0", "tg:1")
+    assert conversation is not None
+    assert conversation.state == {"stage": "asked", "list": [1]}
+    conversation.state["stage"] = "mutated"
+    _, again = await store.load("tg:1:1:0", "tg:1")
+    assert again is not None and again.state["stage"] == "asked"
+
+
+async def test_recommitting_the_same_event_changes_nothing(store: Store) -> None:
+    step = make_step("tg:7", texts=("a", "b"), payloads=({"text": "x"}, {"text": "y"}))
+    assert await store.commit(step) is not None
+    assert await store.commit(step) is None
+    different = make_step("tg:7", state={"stage": "other"}, texts=("c",))
+    assert await store.commit(different) is None
+    _, conversation = await store.load("tg:1:1:0", "tg:1")
+    assert conversation is not None and conversation.state == {"stage": "asked"}
+    assert [t.text for t in await store.turns("tg:1:1:0")] == ["a", "b"]
+    assert len(await store.pending_outbox()) == 2
+
+
+async def test_same_event_in_one_burst_commits_once(store: Store) -> None:
+    steps = [make_step("tg:55", texts=(f"t{i}",)) for i in range(5)]
+    results = await asyncio.gather(*(store.commit(s) for s in steps))
+    assert results[0] is not None
+    assert results[1:] == [None] * 4
+    assert [t.text for t in await store.turns("tg:1:1:0")] == ["t0"]
+    assert len(await store.pending_outbox()) == 1
+
+
+async def test_steps_without_event_id_always_apply(store: Store) -> None:
+    assert await store.commit(make_step(None, texts=("a",))) is not None
+    assert await store.commit(make_step(None, texts=("b",))) is not None
+    assert [t.text for t in await store.turns("tg:1:1:0")] == ["a", "b"]
+
+
+async def test_outbox_pending_and_mark_sent(store: Store) -> None:
+    ids: list[int] = []
+    for i in range(3):
+        created = await store.commit(
+            make_step(f"tg:{i}", conv=conv_key(i), user=user_key(i), payloads=({"n": i}, {"n": i}))
+        )
+        assert created is not None
+        ids += [item.id for item in created]
+    assert ids == sorted(ids) and len(set(ids)) == 6
+
+    pending = await store.pending_outbox()
+    assert [item.id for item in pending] == ids
+    assert [item.payload for item in pending] == [
+        {"n": 0},
+        {"n": 0},
+        {"n": 1},
+        {"n": 1},
+        {"n": 2},
+        {"n": 2},
+    ]
+    assert [item.id for item in await store.pending_outbox(limit=4)] == ids[:4]
+    assert await store.pending_outbox(limit=0) == []
+
+    await store.mark_sent([ids[0], ids[3], 999_999])
+    assert [item.id for item in await store.pending_outbox()] == [ids[1], ids[2], ids[4], ids[5]]
+    await store.mark_sent([])
+    await store.mark_sent(ids)
+    assert await store.pending_outbox() == []
+
+    created = await store.commit(make_step("tg:99", payloads=({"n": 99},)))
+    assert created is not None and created[0].id > ids[-1]
+
+
+async def test_prune_sent_removes_only_old_sent_rows(store: Store) -> None:
+    created = await store.commit(make_step("tg:1", payloads=({"n": 1}, {"n": 2})))
+    assert created is not None
+    await store.mark_sent([created[0].id])
+    assert await store.prune_sent(older_than=0.0) == 0  # type: ignore[attr-defined]
+    assert await store.prune_sent(older_than=T0 * 10) == 1  # type: ignore[attr-defined]
+    assert [item.id for item in await store.pending_outbox()] == [created[1].id]
+    again = await store.commit(make_step("tg:2", payloads=({"n": 3},)))
+    assert again is not None and again[0].id > created[1].id  # ids are never reused
+
+
+async def test_deadlines_due_and_next(store: Store) -> None:
+    for n, deadline in [(1, T0 + 30), (2, T0 + 10), (3, T0 + 20), (4, None), (5, T0 + 10)]:
+        await store.commit(
+            make_step(f"e{n}", conv=conv_key(n), user=user_key(n), deadline=deadline)
+        )
+    assert await store.next_deadline() == T0 + 10
+    assert await store.due_deadlines(T0) == []
+    due = await store.due_deadlines(T0 + 15)
+    assert [c.conversation_key for c in due] == [conv_key(2), conv_key(5)]
+    assert due[0].deadline == T0 + 10 and due[0].state == {"stage": "asked"}
+    due = await store.due_deadlines(T0 + 20)
+    assert [c.conversation_key for c in due] == [conv_key(2), conv_key(5), conv_key(3)]
+    assert [c.conversation_key for c in await store.due_deadlines(T0 + 100, limit=2)] == [
+        conv_key(2),
+        conv_key(5),
+    ]
+
+    # Clearing deadlines (the timeout fired, or the user answered) removes them.
+    for n in (2, 5):
+        await store.commit(make_step(f"f{n}", conv=conv_key(n), user=user_key(n), deadline=None))
+    assert await store.next_deadline() == T0 + 20
+    assert [c.conversation_key for c in await store.due_deadlines(T0 + 100)] == [
+        conv_key(3),
+        conv_key(1),
+    ]
+
+
+async def test_turns_keep_commit_order(store: Store) -> None:
+    expected: list[str] = []
+    for i in range(6):
+        texts = (f"m{i}a", f"m{i}b") if i % 2 else (f"m{i}",)
+        expected += texts
+        await store.commit(make_step(f"tg:{i}", at=T0 + i, texts=texts))
+    assert [t.text for t in await store.turns("tg:1:1:0")] == expected
+    exported = await store.export_user("tg:1")
+    assert [t["seq"] for t in exported["turns"]] == list(range(1, len(expected) + 1))
+
+
+async def test_step_without_conversation_leaves_it_unchanged(store: Store) -> None:
+    await store.commit(make_step("tg:1", state={"stage": "kept"}))
+    created = await store.commit(
+        make_step("tg:2", with_conversation=False, with_user=False, conversation_key="tg:1:1:0")
+    )
+    assert created is not None and created[0].conversation_key == "tg:1:1:0"
+    user, conversation = await store.load("tg:1:1:0", "tg:1")
+    assert user is not None and conversation is not None
+    assert conversation.state == {"stage": "kept"}
+    assert len(await store.turns("tg:1:1:0")) == 2
+
+
+async def test_invalid_steps_are_refused_before_anything_changes(store: Store) -> None:
+    with pytest.raises(ValueError, match="outbox payloads need a conversation"):
+        await store.commit(make_step("tg:1", with_conversation=False))
+    with pytest.raises(ValueError, match="differs"):
+        await store.commit(make_step("tg:1", conversation_key="tg:other:1:0"))
+    with pytest.raises(ValueError):
+        await store.commit(make_step("tg:1", state={"x": float("nan")}))
+    assert await store.load("tg:1:1:0", "tg:1") == (None, None)
+    assert await store.commit(make_step("tg:1")) is not None  # the event id is still free
+
+
+async def test_forget_deletes_every_row_of_that_user_only(store: Store) -> None:
+    # User 1 has two conversations (a DM and a group thread); user 2 has one.
+    for i, (conv, user) in enumerate(
+        [("tg:1:1:0", "tg:1"), ("tg:-50:1:7", "tg:1"), ("tg:2:2:0", "tg:2"), ("tg:1:1:0", "tg:1")]
+    ):
+        await store.commit(make_step(f"tg:{i}", conv=conv, user=user, deadline=T0 + i + 1))
+    forget = make_step(
+        "tg:forget",
+        user="tg:1",
+        with_user=False,
+        with_conversation=False,
+        texts=(),
+        conversation_key="tg:1:1:0",
+        payloads=({"text": "Your data is deleted."},),
+        forget="tg:1",
+    )
+    created = await store.commit(forget)
+    assert created is not None
+
+    assert await store.load("tg:1:1:0", "tg:1") == (None, None)
+    assert await store.load("tg:-50:1:7", "tg:1") == (None, None)
+    assert await store.turns("tg:1:1:0") == []
+    assert await store.turns("tg:-50:1:7") == []
+    exported = await store.export_user("tg:1")
+    assert exported["user"] is None and exported["conversations"] == [] and exported["turns"] == []
+    # Old replies to user 1 are gone; the confirmation is the only one left for them.
+    pending = await store.pending_outbox()
+    assert [p.payload for p in pending if p.conversation_key != "tg:2:2:0"] == [
+        {"text": "Your data is deleted."}
+    ]
+    assert [d.conversation_key for d in await store.due_deadlines(T0 + 100)] == ["tg:2:2:0"]
+
+    # User 2 is untouched.
+    user, conversation = await store.load("tg:2:2:0", "tg:2")
+    assert user is not None and conversation is not None
+    assert len(await store.turns("tg:2:2:0")) == 1
+    assert len([p for p in pending if p.conversation_key == "tg:2:2:0"]) == 1
+
+    # Forgetting is idempotent like any step, and the user can start again afterwards.
+    assert await store.commit(forget) is None
+    await store.commit(make_step("tg:again", texts=("fresh start",)))
+    turns = await store.turns("tg:1:1:0")
+    assert [t.text for t in turns] == ["fresh start"]
+
+
+async def test_forget_and_upserts_apply_in_step_order(store: Store) -> None:
+    steps = [
+        make_step("e1", texts=("before",)),
+        make_step(
+            "e2", with_user=False, with_conversation=False, texts=(), payloads=(), forget="tg:1"
+        ),
+        make_step("e3", conv="tg:1:1:9", texts=("after",), state={"stage": "new"}),
+    ]
+    await asyncio.gather(*(store.commit(s) for s in steps))
+    assert await store.load("tg:1:1:0", "tg:1") == (steps[2].user, None)
+    user, conversation = await store.load("tg:1:1:9", "tg:1")
+    assert user == steps[2].user and conversation == steps[2].conversation
+    exported = await store.export_user("tg:1")
+    assert [t["text"] for t in exported["turns"]] == ["after"]
+
+
+async def test_export_user(store: Store) -> None:
+    await store.commit(make_step("e1", profile={"lang": "zh", "role": "PM"}, deadline=T0 + 60))
+    await store.commit(make_step("e2", conv="tg:-9:1:3", texts=("group answer",)))
+    await store.commit(make_step("e3", conv=conv_key(2), user=user_key(2), texts=("other",)))
+    exported = await store.export_user("tg:1")
+    assert json.loads(json.dumps(exported)) == exported  # JSON-serialisable as is
+    assert exported["user"] == {"lang": "en"}  # the last upsert wins
+    assert exported["conversations"] == [
+        {
+            "conversation_key": "tg:-9:1:3",
+            "state": {"stage": "asked"},
+            "deadline": None,
+            "address": {"chat_id": "-9"},
+        },
+        {
+            "conversation_key": "tg:1:1:0",
+            "state": {"stage": "asked"},
+            "deadline": T0 + 60,
+            "address": {"chat_id": "1"},
+        },
+    ]
+    assert exported["turns"] == [
+        {
+            "conversation_key": "tg:1:1:0",
+            "user_key": "tg:1",
+            "seq": 1,
+            "at": T0,
+            "kind": "text",
+            "text": "hello",
+            "analysis": {"score": 3, "hits": ["growth"]},
+            "meta": {"i": 0},
+        },
+        {
+            "conversation_key": "tg:-9:1:3",
+            "user_key": "tg:1",
+            "seq": 1,
+            "at": T0,
+            "kind": "text",
+            "text": "group answer",
+            "analysis": {"score": 3, "hits": ["growth"]},
+            "meta": {"i": 0},
+        },
+    ]
+
+
+async def test_close_reopen_continue(backend: Backend) -> None:
+    first = backend.make()
+    await first.open()
+    created = await first.commit(make_step("tg:1", texts=("q1",), deadline=T0 + 60))
+    assert created is not None
+    await first.close()
+    with pytest.raises(StoreClosedError):
+        await first.commit(make_step("tg:2"))
+
+    second = backend.make()
+    await second.open()
+    try:
+        _, conversation = await second.load("tg:1:1:0", "tg:1")
+        assert conversation is not None and conversation.deadline == T0 + 60
+        assert await second.next_deadline() == T0 + 60
+        assert await second.pending_outbox() == created  # unsent replies survive a restart
+        assert await second.commit(make_step("tg:1", texts=("dup",))) is None  # ids survive too
+        more = await second.commit(make_step("tg:2", texts=("q2",), state={"stage": "feedback"}))
+        assert more is not None and more[0].id > created[0].id
+        assert [t.text for t in await second.turns("tg:1:1:0")] == ["q1", "q2"]
+        exported = await second.export_user("tg:1")
+        assert [t["seq"] for t in exported["turns"]] == [1, 2]
+    finally:
+        await second.close()
+
+
+async def test_the_same_object_can_be_reopened(backend: Backend) -> None:
+    opened = backend.make()
+    await opened.open()
+    await opened.commit(make_step("tg:1"))
+    await opened.close()
+    await opened.close()  # closing twice is harmless
+    await opened.open()
+    try:
+        assert len(await opened.turns("tg:1:1:0")) == 1
+    finally:
+        await opened.close()
+
+
+async def test_using_a_closed_store_raises(backend: Backend) -> None:
+    never_opened = backend.make()
+    with pytest.raises(StoreClosedError):
+        await never_opened.commit(make_step("tg:1"))
+    with pytest.raises(StoreClosedError):
+        await never_opened.load("tg:1:1:0", "tg:1")
+    with pytest.raises(StoreClosedError):
+        await never_opened.mark_sent([1])
+
+
+async def test_concurrent_conversations_keep_their_own_order(store: Store) -> None:
+    conversations, per_conversation = 200, 5
+
+    async def talk(n: int) -> list[int]:
+        ids: list[int] = []
+        for i in range(per_conversation):
+            created = await store.commit(
+                make_step(
+                    f"tg:{n}:{i}",
+                    conv=conv_key(n),
+                    user=user_key(n),
+                    state={"stage": f"s{i}"},
+                    texts=(f"{n}-{i}",),
+                    payloads=({"n": n, "i": i},),
+                )
+            )
+            assert created is not None
+            ids.append(created[0].id)
+        return ids
+
+    all_ids = await asyncio.gather(*(talk(n) for n in range(conversations)))
+    flat = [i for ids in all_ids for i in ids]
+    assert len(set(flat)) == conversations * per_conversation
+    for n, ids in enumerate(all_ids):
+        assert ids == sorted(ids)
+        assert [t.text for t in await store.turns(conv_key(n))] == [
+            f"{n}-{i}" for i in range(per_conversation)
+        ]
+        _, conversation = await store.load(conv_key(n), user_key(n))
+        assert conversation is not None and conversation.state == {
+            "stage": f"s{per_conversation - 1}"
+        }
+    pending = await store.pending_outbox(limit=10_000)
+    assert [p.id for p in pending] == sorted(flat)
+
+
+class NotJson:
+    pass
+
+
+async def test_a_failing_step_fails_alone(store: Store) -> None:
+    good = [make_step(f"tg:{n}", conv=conv_key(n), user=user_key(n)) for n in range(6)]
+    bad_payload = make_step(
+        "tg:bad1", conv=conv_key(50), user=user_key(50), payloads=({"obj": NotJson()},)
+    )
+    bad_turn = replace(
+        make_step("tg:bad2", conv=conv_key(51), user=user_key(51)),
+        turns=(TurnRecord(conv_key(51), user_key(51), T0, None),),  # type: ignore[arg-type]
+    )
+    steps = [good[0], good[1], bad_payload, good[2], good[3], bad_turn, good[4], good[5]]
+    results = await asyncio.gather(*(store.commit(s) for s in steps), return_exceptions=True)
+
+    assert isinstance(results[2], TypeError) and "outbox[0]" in str(results[2])
+    assert isinstance(results[5], TypeError) and "kind" in str(results[5])
+    for index in (0, 1, 3, 4, 6, 7):
+        assert isinstance(results[index], list), results[index]
+    for n in range(6):
+        assert len(await store.turns(conv_key(n))) == 1
+    assert await store.load(conv_key(50), user_key(50)) == (None, None)
+    assert await store.load(conv_key(51), user_key(51)) == (None, None)
+    assert len(await store.pending_outbox()) == 6
+    # The failed event ids were not recorded: a corrected retry goes through.
+    assert await store.commit(make_step("tg:bad1", conv=conv_key(50), user=user_key(50)))

@@ -1,0 +1,147 @@
+"""Versioned SQLite migrations: numbered files, PRAGMA user_version, refusal of the future."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from storage.sqlite import (
+    MigrationError,
+    SchemaTooNewError,
+    SqliteStore,
+    load_migrations,
+    split_statements,
+)
+
+PACKAGED = resources.files("storage") / "migrations" / "sqlite"
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows}
+
+
+@pytest.fixture
+def migrations_v1(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    source = PACKAGED / "0001_initial.sql"
+    (folder / "0001_initial.sql").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+def with_v2(folder: Path, sql: str) -> Path:
+    (folder / "0002_marker.sql").write_text(sql, encoding="utf-8")
+    return folder
+
+
+async def test_fresh_database_gets_the_latest_version(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    latest = len(load_migrations())
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.schema_version() == latest == store.latest_version
+        assert store.applied_migrations == tuple(range(1, latest + 1))
+    finally:
+        await store.close()
+    assert user_version(path) == latest
+    assert {"users", "conversations", "turns", "processed_events", "outbox"} <= tables(path)
+
+
+async def test_a_database_from_the_future_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    store = SqliteStore(path)
+    with pytest.raises(SchemaTooNewError, match=r"schema version 999.*upgrade leavewell"):
+        await store.open()
+    assert user_version(path) == 999  # left untouched
+    assert tables(path) == set()
+    with pytest.raises(RuntimeError):  # not open
+        await store.schema_version()
+
+
+async def test_reopening_does_not_rerun_migrations(tmp_path: Path, migrations_v1: Path) -> None:
+    path = tmp_path / "reopen.db"
+    folder = with_v2(
+        migrations_v1,
+        "CREATE TABLE marker (n INTEGER NOT NULL);\nINSERT INTO marker (n) VALUES (1);\n",
+    )
+    for expected_applied in [(1, 2), (), ()]:
+        store = SqliteStore(path, migrations=folder)
+        await store.open()
+        assert store.applied_migrations == expected_applied
+        assert await store.schema_version() == 2
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM marker").fetchone()[0] == 1
+
+
+async def test_upgrade_applies_only_the_new_migrations(tmp_path: Path, migrations_v1: Path) -> None:
+    path = tmp_path / "upgrade.db"
+    old = SqliteStore(path, migrations=migrations_v1)
+    await old.open()
+    await old.close()
+    assert user_version(path) == 1
+
+    folder = with_v2(migrations_v1, "-- add a column\nALTER TABLE users ADD COLUMN note TEXT;\n")
+    new = SqliteStore(path, migrations=folder)
+    await new.open()
+    try:
+        assert new.applied_migrations == (2,)
+        assert await new.schema_version() == 2
+    finally:
+        await new.close()
+    # The old code (migrations read when it was built) now refuses the upgraded database.
+    with pytest.raises(SchemaTooNewError):
+        await old.open()
+
+
+async def test_a_failing_migration_rolls_back_entirely(tmp_path: Path, migrations_v1: Path) -> None:
+    path = tmp_path / "broken.db"
+    folder = with_v2(migrations_v1, "CREATE TABLE half (n INTEGER);\nTHIS IS NOT SQL;\n")
+    store = SqliteStore(path, migrations=folder)
+    with pytest.raises(MigrationError, match=r"0002_marker\.sql"):
+        await store.open()
+    assert user_version(path) == 0  # not even 0001 stays applied: one transaction
+    assert tables(path) == set()
+
+
+def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
+    folder = tmp_path / "gap"
+    folder.mkdir()
+    shutil.copy(str(PACKAGED / "0001_initial.sql"), folder / "0001_initial.sql")
+    (folder / "0003_skip.sql").write_text("SELECT 1;\n")
+    with pytest.raises(MigrationError, match="without gaps"):
+        load_migrations(folder)
+    (folder / "0003_skip.sql").unlink()
+    (folder / "2_bad_name.sql").write_text("SELECT 1;\n")
+    with pytest.raises(MigrationError, match=r"NNNN_name\.sql"):
+        load_migrations(folder)
+
+
+def test_split_statements_understands_triggers_and_comments() -> None:
+    sql = """
+    -- a comment; with a semicolon
+    CREATE TABLE a (x INTEGER);
+    CREATE TRIGGER t AFTER INSERT ON a BEGIN
+        UPDATE a SET x = x + 1;
+    END;
+    -- trailing comment
+    """
+    statements = split_statements(sql)
+    assert len(statements) == 2
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+    with pytest.raises(MigrationError, match="incomplete"):
+        split_statements("CREATE TABLE b (x INTEGER)")
