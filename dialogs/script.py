@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import Environment, TemplateSyntaxError
 
 from dialogs.errors import ScriptError
 from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
@@ -248,6 +249,16 @@ def _load_situations(
     return order, situations, tuple(probes), always
 
 
+_SYNTAX = Environment()
+
+
+def _check_template(source: str, where: str) -> None:
+    try:
+        _SYNTAX.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ScriptError(f"{where}: template error: {exc.message}") from None
+
+
 def _strings(data: Any, where: str, required: frozenset[str] | set[str]) -> dict[str, str]:
     section = _mapping(data, where)
     for key in sorted(required - set(section)):
@@ -257,7 +268,18 @@ def _strings(data: Any, where: str, required: frozenset[str] | set[str]) -> dict
             raise ScriptError(f"{where}.{key}: unknown key")
         if not isinstance(value, str) or not value.strip():
             raise ScriptError(f"{where}.{key}: must be a non-empty text")
+        _check_template(value, f"{where}.{key}")
     return section
+
+
+def _check_template_files(templates: Path) -> None:
+    for lang in LANGS:
+        for name in TEMPLATE_FILES:
+            path = templates / lang / f"{name}.j2"
+            where = f"templates/{lang}/{name}.j2"
+            if not path.is_file():
+                raise ScriptError(f"{where}: missing template")
+            _check_template(path.read_text(encoding="utf-8"), where)
 
 
 def _load_catalog(
@@ -294,8 +316,9 @@ def _load_catalog(
     )
 
 
-def load_script(directory: Path = SCRIPTS_DIR) -> Script:
+def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) -> Script:
     """Read and cross-check flow.yaml, situations.yaml and one catalog per language."""
+    _check_template_files(templates)
     start, states = _load_flow(directory / "flow.yaml")
     reference = _read_yaml(directory / "en.yaml")
     followup_ids = set(_mapping(reference.get("followups"), "en.yaml: followups"))

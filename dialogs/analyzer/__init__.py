@@ -1,0 +1,70 @@
+"""The answer analyzer: deterministic, explainable rules in English and Chinese.
+
+    analyze(text, lang="en", rubric=rubric) -> Analysis
+
+Rules are data (``lexicon_en``, ``lexicon_zh``), matched and scored by ``core``; the
+texts of the findings come from ``scripts/findings_<lang>.yaml`` (``messages``).
+"""
+
+from __future__ import annotations
+
+from dialogs.analyzer import core
+from dialogs.analyzer.messages import (
+    FindingText,
+    finding_field,
+    finding_message,
+    finding_name,
+    finding_tip,
+    load_catalog,
+    load_catalogs,
+    messages_for,
+)
+from dialogs.findings import Analysis
+from dialogs.rubric import SituationRubric
+
+LANGS = core.LANGS
+
+
+def analyze(
+    text: str,
+    *,
+    lang: str,
+    rubric: SituationRubric,
+    voice_seconds: float | None = None,
+    role: str | None = None,
+    company: str | None = None,
+    messages_lang: str | None = None,
+) -> Analysis:
+    """Analyse one answer to "why did you leave / are you leaving your job?".
+
+    ``lang`` is the language of the answer (it chooses the rules); ``messages_lang``
+    (default: ``lang``) the language of the finding messages. ``voice_seconds`` is the
+    duration of a voice answer; without it the speaking time is estimated from the
+    text. ``role`` and ``company`` count as links to the new role when mentioned.
+    Raises ``ValueError`` for an unsupported language; never for odd text.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"unsupported answer language {lang!r}; expected one of {LANGS}")
+    return core.analyze(
+        text,
+        lang=lang,
+        rubric=rubric,
+        messages=messages_for(messages_lang or lang),
+        voice_seconds=voice_seconds,
+        role=role,
+        company=company,
+    )
+
+
+__all__ = [
+    "LANGS",
+    "FindingText",
+    "analyze",
+    "finding_field",
+    "finding_message",
+    "finding_name",
+    "finding_tip",
+    "load_catalog",
+    "load_catalogs",
+    "messages_for",
+]

@@ -1,0 +1,328 @@
+"""Compiles a lexicon's rule tables and finds their matches ("hits") in an answer.
+
+Speed matters (the whole analysis of a 150-word answer should take a fraction of a
+millisecond), so:
+
+* all literal terms of a language are folded into one trie-shaped regex and found in a
+  single pass; the patterns' anchors ride along in that pass, so finding where the
+  patterns may match costs nothing extra;
+* a pattern is only tried where one of its anchors starts (``regex.match`` at that
+  position), never scanned over the whole answer, unless it has no anchors;
+* literal alternations inside patterns are folded into tries as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from dialogs.analyzer.rules import Lexicon, Pattern, term_table
+
+Span = tuple[int, int]
+Hits = dict[str, list[Span]]
+
+CONTEXT_CHARS = 60  # how far back ``after`` / ``not_after`` context may reach
+
+_SPACES = {ord(k): v for k, v in {
+    "’": "'", "‘": "'", "`": "'", "\t": " ", "\n": " ", "\r": " ", "\u00a0": " ", "\u3000": " ",
+}.items()}
+_LITERAL_GROUP = re.compile(r"\(\?:((?:[a-z0-9' ]+\|)+[a-z0-9' ]+)\)")
+_WORD_END = r"(?![a-z0-9]|'[a-z])"
+_Trie = dict[str, "_Trie"]
+_END = ""
+
+
+def is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _ends_word(low: str, end: int) -> bool:
+    """No letter or digit (nor an ``'s``-like suffix) continues the word at ``end``."""
+    if end >= len(low):
+        return True
+    if is_word_char(low[end]):
+        return False
+    return not (low[end] == "'" and end + 1 < len(low) and is_word_char(low[end + 1]))
+
+
+def _trie(words: Iterable[str]) -> _Trie:
+    root: _Trie = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[_END] = {}
+    return root
+
+
+def _plain_trie_regex(node: _Trie) -> str:
+    alts = [re.escape(ch) + _plain_trie_regex(node[ch]) for ch in sorted(k for k in node if k)]
+    if _END in node:
+        alts.append("")
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+
+def optimize_regex(source: str) -> str:
+    """Fold each group of plain literal alternatives, ``(?:boss|bosses|...)``, into a trie.
+
+    Same language, far fewer branches for ``re`` to try at each position.
+    """
+    return _LITERAL_GROUP.sub(
+        lambda m: "(?:" + _plain_trie_regex(_trie(m.group(1).split("|"))) + ")", source
+    )
+
+
+_FANOUT = 16
+
+
+def _dispatch(children: list[tuple[str, str]], look: str) -> str:
+    """Alternatives keyed by sorted characters; many become a binary search.
+
+    ``re`` tries the branches of an alternation one after the other, which is slow for
+    hundreds of first characters (Chinese). Each branch is guarded by a look-around
+    (``look`` is ``?=`` ahead or ``?<=`` behind) on its character or on a character
+    range, so the right branch is found in a few steps.
+    """
+    if len(children) <= _FANOUT:
+        pieces = [f"({look}{re.escape(ch)}){piece}" for ch, piece in children]
+        return pieces[0] if len(pieces) == 1 else "(?:" + "|".join(pieces) + ")"
+    mid = len(children) // 2
+    halves = (children[:mid], children[mid:])
+    return "(?:" + "|".join(
+        f"({look}[{re.escape(half[0][0])}-{re.escape(half[-1][0])}]){_dispatch(half, look)}"
+        for half in halves
+    ) + ")"
+
+
+def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
+    """One regex for many literals.
+
+    A term that starts (ends) with an ASCII letter or digit must start (end) at a word
+    boundary; a key in ``prefixes`` may end inside a word. Longer keys win.
+
+    Shape: keys starting with an ASCII letter or digit form a trie behind one word-start
+    check; the others (Chinese) start with a character class of their first characters,
+    then a dispatch on the character just consumed, then a trie of the rest.
+    """
+    keys = set(terms) | prefixes
+    root = _trie(keys)
+
+    def walk(node: _Trie, key: str, dispatch: bool = True) -> str:
+        pieces = [
+            (ch, re.escape(ch) + walk(node[ch], key + ch))
+            for ch in sorted(k for k in node if k not in (_END, " "))
+        ]
+        if dispatch and len(pieces) > _FANOUT:
+            alts = [_dispatch(pieces, "?=")]
+        else:
+            alts = [piece for _, piece in pieces]
+        if " " in node:
+            alts.append(r"\s+" + walk(node[" "], key + " "))
+        if _END in node:  # last, so longer keys are tried first
+            needs_end = is_word_char(key[-1]) and key not in prefixes
+            alts.append(_WORD_END if needs_end else "")
+        if not alts:
+            return ""
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    parts = []
+    ascii_root = {k: v for k, v in root.items() if is_word_char(k)}
+    if ascii_root:  # word start: fails fast inside words, most positions of spaced text
+        parts.append(r"(?<![a-z0-9])(?=[a-z0-9])" + walk(ascii_root, "", dispatch=False))
+    firsts = sorted(k for k in root if k != _END and not is_word_char(k))
+    if firsts:  # e.g. Chinese: a class of first characters, then dispatch on it
+        branches = [(ch, walk(root[ch], ch)) for ch in firsts]
+        parts.append("[" + "".join(re.escape(ch) for ch in firsts) + "]"
+                     + _dispatch(branches, "?<="))
+    return "|".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    tags: tuple[str, ...]
+    anchors: tuple[str, ...]
+    regex: re.Pattern[str]
+    groups: tuple[str, ...]  # named groups: the first that took part is the evidence
+    not_after: re.Pattern[str] | None
+    after: re.Pattern[str] | None
+
+
+def _compile_pattern(row: Pattern | tuple[str, str, str]) -> CompiledPattern:
+    pattern = Pattern(*row)
+    regex = re.compile(optimize_regex(pattern.regex))
+    return CompiledPattern(
+        tags=tuple(pattern.tags.split()),
+        anchors=tuple(pattern.anchors.split()),
+        regex=regex,
+        groups=tuple(regex.groupindex),
+        not_after=re.compile(optimize_regex(pattern.not_after)) if pattern.not_after else None,
+        after=re.compile(optimize_regex(pattern.after)) if pattern.after else None,
+    )
+
+
+def _triggers(
+    key: str, anchors: Mapping[str, set[int]], spaced: bool
+) -> tuple[tuple[int, int], ...]:
+    """Patterns whose anchor occurs inside ``key`` (at a word start if ``spaced``)."""
+    found: set[tuple[int, int]] = set()
+    for anchor, indexes in anchors.items():
+        offset = key.find(anchor)
+        while offset != -1:
+            if not spaced or offset == 0 or not is_word_char(key[offset - 1]):
+                found.update((index, offset) for index in indexes)
+            offset = key.find(anchor, offset + 1)
+    return tuple(sorted(found))
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """What one literal found by the trie regex means."""
+
+    # The key is an anchor, so the regex may have matched the start of a longer word.
+    prefix: bool
+    # Terms that start the key (just the key unless it is a prefix), longest first, with
+    # their tags; under a prefix key the first term that ends on a word boundary applies.
+    terms: tuple[tuple[str, tuple[str, ...]], ...]
+    # (pattern index, offset): a pattern's anchor starts a word of the key at offset.
+    triggers: tuple[tuple[int, int], ...]
+
+
+class Matcher:
+    """A compiled lexicon: ``normalize`` the answer, then ``scan`` it for hits."""
+
+    def __init__(self, lexicon: Lexicon, translate: Mapping[int, str] | None = None) -> None:
+        table = dict(_SPACES)
+        table.update(translate or {})
+        if any(len(v) != 1 for v in table.values()):
+            raise ValueError("normalisation must map one character to one character")
+        self.lexicon = lexicon
+        self.translate: Mapping[int, str] = table
+        # translate() looks every character up: only call it when something is to fold
+        self._foldable = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(table)) + "]")
+        self.patterns = tuple(_compile_pattern(row) for row in lexicon.patterns)
+        self.negation = re.compile(lexicon.negation)
+        self.skill_split = re.compile(lexicon.skill_split)
+        self.spaced = lexicon.spaced
+        terms = term_table(lexicon.terms)
+        for literal in (*terms, *(a for p in self.patterns for a in p.anchors)):
+            if self.normalize(literal) != literal:
+                raise ValueError(f"{lexicon.lang} rules: {literal!r} is not in normal form "
+                                 "(lower case, simplified characters)")
+        # Anchors are found in the same pass as the terms (as prefixes: an anchor may end
+        # inside a word); one inside a longer key is found through that key.
+        anchors: dict[str, set[int]] = {}
+        for index, pattern in enumerate(self.patterns):
+            for anchor in pattern.anchors:
+                anchors.setdefault(anchor, set()).add(index)
+        prefixes = frozenset(anchors)
+        self.trie = re.compile(_keys_regex(terms, prefixes)) if terms or anchors else None
+        self.keys: dict[str, _Key] = {}
+        for key in set(terms) | prefixes:
+            prefix = key in prefixes
+            starting = [key]
+            if prefix:
+                starting = sorted((t for t in terms if key.startswith(t)), key=len, reverse=True)
+            self.keys[key] = _Key(
+                prefix, tuple((t, terms[t]) for t in starting),
+                _triggers(key, anchors, self.spaced),
+            )
+
+    def normalize(self, text: str) -> str:
+        """Lower-case and fold variants, keeping every character at its offset."""
+        low = text.lower()
+        if len(low) != len(text):  # a few characters lower-case to two
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        if self._foldable.search(low) is None:
+            return low
+        return low.translate(self.translate)
+
+    def negated(self, low: str, start: int) -> bool:
+        return self.negation.search(low, max(0, start - self.lexicon.window), start) is not None
+
+    def scan(self, low: str) -> Hits:
+        """Every tag of the lexicon that occurs in ``low``, with its spans."""
+        hits: Hits = {}
+        negatable = self.lexicon.negatable
+        starts: dict[int, set[int]] = {}  # pattern index -> where one of its anchors starts
+        if self.trie is not None:
+            keys = self.keys
+            for m in self.trie.finditer(low):
+                text = m.group()
+                key = keys.get(text) or keys.get(" ".join(text.split()))
+                if key is None:  # cannot happen for normalised text; never fail on input
+                    continue
+                start = m.start()
+                for index, offset in key.triggers:
+                    starts.setdefault(index, set()).add(start + offset)
+                if not key.prefix:
+                    self._add(low, hits, key.terms[0][1], m.span(), start, negatable)
+                    continue
+                for term, tags in key.terms:
+                    end = start + len(term)
+                    if is_word_char(term[-1]) and not _ends_word(low, end):
+                        continue
+                    self._add(low, hits, tags, (start, end), start, negatable)
+                    break
+        for index, pattern in enumerate(self.patterns):
+            if not pattern.anchors:
+                for m in pattern.regex.finditer(low):
+                    self._accept(pattern, m, low, hits, negatable)
+                continue
+            end = -1
+            for pos in sorted(starts.get(index, ())):
+                if pos < end:
+                    continue  # inside the previous match
+                m = pattern.regex.match(low, pos)
+                if m is not None and self._accept(pattern, m, low, hits, negatable):
+                    end = m.end()
+        return hits
+
+    def _accept(self, pattern: CompiledPattern, m: re.Match[str], low: str, hits: Hits,
+                negatable: frozenset[str]) -> bool:
+        start = m.start()
+        if self.spaced and start and is_word_char(low[start]) and is_word_char(low[start - 1]):
+            return False  # starts inside a word
+        back = max(0, start - CONTEXT_CHARS)
+        if pattern.not_after is not None and pattern.not_after.search(low, back, start):
+            return False
+        if pattern.after is not None:
+            context = pattern.after.search(low, back, start)
+            if context is None:
+                return False
+            start = context.start()
+        span = (start, m.end())
+        for group in pattern.groups:
+            if m.start(group) >= 0:
+                span = m.span(group)
+                break
+        self._add(low, hits, pattern.tags, span, start, negatable)
+        return True
+
+    def _add(self, low: str, hits: Hits, tags: Iterable[str], span: Span, start: int,
+             negatable: frozenset[str]) -> None:
+        negated: bool | None = None
+        for tag in tags:
+            if tag in negatable:
+                if negated is None:
+                    negated = self.negated(low, start)
+                if negated:
+                    continue
+            hits.setdefault(tag, []).append(span)
+
+    def find_names(self, low: str, names: Iterable[str | None]) -> list[Span]:
+        """Where the given names (company, role) occur, as whole words."""
+        spans: list[Span] = []
+        for name in names:
+            if not name or len(name.strip()) < 2:
+                continue
+            key = " ".join(self.normalize(name.strip()).split())
+            start = low.find(key)
+            while start != -1:
+                end = start + len(key)
+                left_ok = start == 0 or not (is_word_char(key[0]) and is_word_char(low[start - 1]))
+                right_ok = end == len(low) or not (is_word_char(key[-1]) and is_word_char(low[end]))
+                if left_ok and right_ok:
+                    spans.append((start, end))
+                start = low.find(key, end)
+        return spans

@@ -1,0 +1,102 @@
+"""How a language declares what the analyzer looks for: rule tables as plain data.
+
+A lexicon has two tables:
+
+* ``terms``: rows of ``(tags, "phrase | phrase{,s} | ...")``. Every phrase is a literal
+  (lower case, after normalisation); ``{a,b}`` expands to alternatives, so
+  ``"jerk{,s}"`` means ``jerk`` and ``jerks``. All phrases of a language are compiled
+  into one trie-shaped regular expression and found in a single pass.
+* ``patterns``: rows of ``(tags, anchors, regex)`` (or ``Pattern(...)`` with a
+  ``not_after`` regex) for phrases with structure. A pattern only runs when one of its
+  space-separated ``anchors`` occurs in the text (a cheap substring test; no anchors:
+  always), which keeps analysis fast. The first named group that took part in a match
+  marks the evidence (for ``skill~list``, the captured list). In languages written
+  with spaces a match that starts inside a word is dropped, so patterns need no
+  leading ``\b`` (leaving it out lets ``re`` scan for the first literal quickly).
+  ``not_after`` drops a match when it matches the end of the text just before it;
+  ``after`` keeps a match only when it does (put the rare word in ``regex``, the
+  common context in ``after``: much faster than one regex that starts with it).
+
+Tags are space-separated. A tag is a finding id (``trash_talk``), a variant of one
+(``trash_talk~soft``), an exit statement (``exit:laid_off``), ``hedge``, ``skill`` or
+``specific``; ``dialogs.analyzer.core`` gives them their meaning.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class Pattern(NamedTuple):
+    tags: str
+    anchors: str
+    regex: str
+    # The match counts only if this regex does NOT match the text just before it.
+    not_after: str = ""
+    # The match counts only if this regex matches the text just before it (end with $);
+    # the evidence then starts where this context starts.
+    after: str = ""
+
+
+TermRow = tuple[str, str]
+PatternRow = Pattern | tuple[str, str, str]
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    lang: str
+    terms: tuple[TermRow, ...]
+    patterns: tuple[PatternRow, ...]
+    # Tags whose matches are dropped when a negation comes just before them.
+    negatable: frozenset[str]
+    # Searched in the ``window`` characters before a match; it must end with ``$`` and
+    # should not reach across a clause boundary.
+    negation: str
+    window: int
+    # Splits a captured skill list ("python, sql and excel") into items.
+    skill_split: str
+    # Words that end a captured skill item; items made only of these are dropped.
+    skill_stop: frozenset[str]
+    # Captured items that are too generic to count as a skill.
+    skill_generic: frozenset[str] = frozenset()
+    # Maximum number of words (spaced) or characters (unspaced) in one captured skill.
+    skill_max_words: int = 3
+    # Whether words are separated by spaces (en) or not (zh).
+    spaced: bool = True
+
+
+def words(text: str) -> frozenset[str]:
+    """A set of space-separated words."""
+    return frozenset(text.split())
+
+
+def expand(phrase: str) -> list[str]:
+    """``"harass{,ed,ing}"`` -> ``["harass", "harassed", "harassing"]``."""
+    parts = _BRACES.split(phrase)
+    literals, choices = parts[0::2], [p.split(",") for p in parts[1::2]]
+    out: list[str] = []
+    for combo in itertools.product(*choices):
+        text = literals[0]
+        for choice, literal in zip(combo, literals[1:], strict=True):
+            text += choice + literal
+        out.append(" ".join(text.split()))
+    return out
+
+
+def term_table(rows: tuple[TermRow, ...]) -> dict[str, tuple[str, ...]]:
+    """Expand every row into ``phrase -> tags`` (a phrase in several rows gets all tags)."""
+    table: dict[str, list[str]] = {}
+    for tags, phrases in rows:
+        for raw in phrases.split("|"):
+            raw = raw.strip()
+            if not raw:
+                continue
+            for phrase in expand(raw):
+                known = table.setdefault(phrase, [])
+                known.extend(t for t in tags.split() if t not in known)
+    return {phrase: tuple(tags) for phrase, tags in table.items()}

@@ -1,0 +1,377 @@
+"""Self-tests: the real discord.py client against FakeDiscord on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+import pytest
+from discord import app_commands
+from discord.app_commands import Choice, locale_str
+
+from tests.support.fake_discord import FakeDiscord, FakeUser
+
+GUILD, CHANNEL, OTHER_CHANNEL = 1000, 1001, 1002
+
+
+TRANSLATIONS = {"practice": {"de": "ueben"}, "Start a practice interview": {"de": "Interview üben"}}
+
+
+class Translator(app_commands.Translator):
+    async def translate(self, string: locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContextTypes) -> str | None:
+        return TRANSLATIONS.get(string.message, {}).get(str(locale))
+
+
+class StartView(discord.ui.View):
+    """Persistent: no timeout, fixed custom_id, re-registered with add_view on every start."""
+
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(timeout=None)
+        self.bot = bot
+
+    @discord.ui.button(label="Start", custom_id="lw:start", style=discord.ButtonStyle.primary)
+    async def start(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.bot.clicks.append(interaction.user.id)
+        await interaction.response.send_message("started", ephemeral=True)
+
+
+class MenuView(discord.ui.View):
+    @discord.ui.button(label="Next", custom_id="menu:next")
+    async def next_page(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.edit_message(content="page 2", view=None)
+
+
+class AnswerModal(discord.ui.Modal, title="Why did you leave?"):
+    story: discord.ui.TextInput = discord.ui.TextInput(
+        label="Your answer", custom_id="story", style=discord.TextStyle.paragraph)
+
+    def __init__(self, bot: Bot, custom_id: str) -> None:
+        super().__init__(custom_id=custom_id)
+        self.bot = bot
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        self.bot.answers.append(self.story.value)
+        await interaction.response.send_message("thanks", ephemeral=True)
+
+
+class Bot(discord.Client):
+    def __init__(self, intents: discord.Intents | None = None) -> None:
+        if intents is None:
+            intents = discord.Intents.default()
+            intents.message_content = intents.members = True
+        super().__init__(intents=intents, guild_ready_timeout=0.05)
+        self.tree = app_commands.CommandTree(self)
+        self.ready = asyncio.Event()
+        self.seen: list[discord.Message] = []
+        self.clicks: list[int] = []
+        self.answers: list[str] = []
+        self.failures: list[Exception] = []
+        self.synced: list[app_commands.AppCommand] = []
+        self._add_commands()
+
+    def _add_commands(self) -> None:
+        guild = discord.Object(GUILD)
+
+        @app_commands.command(name=locale_str("practice"),
+                              description=locale_str("Start a practice interview"))
+        @app_commands.describe(level="How hard the interviewer is")
+        @app_commands.choices(level=[Choice(name="Easy", value="easy"),
+                                     Choice(name="Hard", value="hard")])
+        async def practice(interaction: discord.Interaction, level: Choice[str]) -> None:
+            await interaction.response.send_message(
+                f"level {level.value} ({interaction.locale})", ephemeral=True)
+
+        @app_commands.command(description="Think first")
+        async def slow(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await asyncio.sleep(0.05)
+            await interaction.followup.send("done thinking")
+
+        @app_commands.command(description="Answer in a form")
+        async def answer(interaction: discord.Interaction) -> None:
+            custom_id = f"answer:{interaction.user.id}:{interaction.id}"
+            await interaction.response.send_modal(AnswerModal(self, custom_id))
+
+        @app_commands.command(description="Answers too late")
+        async def late(interaction: discord.Interaction) -> None:
+            await asyncio.sleep(0.4)
+            try:
+                await interaction.response.send_message("too late")
+            except discord.HTTPException as exc:
+                self.failures.append(exc)
+
+        @app_commands.command(description="A menu")
+        async def menu(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("page 1", view=MenuView(), ephemeral=True)
+
+        @app_commands.command(description="Plain reply")
+        async def hello(interaction: discord.Interaction) -> None:
+            try:
+                await interaction.response.send_message("hello")
+            except discord.HTTPException as exc:
+                self.failures.append(exc)
+
+        for cmd in (practice, slow, answer, late, hello, menu):
+            self.tree.add_command(cmd, guild=guild)
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(Translator())
+        self.add_view(StartView(self))
+        self.synced = await self.tree.sync(guild=discord.Object(GUILD))
+
+    async def on_ready(self) -> None:
+        self.ready.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot:
+            return
+        self.seen.append(message)
+        if message.content == "ping":
+            await message.channel.send(f"pong {message.author.mention}")
+
+
+@contextlib.asynccontextmanager
+async def running(dc: FakeDiscord, **kwargs: Any) -> AsyncIterator[Bot]:
+    bot = Bot(**kwargs)
+    task = asyncio.create_task(bot.start("test-token"))
+    ready = asyncio.create_task(bot.ready.wait())
+    await asyncio.wait({task, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raises the start-up error
+    assert bot.ready.is_set(), "on_ready did not fire"
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 5)  # start() returns cleanly after close()
+
+
+@pytest.fixture
+async def dc() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        fake.install()
+        yield fake
+
+
+@pytest.fixture
+def alice(dc: FakeDiscord) -> FakeUser:
+    alice = dc.user(2001, "alice", locale="de")
+    bob = dc.user(2002, "bob")
+    dc.add_guild(GUILD, "Career Club", channels=[
+        {"id": CHANNEL, "name": "interviews"},
+        {"id": OTHER_CHANNEL, "name": "staff", "permission_overwrites": [
+            {"id": str(GUILD), "type": 0, "allow": "0", "deny": str(1 << 10)}]},
+    ], members=[alice, bob])
+    return alice
+
+
+async def test_ready_guild_and_sync(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        guild = bot.get_guild(GUILD)
+        assert guild is not None and guild.name == "Career Club"
+        assert {c.id for c in guild.text_channels} == {CHANNEL, OTHER_CHANNEL}
+        assert {m.name for m in guild.members} == {"leavewell", "alice", "bob"}
+        assert guild.me.guild_permissions.send_messages
+        staff = guild.get_channel(OTHER_CHANNEL)
+        assert not staff.permissions_for(guild.get_member(2001)).view_channel
+        assert bot.user.id == dc.application_id and bot.application_id == dc.application_id
+        assert dc.gateway_queries[0] == {"v": "10", "encoding": "json", "compress": "zlib-stream"}
+        ident = dc.identifies[0]
+        assert ident["token"] == "test-token" and ident["intents"] & (1 << 15)
+        assert any(p["op"] == 8 for p in dc.gateway_received)  # members intent -> chunking
+        [put] = dc.requests_to("PUT", rf"/applications/\d+/guilds/{GUILD}/commands")
+        practice = next(c for c in put.json if c["name"] == "practice")
+        assert practice["name_localizations"] == {"de": "ueben"}
+        assert practice["description_localizations"] == {"de": "Interview üben"}
+        assert [c["value"] for c in practice["options"][0]["choices"]] == ["easy", "hard"]
+        assert len(bot.synced) == 6 and all(c.guild_id == GUILD for c in bot.synced)
+
+
+async def test_guild_and_dm_messages(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        await dc.message_create(CHANNEL, alice, "I was laid off")
+        dm = dc.dm_channel(alice)
+        await dc.message_create(dm, alice, "hi in private")
+        await dc.wait_for(lambda: len(bot.seen) == 2)
+        guild_msg, dm_msg = bot.seen
+        assert guild_msg.content == "I was laid off" and guild_msg.guild.id == GUILD
+        assert isinstance(guild_msg.author, discord.Member)
+        assert dm_msg.content == "hi in private" and dm_msg.guild is None
+        assert isinstance(dm_msg.channel, discord.DMChannel)
+
+        await dc.message_create(dm, alice, "ping")
+        reply = await dc.wait_for(lambda: dc.sent_messages(dm))
+        assert reply[0].content == "pong <@2001>"
+        assert dc.could_ping(reply[0])  # no allowed_mentions -> the mention pings
+        history = [m.content async for m in bot.get_channel(CHANNEL).history(limit=10)]
+        assert history == ["I was laid off"]
+
+
+async def test_message_content_intent_missing(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc, intents=discord.Intents.default()) as bot:
+        await dc.message_create(CHANNEL, alice, "secret")
+        await dc.message_create(dc.dm_channel(alice), alice, "dm text")
+        await dc.wait_for(lambda: len(bot.seen) == 2)
+        assert [m.content for m in bot.seen] == ["", "dm text"]
+        assert {m.name for m in bot.get_guild(GUILD).members} == {"leavewell"}
+
+
+async def test_slash_command_ephemeral_reply(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc):
+        ix = await dc.slash_command(alice, "practice", {"level": "hard"}, guild_id=GUILD)
+        await dc.wait_acked(ix)
+        assert ix.response_type == 4 and ix.ack_latency is not None and ix.ack_latency < 3
+        [resp] = dc.interaction_responses(ix.id)
+        assert resp["data"]["flags"] == 64 and resp["data"]["content"] == "level hard (de)"
+        [msg] = dc.sent_messages(CHANNEL)
+        assert msg.ephemeral and msg.interaction_id == ix.id
+        assert not any(f["t"] == "MESSAGE_CREATE" and f["d"]["author"]["bot"]
+                       for f in dc.dispatched)  # ephemeral replies are not broadcast
+
+
+async def test_defer_then_followup(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc):
+        ix = await dc.slash_command(alice, "slow", guild_id=GUILD)
+        await dc.wait_for(lambda: len(ix.responses) == 2)
+        assert ix.response_type == 5
+        [post] = dc.requests_to("POST", rf"/webhooks/{dc.application_id}/{ix.token}")
+        assert post.json["content"] == "done thinking" and post.status == 200
+        [msg] = dc.sent_messages(CHANNEL)  # the follow-up replaced the "thinking" message
+        assert msg.content == "done thinking" and msg.flags == 0
+
+
+async def test_persistent_view_survives_restart(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        sent = await bot.get_channel(CHANNEL).send("Ready?", view=StartView(bot))
+    stored = dc.messages[sent.id]
+    assert stored.custom_ids == ["lw:start"]
+    async with running(dc) as bot:  # a new process: only add_view() knows the button
+        ix = await dc.click(alice, stored, "lw:start")
+        await dc.wait_acked(ix)
+        assert bot.clicks == [alice.id] and ix.response_type == 4
+        assert dc.interaction_responses(ix.id)[0]["data"]["content"] == "started"
+        assert len(dc.identifies) == 2
+
+
+async def test_modal_submit(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        ix = await dc.slash_command(alice, "answer", guild_id=GUILD)
+        await dc.wait_acked(ix)
+        assert ix.response_type == 9
+        [custom_id] = dc.modals
+        assert custom_id == f"answer:{alice.id}:{ix.id}"
+        sub = await dc.submit_modal(alice, custom_id, {"story": "The team was dissolved."})
+        await dc.wait_acked(sub)
+        assert bot.answers == ["The team was dissolved."]
+
+
+async def test_rate_limit_and_server_error_are_retried(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        channel = bot.get_channel(CHANNEL)
+        dc.fail_next("POST", rf"/channels/{CHANNEL}/messages", 429, retry_after=0.1)
+        await channel.send("after a 429")
+        dc.fail_next("POST", rf"/channels/{CHANNEL}/messages", 500)
+        await channel.send("after a 500")
+        statuses = [r.status for r in dc.requests_to("POST", rf"/channels/{CHANNEL}/messages")]
+        assert statuses == [429, 200, 500, 200]
+        assert [m.content for m in dc.sent_messages(CHANNEL)] == ["after a 429", "after a 500"]
+        assert dc.errors == []
+
+
+async def test_private_thread(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        channel = bot.get_channel(CHANNEL)
+        thread = await channel.create_thread(name="interview-alice", invitable=False,
+                                             type=discord.ChannelType.private_thread)
+        await thread.add_user(discord.Object(alice.id))
+        await thread.send("Welcome to your mock interview")
+        stored = dc.channels[thread.id]
+        assert stored["type"] == 12 and stored["thread_metadata"]["invitable"] is False
+        assert dc.thread_members[thread.id] == {dc.application_id, alice.id}
+        await dc.wait_for(lambda: bot.get_channel(thread.id))
+        await dc.message_create(thread.id, alice, "my answer")
+        await dc.wait_for(lambda: bot.seen)
+        assert isinstance(bot.seen[0].channel, discord.Thread)
+
+
+async def test_validation_errors(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        channel = bot.get_channel(CHANNEL)
+        with pytest.raises(discord.HTTPException) as too_long:
+            await channel.send("x" * 2001)
+        assert too_long.value.code == 50035
+        view = discord.ui.View()
+        view.add_item(discord.ui.Button(label="a", custom_id="same"))
+        view.add_item(discord.ui.Button(label="b", custom_id="same"))
+        with pytest.raises(discord.HTTPException):
+            await channel.send("dupe", view=view)
+        with pytest.raises(discord.Forbidden):
+            await bot.get_channel(OTHER_CHANNEL).send("hidden")
+        assert [e["code"] for e in dc.errors] == [50035, 50035, 50001]
+        assert "components" in dc.errors[1]["errors"]
+        sent = await channel.send("hi @everyone",
+                                  allowed_mentions=discord.AllowedMentions.none())
+        assert not dc.could_ping(sent.id)
+
+
+async def test_late_and_duplicate_acknowledgements(dc: FakeDiscord, alice: FakeUser) -> None:
+    dc.ack_window = 0.3  # Discord's 3 s, shortened; the command answers after 0.4 s
+    async with running(dc) as bot:
+        ix = await dc.slash_command(alice, "late", guild_id=GUILD)
+        await dc.wait_for(lambda: bot.failures)
+        assert isinstance(bot.failures[0], discord.NotFound) and bot.failures[0].code == 10062
+        assert ix.late and not ix.acked
+
+        ix = await dc.slash_command(alice, "hello", guild_id=GUILD)
+        await dc.wait_acked(ix)
+        await dc.redispatch_last("INTERACTION_CREATE")  # Discord re-sends the same event
+        await dc.wait_for(lambda: len(bot.failures) == 2)
+        assert bot.failures[1].code == 40060
+
+
+async def test_resume_replays_missed_events(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        await dc.disconnect_client()
+        await dc.message_create(CHANNEL, alice, "while you were away")
+        await asyncio.wait_for(dc.client_connected.wait(), 5)
+        await dc.wait_for(lambda: bot.seen)
+        assert bot.seen[0].content == "while you were away"
+        assert len(dc.resumes) == 1 and len(dc.identifies) == 1
+        assert dc.dispatched[-1]["t"] in ("RESUMED", "MESSAGE_CREATE")
+
+
+async def test_component_on_interaction_reply_updates_message(dc: FakeDiscord,
+                                                              alice: FakeUser) -> None:
+    async with running(dc):
+        ix = await dc.slash_command(alice, "menu", guild_id=GUILD)
+        await dc.wait_acked(ix)
+        [menu] = dc.sent_messages(CHANNEL)
+        assert menu.ephemeral and menu.custom_ids == ["menu:next"]
+        click = await dc.click(alice, menu, "menu:next")
+        await dc.wait_acked(click)
+        assert click.response_type == 7
+        assert menu.content == "page 2" and menu.components == []
+
+
+async def test_attachments_edits_and_deletes(dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        await dc.message_create(CHANNEL, alice, "my CV", attachments=[
+            {"filename": "cv.txt", "data": b"ten years of java"}])
+        await dc.wait_for(lambda: bot.seen)
+        assert await bot.seen[0].attachments[0].read() == b"ten years of java"
+
+        channel = bot.get_channel(CHANNEL)
+        sent = await channel.send("notes", file=discord.File(io.BytesIO(b"feedback"), "f.txt"))
+        [post] = dc.requests_to("POST", rf"/channels/{CHANNEL}/messages")
+        assert post.json["content"] == "notes" and post.files[0]["data"] == b"feedback"
+        assert sent.attachments[0].filename == "f.txt"
+        await sent.edit(content="notes (edited)")
+        assert dc.messages[sent.id].content == "notes (edited)"
+        await sent.delete()
+        assert dc.sent_messages(CHANNEL) == []
+        assert [f["t"] for f in dc.dispatched[-2:]] == ["MESSAGE_UPDATE", "MESSAGE_DELETE"]

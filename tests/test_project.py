@@ -1,0 +1,28 @@
+"""The README's promises stay true: its commands are what CI runs, its diagram is current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dialogs.diagram import mermaid
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci_command = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert ci_command in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_diagram_is_generated_from_the_flow() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert mermaid() in readme
+
+
+def test_env_example_documents_every_setting() -> None:
+    from bot.settings import Settings
+
+    example = (ROOT / "deploy" / "leavewell.env.example").read_text(encoding="utf-8")
+    for field in Settings.model_fields.values():
+        names = field.validation_alias.choices  # type: ignore[union-attr]
+        assert names[0] in example, names[0]
