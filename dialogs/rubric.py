@@ -20,9 +20,11 @@ class SituationRubric:
     id: str
     checks: frozenset[str] = BASE_CHECKS
     # Multiplies the score deduction of a check (emphasis for this situation).
-    weights: Mapping[str, float] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict, hash=False)
     # Exit kinds (see EXIT_KINDS) that contradict the declared situation.
     contradicts: frozenset[str] = frozenset()
+    # The exit kind the situation itself states ("let go" is no contradiction for let_go).
+    exit: str | None = None
 
     def weight(self, finding_id: str) -> float:
         return self.weights.get(finding_id, 1.0)

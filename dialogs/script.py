@@ -216,6 +216,9 @@ def _load_situations(
         for kind in contradicts:
             if kind not in EXIT_KINDS:
                 raise ScriptError(f"{where}.contradicts: unknown exit kind {kind!r}")
+        own_exit = spec.get("exit")
+        if own_exit is not None and own_exit not in EXIT_KINDS:
+            raise ScriptError(f"{where}.exit: unknown exit kind {own_exit!r}")
         followups = _id_list(spec.get("followups"), f"{where}.followups")
         for fid in followups:
             if fid not in followup_ids:
@@ -225,6 +228,7 @@ def _load_situations(
             checks=frozenset(checks) if checks else SituationRubric(id=sid).checks,
             weights={k: float(v) for k, v in weights.items()},
             contradicts=frozenset(contradicts),
+            exit=own_exit,
         )
         detail = spec.get("ask_detail")
         situations[sid] = SituationSpec(sid, tense, rubric, followups, detail)

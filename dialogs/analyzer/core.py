@@ -30,7 +30,7 @@ from dialogs.rubric import EXIT_KINDS, SituationRubric
 
 # -- tuning (all in one place) ---------------------------------------------------------
 
-BASE_SCORE = 75
+BASE_SCORE = 80
 RED_FLAG_CAP = 60  # an answer with any red flag never scores above this
 RED_FLAG_PENALTY: Mapping[str, int] = {
     "trash_talk": 35,
@@ -85,14 +85,6 @@ ABSENCE_CHECKS: tuple[tuple[str, str], ...] = (
 # The exit a declared situation itself implies. An exit statement whose words also state
 # this one (e.g. "let go" for someone let go, which can also mean a layoff) is no
 # contradiction.
-OWN_EXIT: Mapping[str, str] = {
-    "employed": "still_employed",
-    "laid_off": "laid_off",
-    "let_go": "fired",
-    "quit": "quit",
-    "contract_ended": "contract_ended",
-}
-
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _CJK_RUNS = re.compile(f"[{_CJK}]+")
@@ -160,11 +152,22 @@ def count_words(text: str) -> int:
 
 
 def _red_flags(hits: Hits, rubric: SituationRubric, positive_start: int) -> dict[str, list[Span]]:
+    """Spans of each red flag, after the context rules:
+
+    * mild criticism (``trash_talk~soft``) is forgiven when the candidate also owns a
+      mistake; insults are not;
+    * money is the headline only when it comes before any growth or specific content,
+      or when it is a complaint about pay;
+    * performance facts (``oversharing~perf``) are expected when the answer is framed
+      by a lesson or ownership, or when the situation itself asks for a lesson;
+    * an exit statement contradicts the situation unless its words also state the
+      situation's own exit.
+    """
     ownership = bool(hits.get("ownership"))
     framed = ownership or bool(hits.get("lesson")) or "no_lesson" in rubric.checks
     money = list(hits.get("money_headline~complaint", ()))
     money += [s for s in hits.get("money_headline~want", ()) if s[0] < positive_start]
-    own = hits.get(f"exit:{OWN_EXIT.get(rubric.id)}", [])
+    own = hits.get(f"exit:{rubric.exit}", []) if rubric.exit else []
     contradiction = [
         span
         for kind in EXIT_KINDS

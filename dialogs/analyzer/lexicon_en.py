@@ -28,7 +28,8 @@ TERMS: tuple[TermRow, ...] = (
         " | couldn't stand | cannot stand | could not stand | bull{y,ies,ied,ying}"
         " | harass{,ed,es,ing,ment} | backstab{bing,ber,bers,bed} | two-faced"
         " | micromanag{e,ed,er,ers,ing,ement} | liar{,s} | lied to me | lied to us | pathetic"
-        " | clown{,s} | a joke | sexist | racist | unprofessional"
+        " | clown{,s} | a joke | a circus | a zoo | dumpster fire | clown show"
+        " | sexist | racist | unprofessional"
         " | disrespect{,ful,ed} | favo{,u}ritism | office politics | office drama | dishonest"
         " | corrupt | shady | sleazy | unbearable | insufferable | psycho"
         " | worst boss | worst manager | worst company | worst job | worst place | rude"
@@ -59,7 +60,9 @@ TERMS: tuple[TermRow, ...] = (
         " | did not see eye to eye | never saw eye to eye | on my case | breathing down my neck"
         " | broken promises | broke their promise | broke his promise | broke her promise"
         " | went back on their word | going nowhere | sinking ship | had no future"
-        " | dead-end company | dead end company",
+        " | dead-end company | dead end company | going downhill | too much drama"
+        " | so much drama | all the drama | wasn't getting along | weren't getting along"
+        " | not getting along",
     ),
     # Harmless phrases that contain a flagged word: the longest match wins, so listing
     # them here (with a tag nothing reads) keeps the shorter term from firing.
@@ -139,6 +142,7 @@ TERMS: tuple[TermRow, ...] = (
         " | needed surgery | had cancer | my cancer | chemo | chemotherapy | pregnan{t,cy}"
         " | miscarriage | divorce{,d} | divorcing | custody battle | my ex-wife"
         " | my ex-husband | my ex-partner | affair"
+        " | mental health | a therapist | seeing a therapist | my doctor said | sick leave"
         " | lawsuit{,s} | sued | suing | sue them | my lawyer | my attorney | hired a lawyer"
         " | legal action | court case | illegal | illegally | discrimination | arrested"
         " | went to rehab | in rehab | addiction | drinking problem | gambling | in debt"
@@ -350,8 +354,8 @@ PATTERNS: tuple[PatternRow, ...] = (
     Pattern(
         "trash_talk~soft",
         "understand appreciate value respect care listen support recognise recognize trust "
-        "help invest treat",
-        r"(?:understand|appreciated?|valued?|respect(?:ed)?|cared? about|cared?|"
+        "help invest treat like liked",
+        r"(?:understand|appreciated?|valued?|respect(?:ed)?|cared? about|cared?|liked? me|"
         r"listen(?:ed)?|support(?:ed)?|recogni[sz]ed?|trust(?:ed)?|help(?:ed)?|"
         r"invest(?:ed)? in|treat(?:ed)?)\b",
         after=rf"(?<![a-z0-9]){_WHO}\s+(?:\w+\s+)?(?:didn't|did not|never|doesn't|does not|"
@@ -388,6 +392,13 @@ PATTERNS: tuple[PatternRow, ...] = (
         r"because\s+of\s+(?:my|the|our|that)\s+(?:\w+\s+)?(?:boss|manager|supervisor|management|"
         r"leadership|coworkers?|co-workers?|colleagues?|team lead|owner|director)\b(?!'s)",
         after=r"(?<![a-z0-9])(?:left|quit|leaving|resigned|leave|quitting)\s+(?:\w+\s+)?$",
+    ),
+    Pattern(
+        "blame",
+        "for",
+        r"for\s+no\s+(?:good\s+|real\s+|apparent\s+)?reason",
+        after=r"(?<![a-z0-9])(?:fired|let|laid|dismissed|terminated|sacked|got rid of)"
+        r"(?:\s+(?:me|us))?(?:\s+(?:go|off))?\s+$",
     ),
     Pattern(
         "blame",
@@ -437,6 +448,12 @@ PATTERNS: tuple[PatternRow, ...] = (
         r"(?:want|wish|like|care)\s+to\s+(?:talk\s+about|speak\s+about|discuss|get\s+into|"
         r"go\s+into|explain|say\s+(?:why|more|much)|share\s+(?:why|more|much|the details)|"
         r"comment\s+on)(?:\s+(?:it|that|this|them|the details|details|why))?",
+    ),
+    (
+        "evasive",
+        "it's it",
+        r"it(?:'s|\s+is|\s+was)\s+(?:(?:kind|sort)\s+of\s+|a\s+bit\s+|just\s+|really\s+)?"
+        r"(?:complicated|a long story|personal(?=\s*(?:[.,;!?]|$)))\b",
     ),
     (
         "evasive",

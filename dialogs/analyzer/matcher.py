@@ -28,7 +28,7 @@ _SPACES = {ord(k): v for k, v in {
     "’": "'", "‘": "'", "`": "'", "\t": " ", "\n": " ", "\r": " ", "\u00a0": " ", "\u3000": " ",
 }.items()}
 _LITERAL_GROUP = re.compile(r"\(\?:((?:[a-z0-9' ]+\|)+[a-z0-9' ]+)\)")
-_WORD_END = r"(?![a-z0-9]|'[a-z])"
+_WORD_END = r"(?![a-z0-9]|'(?!s(?![a-z0-9]))[a-z])"  # a possessive 's still ends the word
 _Trie = dict[str, "_Trie"]
 _END = ""
 

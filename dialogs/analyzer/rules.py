@@ -1,4 +1,4 @@
-"""How a language declares what the analyzer looks for: rule tables as plain data.
+r"""How a language declares what the analyzer looks for: rule tables as plain data.
 
 A lexicon has two tables:
 
@@ -6,16 +6,19 @@ A lexicon has two tables:
   (lower case, after normalisation); ``{a,b}`` expands to alternatives, so
   ``"jerk{,s}"`` means ``jerk`` and ``jerks``. All phrases of a language are compiled
   into one trie-shaped regular expression and found in a single pass.
-* ``patterns``: rows of ``(tags, anchors, regex)`` (or ``Pattern(...)`` with a
-  ``not_after`` regex) for phrases with structure. A pattern only runs when one of its
-  space-separated ``anchors`` occurs in the text (a cheap substring test; no anchors:
-  always), which keeps analysis fast. The first named group that took part in a match
-  marks the evidence (for ``skill~list``, the captured list). In languages written
-  with spaces a match that starts inside a word is dropped, so patterns need no
-  leading ``\b`` (leaving it out lets ``re`` scan for the first literal quickly).
-  ``not_after`` drops a match when it matches the end of the text just before it;
-  ``after`` keeps a match only when it does (put the rare word in ``regex``, the
-  common context in ``after``: much faster than one regex that starts with it).
+* ``patterns``: rows of ``(tags, anchors, regex)``, or ``Pattern(...)`` with context
+  checks, for phrases with structure. ``anchors`` are space-separated words, and every
+  match must START with one of them: the anchors are found in the same pass as the
+  terms (as word prefixes in languages written with spaces: ``listen`` also finds
+  ``listened``) and the regex is only tried there, with ``regex.match``. A pattern
+  without anchors is searched over the whole answer (keep those cheap: start with a
+  character class such as ``\d``). A match that starts inside a word is dropped, so
+  patterns need no leading ``\b``. The first named group that took part in a match
+  marks the evidence (for ``skill~list``, the captured list).
+  ``after`` keeps a match only when it matches the text just before it (end it with
+  ``$``), and the evidence then starts where that context starts: put the rare word
+  first in ``regex`` and the common context ("my boss was ...") in ``after``.
+  ``not_after`` drops a match when it matches the text just before it.
 
 Tags are space-separated. A tag is a finding id (``trash_talk``), a variant of one
 (``trash_talk~soft``), an exit statement (``exit:laid_off``), ``hedge``, ``skill`` or

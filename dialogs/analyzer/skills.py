@@ -51,7 +51,7 @@ def _skill_item(lex: Lexicon, low: str, start: int, end: int) -> tuple[Span, str
         words.pop(0)
     kept: list[tuple[int, str]] = []
     for pos, word in words:
-        word = word.strip(".-/")
+        word = word.rstrip(".-/")
         if not word or word in lex.skill_stop or len(kept) >= lex.skill_max_words:
             break
         kept.append((pos, word))

@@ -18,15 +18,20 @@ from dialogs.rubric import BASE_CHECKS, SituationRubric
 RUBRICS = {
     "unspecified": SituationRubric(id="unspecified"),
     "employed": SituationRubric(
-        id="employed", weights={"no_growth": 1.5}, contradicts=frozenset({"laid_off", "fired"})
+        id="employed",
+        exit="still_employed",
+        weights={"no_growth": 1.5},
+        contradicts=frozenset({"laid_off", "fired"}),
     ),
     "laid_off": SituationRubric(
         id="laid_off",
+        exit="laid_off",
         checks=BASE_CHECKS | {"no_good_terms"},
         contradicts=frozenset({"still_employed", "fired", "quit"}),
     ),
     "let_go": SituationRubric(
         id="let_go",
+        exit="fired",
         checks=(BASE_CHECKS - {"no_results"}) | {"no_lesson", "no_good_terms"},
         weights={"no_lesson": 2.0},
         contradicts=frozenset({"still_employed", "laid_off"}),
@@ -38,11 +43,13 @@ RUBRICS = {
     ),
     "quit": SituationRubric(
         id="quit",
+        exit="quit",
         checks=BASE_CHECKS | {"no_proactive_steps"},
         contradicts=frozenset({"still_employed", "fired", "laid_off"}),
     ),
     "contract_ended": SituationRubric(
         id="contract_ended",
+        exit="contract_ended",
         checks=BASE_CHECKS | {"no_good_terms"},
         contradicts=frozenset({"fired"}),
     ),

@@ -10,14 +10,18 @@ from dialogs.rubric import BASE_CHECKS, SituationRubric
 
 RUBRICS = {
     "unspecified": SituationRubric(id="unspecified"),
-    "employed": SituationRubric(id="employed", contradicts=frozenset({"laid_off", "fired"})),
+    "employed": SituationRubric(
+        id="employed", exit="still_employed", contradicts=frozenset({"laid_off", "fired"})
+    ),
     "laid_off": SituationRubric(
         id="laid_off",
+        exit="laid_off",
         checks=BASE_CHECKS | {"no_good_terms"},
         contradicts=frozenset({"still_employed", "fired", "quit"}),
     ),
     "let_go": SituationRubric(
         id="let_go",
+        exit="fired",
         checks=(BASE_CHECKS - {"no_results"}) | {"no_lesson", "no_good_terms"},
         weights={"no_lesson": 2.0},
         contradicts=frozenset({"still_employed", "laid_off"}),
