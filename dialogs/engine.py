@@ -7,7 +7,6 @@ at construction that code and declaration agree.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,9 +120,9 @@ class Interviewer:
 
     def step(self, profile: Mapping[str, Any] | None, state: Mapping[str, Any] | None,
              event: Event) -> StepResult:
-        before_profile = copy.deepcopy(dict(profile or {}))
-        iv = Interview.from_dict(copy.deepcopy(dict(state or {})))
-        turn = _Turn(self, Profile.from_dict(copy.deepcopy(before_profile)), iv, event.at)
+        before_profile = profile or {}  # never mutated: the step works on copies
+        iv = Interview.from_dict(state)
+        turn = _Turn(self, Profile.from_dict(before_profile), iv, event.at)
         stage_before = iv.stage
         text = self._dispatch(turn, event)
         iv = turn.iv  # a forget replaces it

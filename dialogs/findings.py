@@ -6,7 +6,7 @@ replayed, and compared across attempts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["red_flag", "improvement", "strength"]
@@ -67,7 +67,8 @@ class Finding:
         return {
             "id": self.id,
             "message": self.message,
-            "evidence": [asdict(e) for e in self.evidence],
+            "evidence": [{"start": e.start, "end": e.end, "text": e.text}
+                         for e in self.evidence],
         }
 
 

@@ -119,9 +119,17 @@ class Renderer:
         def wrap(pattern: str) -> Callable[[Any], Safe]:
             return lambda value: Safe(pattern.format(finalize(value)))
 
+        # Texts without template syntax are escaped once, not rendered every time.
+        static = {name: Safe(finalize(source)) for name, source in sources.items()
+                  if "{" not in source}
+
         @pass_context
         def text(ctx: Context, key: str) -> Safe:
-            return Safe(env.get_template(f"{ctx['lang']}/{key}").render(ctx.get_all()))
+            name = f"{ctx['lang']}/{key}"
+            cached = static.get(name)
+            if cached is not None:
+                return cached
+            return Safe(env.get_template(name).render(ctx.get_all()))
 
         @pass_context
         def finding(ctx: Context, finding_id: str) -> str:
@@ -143,7 +151,7 @@ class Renderer:
         def model_answer(ctx: Context, situation_id: str, known: Mapping[str, Any]) -> Safe:
             lang = ctx["lang"]
             values: dict[str, Any] = {
-                key: Safe(env.get_template(f"{lang}/placeholders.{key}").render(lang=lang))
+                key: text(ctx, f"placeholders.{key}")
                 for key in self.script.catalogs[lang].placeholders
             }
             values.update({k: v for k, v in known.items() if v})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 MAX_ATTEMPTS_KEPT = 50
@@ -19,10 +20,10 @@ class Profile:
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Profile:
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Profile:
         return cls(**_known(cls, data))
 
     def record_attempt(self, summary: dict[str, Any]) -> None:
@@ -55,10 +56,10 @@ class Interview:
     last_event_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Interview:
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Interview:
         return cls(**_known(cls, data))
 
     def reset_round(self) -> None:
@@ -69,7 +70,20 @@ class Interview:
         self.followup_answers = []
 
 
-def _known(cls: type, data: dict[str, Any] | None) -> dict[str, Any]:
-    """Keep only fields the class knows, so older/newer stored states still load."""
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in (data or {}).items() if k in names}
+def _shallow(obj: Any) -> dict[str, Any]:
+    # Shallow on purpose: the engine works on private copies, so sharing is safe and
+    # dataclasses.asdict's deep copy would dominate the step's cost.
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+def _known(cls: type, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Keep only fields the class knows, so older/newer stored states still load.
+
+    Lists are copied (the engine appends to them); the dicts inside them are records
+    that are never changed once written, so they are shared, not copied."""
+    names = _FIELDS.get(cls) or _FIELDS.setdefault(cls, frozenset(f.name for f in fields(cls)))
+    return {k: list(v) if isinstance(v, list) else v
+            for k, v in (data or {}).items() if k in names}
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
