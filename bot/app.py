@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from platformdirs import user_data_dir
 
@@ -55,13 +57,40 @@ async def run_practice(
         await store.close()
 
 
-async def run_platforms(settings: Settings) -> int:
-    platforms = [name for name, token in (("Telegram", settings.telegram_bot_token),
-                                          ("Discord", settings.discord_bot_token)) if token]
-    log.error("%s support is not part of this build yet", " and ".join(platforms))
-    print(
-        f"leavewell: {' and '.join(platforms)} support is not part of this build yet. "
-        "Unset the token(s) to practise in the console.",
-        file=sys.stderr,
-    )
-    return 2
+async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Serve every platform whose token is set, on this one event loop, until SIGTERM."""
+    stop = stop or _stop_on_signals()
+    store = await open_store(settings.database_url)
+    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
+    renderer = Renderer()
+    adapters: list[Any] = []
+    timers: asyncio.Task[None] | None = None
+    try:
+        if settings.telegram_bot_token:
+            from bot.telegram.adapter import TelegramAdapter
+
+            adapters.append(TelegramAdapter(core, renderer, settings))
+        if settings.discord_bot_token:
+            log.error("Discord support is not part of this build yet; serving the rest")
+        for adapter in adapters:
+            await adapter.start()
+        await core.delivery.sweep(older_than=core.clock())  # replies a crash left unsent
+        timers = asyncio.create_task(core.run_timers(stop))
+        await stop.wait()
+    finally:
+        stop.set()
+        if timers is not None:
+            await timers
+        for adapter in reversed(adapters):
+            await adapter.stop()
+        await store.close()
+    return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    return stop

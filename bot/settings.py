@@ -71,6 +71,22 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("TELEGRAM_API_FILE_URL", "telegram_api_file_url"),
     )
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url"),
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1:8443",
+        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_LISTEN", "telegram_webhook_listen"),
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret"),
+    )
+    telegram_rate_limit: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("TELEGRAM_RATE_LIMIT", "telegram_rate_limit"),
+    )
     discord_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN", "discord_bot_token")
     )
@@ -105,7 +121,16 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
+    @field_validator("telegram_webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
+        return value
+
+    @field_validator("telegram_bot_token", "discord_bot_token", "telegram_webhook_secret",
+                     mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -126,8 +151,8 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def secrets(self) -> list[str]:
-        return [t.get_secret_value() for t in (self.telegram_bot_token, self.discord_bot_token)
-                if t is not None]
+        tokens = (self.telegram_bot_token, self.discord_bot_token, self.telegram_webhook_secret)
+        return [t.get_secret_value() for t in tokens if t is not None]
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:

@@ -17,6 +17,7 @@ import yaml
 from jinja2 import Environment, TemplateSyntaxError
 
 from dialogs.errors import ScriptError
+from dialogs.events import COMMANDS
 from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
 from dialogs.rubric import EXIT_KINDS, SituationRubric
 
@@ -36,11 +37,12 @@ REQUIRED_MESSAGES: frozenset[str] = frozenset(
         "voice_needs_text", "unknown_command", "timeout", "stopped", "lang_set", "role_set",
         "role_cleared", "forget_confirm", "forgotten", "forget_cancelled", "export_ready",
         "nothing_to_retry", "unknown_situation", "followup_skipped", "answer_received",
+        "go_private", "choice_made",
     }
 )
 REQUIRED_LABELS: frozenset[str] = frozenset(
     {"lang_en", "lang_zh", "skip", "retry", "another", "stop", "practice",
-     "forget_yes", "forget_no"}
+     "forget_yes", "forget_no", "open_private"}
 )
 REQUIRED_SIGNALS: frozenset[str] = frozenset(
     {"good_reason", "voluntary", "good_terms", "values",
@@ -87,13 +89,14 @@ class Catalog:
     followups: Mapping[str, str]
     signals: Mapping[str, str]
     verdicts: Mapping[str, str]
+    commands: Mapping[str, str]  # descriptions for the platforms' command menus
     messages: Mapping[str, str]
 
     def template_sources(self) -> dict[str, str]:
         """Every text as a named template: 'messages.welcome', 'situations.quit.question' ..."""
         sources: dict[str, str] = {}
         for section in ("labels", "placeholders", "details", "followups", "signals",
-                        "verdicts", "messages"):
+                        "verdicts", "commands", "messages"):
             for key, text in getattr(self, section).items():
                 sources[f"{section}.{key}"] = text
         for sid, texts in self.situations.items():
@@ -316,6 +319,7 @@ def _load_catalog(
         followups=_strings(data.get("followups"), f"{name}: followups", followup_ids),
         signals=_strings(data.get("signals"), f"{name}: signals", REQUIRED_SIGNALS),
         verdicts=_strings(data.get("verdicts"), f"{name}: verdicts", REQUIRED_VERDICTS),
+        commands=_strings(data.get("commands"), f"{name}: commands", frozenset(COMMANDS)),
         messages=_strings(data.get("messages"), f"{name}: messages", REQUIRED_MESSAGES),
     )
 

@@ -453,11 +453,12 @@ class FakeTelegram:
         self._delays: dict[str, list[float]] = defaultdict(list)
         self._changed = asyncio.Event()
         self._poller: web.Request | None = None
+        self.webhook: JSON | None = None  # set by setWebhook: {"url", "secret_token"}
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[JSON], Any]] = {
             name.lower(): getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower())
-            for name in ("getMe", "deleteWebhook", "getWebhookInfo", "setMyCommands",
+            for name in ("getMe", "deleteWebhook", "setWebhook", "getWebhookInfo", "setMyCommands",
                          "getMyCommands", "deleteMyCommands", "sendMessage", "editMessageText",
                          "editMessageCaption", "editMessageReplyMarkup", "answerCallbackQuery",
                          "sendChatAction", "sendDocument", "sendPhoto", "getFile",
@@ -861,7 +862,29 @@ class FakeTelegram:
     def _get_me(self, p: JSON) -> JSON:
         return self.bot_user
 
+    def _set_webhook(self, p: JSON) -> bool:
+        url = str(p.get("url") or "")
+        if not url.startswith(("http://127.0.0.1", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        self.webhook = {"url": url, "secret_token": p.get("secret_token")}
+        return True
+
+    async def post_to_webhook(self, update: JSON, *, secret: str | None = None,
+                              url: str | None = None) -> int:
+        """Deliver an update the way Telegram does in webhook mode; returns the HTTP status."""
+        import aiohttp
+
+        assert self.webhook or url, "no webhook set"
+        target = url or self.webhook["url"]
+        token = secret if secret is not None else (self.webhook or {}).get("secret_token")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
+        async with aiohttp.ClientSession() as session, session.post(
+            target, json=update, headers=headers
+        ) as response:
+            return response.status
+
     def _delete_webhook(self, p: JSON) -> bool:
+        self.webhook = None
         if p.get("drop_pending_updates"):
             self._pending.clear()
             self._redelivery.clear()

@@ -1,0 +1,311 @@
+"""The Telegram adapter: a PTB Application whose updates go through the core.
+
+Polling is our own loop over `getUpdates` so that an update is confirmed (offset
+moved past it) only after its effects are committed: a crash re-delivers it, and
+the core's event id makes the second delivery a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.core import Core
+from bot.settings import Settings
+from bot.telegram.ordering import OrderedDispatcher
+from bot.telegram.send import TelegramSender, with_retries
+from bot.telegram.translate import PLATFORM, conversation_of, incoming_of, is_private
+from dialogs.events import TextAnswer
+from dialogs.outgoing import Outgoing
+from dialogs.render import TELEGRAM_HTML, Renderer, escape_html
+from dialogs.script import LANGS
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def ui_lang(language_code: str | None, default: str) -> str:
+    code = (language_code or "").lower()[:2]
+    return code if code in LANGS else default
+
+
+class TelegramAdapter:
+    def __init__(
+        self,
+        core: Core,
+        renderer: Renderer,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        poll_timeout: int = 30,
+    ) -> None:
+        assert settings.telegram_bot_token is not None
+        self.core = core
+        self.renderer = renderer
+        self.settings = settings
+        self.clock = clock
+        self.poll_timeout = poll_timeout
+        self.app = self._build(settings)
+        self.dispatcher = OrderedDispatcher(self.app.process_update, self._order_key)
+        self._stop = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._webhook: web.AppRunner | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._offset: int | None = None
+        self._highest = -1  # the highest update id received
+        self._seen: set[int] = set()  # ids at or above the offset already taken in
+
+    @staticmethod
+    def _build(settings: Settings) -> Application:
+        assert settings.telegram_bot_token is not None
+        builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
+        if settings.telegram_api_base_url:
+            builder = builder.base_url(settings.telegram_api_base_url)
+        if settings.telegram_api_file_url:
+            builder = builder.base_file_url(settings.telegram_api_file_url)
+        if settings.telegram_rate_limit:
+            # 429s are retried by our sender (with_retries), so the limiter does not retry.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        return builder.updater(None).build()
+
+    @staticmethod
+    def _order_key(update: Update) -> str:
+        ref = conversation_of(update)
+        return ref.key if ref else f"update:{update.update_id}"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.app.add_handler(TypeHandler(Update, self.on_update))
+        self.app.add_error_handler(self._on_error)
+        await self.app.initialize()  # getMe: a wrong token fails here, clearly
+        await self.app.start()
+        self.core.register_sender(
+            PLATFORM, TelegramSender(self.app.bot, self.renderer, self.core.store.export_user)
+        )
+        await self._register_commands()
+        if self.settings.telegram_webhook_url:
+            await self._start_webhook()
+        else:
+            await with_retries(lambda: self.app.bot.delete_webhook())
+            self._poller = asyncio.create_task(self._poll())
+        log.info("Telegram adapter running as @%s", self.app.bot.username)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.cancel()  # it may sit in a long poll
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._webhook is not None:
+            await self._webhook.cleanup()
+        await self.dispatcher.drain(timeout=10)
+        if self._offset is not None and self._webhook is None:
+            # confirm what was committed, so a restart does not see it again
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+        for task in list(self._background):
+            task.cancel()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def _register_commands(self) -> None:
+        for lang, catalog in self.renderer.script.catalogs.items():
+            commands = [BotCommand(name, text[:256]) for name, text in catalog.commands.items()]
+            language = None if lang == self.settings.default_lang else lang
+            await with_retries(lambda commands=commands, language=language:
+                               self.app.bot.set_my_commands(
+                                   commands, scope=BotCommandScopeDefault(),
+                                   language_code=language))
+
+    # -- receiving ---------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=self._offset, timeout=self.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                failures = 0
+            except RetryAfter as exc:
+                await self._pause(_seconds(exc.retry_after))
+                continue
+            except Conflict:
+                log.error("another process is polling with this token; retrying")
+                await self._pause(5)
+                continue
+            except (NetworkError, TelegramError) as exc:
+                failures += 1
+                log.warning("getUpdates failed (%s); retrying", exc)
+                await self._pause(min(30, 0.5 * 2 ** failures))
+                continue
+            fresh = [u for u in updates if u.update_id not in self._seen]
+            for update in fresh:
+                self._seen.add(update.update_id)
+                self.dispatcher.submit(update)
+            if updates:
+                self._highest = max(self._highest, *(u.update_id for u in updates))
+            lowest = self.dispatcher.lowest_unfinished()
+            if self._highest >= 0:
+                self._offset = lowest if lowest is not None else self._highest + 1
+                self._seen = {i for i in self._seen if i >= self._offset}
+            if updates and not fresh and lowest is not None:
+                # Only updates still being handled came back: wait for progress
+                # instead of asking again at once.
+                self.dispatcher.progress.clear()
+                await _wait_event(self.dispatcher.progress, 1.0)
+
+    async def _pause(self, seconds: float) -> None:
+        await _wait_event(self._stop, seconds)
+
+    async def _start_webhook(self) -> None:
+        url = self.settings.telegram_webhook_url or ""
+        path = urlsplit(url).path or "/"
+        secret = self.settings.telegram_webhook_secret
+        app = web.Application()
+        app.router.add_post(path, self._on_webhook)
+        self._webhook = web.AppRunner(app, access_log=None)
+        await self._webhook.setup()
+        host, _, port = self.settings.telegram_webhook_listen.rpartition(":")
+        await web.TCPSite(self._webhook, host, int(port)).start()
+        await with_retries(lambda: self.app.bot.set_webhook(
+            url, allowed_updates=ALLOWED_UPDATES,
+            secret_token=secret.get_secret_value() if secret else None))
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self.settings.telegram_webhook_secret
+        if secret and request.headers.get(WEBHOOK_SECRET_HEADER) != secret.get_secret_value():
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.app.bot)
+        except Exception:
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        # Answer only once committed: if we die first, Telegram sends it again.
+        await self.dispatcher.submit(update)
+        return web.Response(status=200)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling a Telegram update", exc_info=context.error)
+
+    # -- one update --------------------------------------------------------------------
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is not None:
+            await self._acknowledge(query)
+        if update.effective_chat is not None and not is_private(update):
+            await self._invite_to_private(update)
+            return
+        incoming = incoming_of(update, self.app.bot.username, self.clock())
+        if incoming is None:
+            return
+        if isinstance(incoming.event, TextAnswer):
+            self._in_background(self.app.bot.send_chat_action(
+                int(incoming.ref.chat_id), ChatAction.TYPING))
+        for attempt in range(3):  # the commit is idempotent, so a retry is safe
+            try:
+                await self.core.handle(incoming)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+                log.warning("handling update %s failed; retrying", update.update_id,
+                            exc_info=True)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        if query is not None:
+            await self._show_choice(query)
+
+    async def _acknowledge(self, query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as exc:  # too old to answer: the press is still handled
+            log.debug("callback query not answered: %s", exc)
+
+    async def _show_choice(self, query: CallbackQuery) -> None:
+        """Replace the pressed keyboard with the choice, so it cannot be pressed again."""
+        message = query.message
+        markup = getattr(message, "reply_markup", None)
+        if message is None or markup is None or not hasattr(message, "text_html"):
+            return
+        label = next((b.text for row in markup.inline_keyboard for b in row
+                      if b.callback_data == query.data), None)
+        text = message.text_html or ""
+        if label:
+            text = f"{text}\n\n<i>✓ {escape_html(label)}</i>"
+        with contextlib.suppress(BadRequest):
+            await with_retries(lambda: query.edit_message_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=None))
+
+    async def _invite_to_private(self, update: Update) -> None:
+        """Answers about leaving a job are sensitive: the interview moves to a private chat."""
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is None:
+            return
+        lang = ui_lang(user.language_code if user else None, self.settings.default_lang)
+        rendered = self.renderer.render(Outgoing("go_private", lang), TELEGRAM_HTML)
+        label = self.renderer.script.catalogs[lang].labels["open_private"]
+        link = f"https://t.me/{self.app.bot.username}?start=practice"
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=link)]])
+        message = update.effective_message
+        with contextlib.suppress(TelegramError):
+            await with_retries(lambda: self.app.bot.send_message(
+                chat.id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                reply_to_message_id=message.message_id if message and not
+                update.callback_query else None,
+                message_thread_id=message.message_thread_id if message and
+                message.is_topic_message else None,
+            ))
+
+    def _in_background(self, coroutine: Any) -> None:
+        async def quietly() -> None:
+            with contextlib.suppress(TelegramError):
+                await coroutine
+
+        task = asyncio.create_task(quietly())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+async def _wait_event(event: asyncio.Event, timeout: float) -> None:
+    """Wait for an event or a timeout, whichever comes first."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,131 @@
+"""Outbox row -> Telegram messages: HTML within 4,096 characters, inline keyboards."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.delivery import PermanentDeliveryError
+from dialogs.outgoing import Choice, Outgoing
+from dialogs.render import TELEGRAM_HTML, Renderer
+from storage.base import OutboxItem
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+_TAG = re.compile(r"<[^>]*>")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at paragraph boundaries, then lines; a single line that is still too long
+    loses its formatting and is cut, so a tag or entity is never broken in two."""
+    chunks: list[str] = []
+    current = ""
+    for block in _pieces(text, limit):
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                chunks.append(current)
+            current = block
+    if current:
+        chunks.append(current)
+    return chunks or [text[:limit]]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if len(paragraph) <= limit:
+            pieces.append(paragraph)
+            continue
+        for line in paragraph.split("\n"):
+            if len(line) <= limit:
+                pieces.append(line)
+                continue
+            plain = html.unescape(_TAG.sub("", line))
+            step = limit // 6  # an escaped character takes at most 6 ('&quot;')
+            pieces.extend(html.escape(plain[i:i + step], quote=False)
+                          for i in range(0, len(plain), step))
+    return pieces
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    rows = []
+    for choice in choices:
+        if not 1 <= len(choice.id.encode()) <= CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback_data over {CALLBACK_DATA_LIMIT} bytes: {choice.id!r}")
+        rows.append([InlineKeyboardButton(choice.label[:64], callback_data=choice.id)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def with_retries(call: Callable[[], Awaitable[Any]], attempts: int = 4) -> Any:
+    """Telegram's documented ways to fail that are worth waiting out: 429 with
+    retry_after, 5xx (NetworkError) and timeouts. Anything else is final."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            wait = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(wait)
+        except (TimedOut, NetworkError) as exc:
+            if isinstance(exc, BadRequest) or attempt == attempts:
+                raise
+            await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot, renderer: Renderer,
+                 export: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        self.bot = bot
+        self.renderer = renderer
+        self.export = export
+
+    async def send(self, item: OutboxItem) -> None:
+        outgoing = Outgoing.from_dict(item.payload)
+        rendered = self.renderer.render(outgoing, TELEGRAM_HTML)
+        chat_id = int(item.address["chat_id"])
+        thread = item.address.get("thread_id") or None
+        chunks = split_html(rendered.text)
+        markup = keyboard(rendered.choices)
+        try:
+            for number, chunk in enumerate(chunks, 1):
+                last = number == len(chunks)
+                await with_retries(lambda chunk=chunk, last=last: self.bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if last else None,
+                    message_thread_id=int(thread) if thread else None,
+                    link_preview_options=NO_PREVIEW,
+                ))
+            if rendered.attachment == "export":
+                await self._send_export(item, chat_id)
+        except Forbidden as exc:  # blocked by the user, or never started: final
+            raise PermanentDeliveryError(str(exc)) from exc
+        except BadRequest as exc:  # our bug, not the platform's: retrying will not help
+            log.error("Telegram refused outbox row %d: %s", item.id, exc.message)
+            raise PermanentDeliveryError(exc.message) from exc
+
+    async def _send_export(self, item: OutboxItem, chat_id: int) -> None:
+        user_key = f"{item.platform}:{item.address['user_id']}"
+        data = await self.export(user_key)
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        await with_retries(lambda: self.bot.send_document(
+            chat_id, payload, filename="leavewell-export.json"))

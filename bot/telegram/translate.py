@@ -1,0 +1,82 @@
+"""Telegram Update -> platform-neutral Incoming. Synchronous: nothing here awaits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Chat, Message, Update
+
+from bot.incoming import ConversationRef, Incoming
+from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Unsupported
+
+PLATFORM = "telegram"
+
+
+def conversation_of(update: Update) -> ConversationRef | None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    message = update.effective_message
+    thread = message.message_thread_id if message and message.is_topic_message else None
+    return ConversationRef(PLATFORM, str(chat.id), str(user.id), str(thread or ""))
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE
+
+
+def seconds(value: int | timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def command_of(message: Message, bot_username: str) -> tuple[str, str] | None:
+    """'/practice@my_bot laid_off' -> ('practice', 'laid_off'); None if not a command."""
+    text = message.text or ""
+    if not text.startswith("/") or len(text) < 2 or text[1].isspace():
+        return None
+    head, _, args = text[1:].partition(" ")
+    name, _, target = head.partition("@")
+    if target and target.lower() != bot_username.lower():
+        return None  # a command for another bot in the same group
+    return name.lower(), args.strip()
+
+
+def event_of(update: Update, bot_username: str, now: float) -> Event | None:
+    if update.callback_query is not None:
+        # A press carries no time of its own (the message's date is when we sent it).
+        return ChoicePressed(at=now, choice=update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None  # edits, channel posts, reactions: not part of an interview
+    at = message.date.timestamp()
+    command = command_of(message, bot_username)
+    if command is not None:
+        name, args = command
+        if name == "start":
+            user = update.effective_user
+            return Start(at=at, lang_hint=user.language_code if user else None)
+        return Command(at=at, name=name, args=args)
+    if message.text is not None:
+        return TextAnswer(at=at, text=message.text)
+    spoken = message.voice or message.audio or message.video_note
+    if spoken is not None:
+        return TextAnswer(at=at, text=message.caption or "", voice_seconds=seconds(
+            spoken.duration))
+    return Unsupported(at=at, what=_media_kind(message))
+
+
+def _media_kind(message: Message) -> str:
+    for kind in ("sticker", "photo", "document", "video", "animation", "location", "contact"):
+        if getattr(message, kind, None):
+            return kind
+    return "media"
+
+
+def incoming_of(update: Update, bot_username: str, now: float) -> Incoming | None:
+    ref = conversation_of(update)
+    event = event_of(update, bot_username, now)
+    if ref is None or event is None:
+        return None
+    return Incoming(ref, event, f"{PLATFORM}:{update.update_id}", raw=update.to_dict())

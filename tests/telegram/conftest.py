@@ -1,0 +1,91 @@
+"""Run the real bot (PTB Application, core, SQLite) against the fake Telegram server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import run_platforms
+from bot.settings import Settings, load_settings
+from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
+
+TOKEN = "123456:TEST-token-for-the-fake-server"
+
+
+class RunningBot:
+    """The bot process, in this event loop; `restart` is stop + start on the same database."""
+
+    def __init__(self, tg: FakeTelegram, database: Path, **overrides: Any) -> None:
+        self.tg = tg
+        self.database = database
+        self.overrides = overrides
+        self.task: asyncio.Task[int] | None = None
+        self.stop_event = asyncio.Event()
+
+    def settings(self) -> Settings:
+        values = {
+            "telegram_bot_token": TOKEN,
+            "telegram_api_base_url": self.tg.base_url,
+            "telegram_api_file_url": self.tg.file_url,
+            "telegram_rate_limit": False,
+            "database_url": f"sqlite:///{self.database}",
+        }
+        values.update(self.overrides)
+        return load_settings(values)
+
+    async def start(self) -> None:
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(run_platforms(self.settings(), self.stop_event))
+        await self.tg.wait_for(lambda t: t.polling or (self.task and self.task.done()), 10)
+        if self.task.done():
+            self.task.result()
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.stop_event.set()
+            await asyncio.wait_for(self.task, 15)
+            self.task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    running = RunningBot(tg, tmp_path / "tg.db")
+    await running.start()
+    yield running
+    with contextlib.suppress(Exception):
+        await running.stop()
+
+
+async def exchange(tg: FakeTelegram, user: FakeUser,
+                   act: Callable[[], Any]) -> list[SentMessage]:
+    """Do something as the user; return the bot's new messages once it has handled it."""
+    before = len(tg.messages(user))
+    act()
+    await tg.wait_confirmed(timeout=10)
+    return tg.messages(user)[before:]
+
+
+def last_with_buttons(tg: FakeTelegram, user: FakeUser) -> SentMessage:
+    return next(m for m in reversed(tg.messages(user)) if m.buttons)
+
+
+def button(message: SentMessage, label_part: str) -> str:
+    for text, data in message.buttons:
+        if label_part.lower() in text.lower():
+            return data
+    raise AssertionError(f"no button like {label_part!r} in {message.buttons}")
