@@ -57,8 +57,13 @@ async def run_practice(
         await store.close()
 
 
-async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Serve every platform whose token is set, on this one event loop, until SIGTERM."""
+async def run_platforms(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    started: list[Any] | None = None,
+) -> int:
+    """Serve every platform whose token is set, on this one event loop, until SIGTERM.
+    `started` (for test harnesses) receives the adapters once they run."""
     stop = stop or _stop_on_signals()
     store = await open_store(settings.database_url)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
@@ -71,10 +76,14 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
 
             adapters.append(TelegramAdapter(core, renderer, settings))
         if settings.discord_bot_token:
-            log.error("Discord support is not part of this build yet; serving the rest")
+            from bot.discord.adapter import DiscordAdapter
+
+            adapters.append(DiscordAdapter(core, renderer, settings))
         for adapter in adapters:
             await adapter.start()
         await core.delivery.sweep(older_than=core.clock())  # replies a crash left unsent
+        if started is not None:
+            started.extend(adapters)
         timers = asyncio.create_task(core.run_timers(stop))
         await stop.wait()
     finally:

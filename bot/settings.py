@@ -98,6 +98,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "discord_gateway_url"),
     )
+    discord_guild_id: int | None = Field(
+        default=None, gt=0,
+        validation_alias=AliasChoices("DISCORD_GUILD_ID", "discord_guild_id"),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -128,6 +132,11 @@ class Settings(BaseSettings):
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
         return value
+
+    @field_validator("discord_guild_id", mode="before")
+    @classmethod
+    def _blank_guild_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_bot_token", "discord_bot_token", "telegram_webhook_secret",
                      mode="before")

@@ -38,6 +38,14 @@ REQUIRED_MESSAGES: frozenset[str] = frozenset(
         "role_cleared", "forget_confirm", "forgotten", "forget_cancelled", "export_ready",
         "nothing_to_retry", "unknown_situation", "followup_skipped", "answer_received",
         "go_private", "choice_made",
+        # Discord: interaction replies and command texts (bot/discord)
+        "discord_thread_opened", "discord_dm_opened", "discord_replied_in_dm",
+        "discord_no_private_place", "discord_channel_not_allowed", "discord_conversation_gone",
+        "discord_channels_list", "discord_channels_need_channel", "discord_admin_only",
+        "discord_thread_name", "discord_command_channels", "discord_option_situation",
+        "discord_option_language", "discord_option_action", "discord_option_channel",
+        "discord_action_add", "discord_action_remove", "discord_action_list",
+        "discord_action_clear",
     }
 )
 REQUIRED_LABELS: frozenset[str] = frozenset(

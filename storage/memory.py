@@ -11,6 +11,7 @@ The data lives in a `MemoryDatabase`; a new `MemoryStore(database=old.database)`
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,7 @@ class MemoryDatabase:
     turns: dict[str, list[_TurnRow]] = field(default_factory=dict)  # by conversation, seq order
     processed_events: dict[str, float] = field(default_factory=dict)
     outbox: dict[int, _OutboxRow] = field(default_factory=dict)  # id order
+    inbox: dict[str, Any] = field(default_factory=dict)  # event id -> payload, arrival order
     last_turn_id: int = 0
     last_outbox_id: int = 0  # never reused, like SQLite AUTOINCREMENT
 
@@ -129,6 +131,7 @@ class MemoryStore:
             created.append(_outbox_item(row))
         if step.event_id is not None:
             db.processed_events[step.event_id] = float(step.at)
+            db.inbox.pop(step.event_id, None)
         return created
 
     async def mark_sent(self, outbox_ids: list[int]) -> None:
@@ -138,6 +141,22 @@ class MemoryStore:
             row = db.outbox.get(outbox_id)
             if row is not None and row.sent_at is None:
                 row.sent_at = now
+
+    async def inbox_put(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        db = self._db()
+        for event_id, payload in items:
+            if event_id not in db.processed_events:
+                db.inbox.setdefault(event_id, json.loads(json.dumps(payload)))
+
+    async def inbox_drop(self, event_ids: list[str]) -> None:
+        db = self._db()
+        for event_id in event_ids:
+            db.inbox.pop(event_id, None)
+
+    async def inbox_pending(self, prefix: str, limit: int = 1000) -> list[tuple[str, Any]]:
+        db = self._db()
+        rows = [(k, v) for k, v in db.inbox.items() if k.startswith(prefix)]
+        return rows[:limit]
 
     async def prune_sent(self, older_than: float) -> int:
         """Delete outbox rows sent before `older_than`; returns how many were deleted."""

@@ -34,7 +34,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
+from storage._codec import EncodedStep, StoreClosedError, dump_json, encode_step, load_json
 from storage.base import ConversationRecord, OutboxItem, StepRecord, TurnRecord, UserRecord
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,15 @@ _FORGET = (
     "DELETE FROM users WHERE user_key = ?1",
 )
 _MARK_SENT = "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL"
+_INBOX_PUT = (
+    "INSERT OR IGNORE INTO inbox (event_id, payload, received_at) SELECT ?1, ?2, ?3 "
+    "WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE event_id = ?1)"
+)
+_INBOX_DELETE = "DELETE FROM inbox WHERE event_id = ?"
+_INBOX_PENDING = (
+    "SELECT event_id, payload FROM inbox WHERE event_id >= ? AND event_id < ? "
+    "ORDER BY received_at, rowid LIMIT ?"
+)
 _PRUNE_SENT = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?"
 _PENDING_OUTBOX = """
 SELECT id, conversation_key, platform, address, payload, created_at
@@ -182,6 +191,8 @@ class _Job:
     sent_ids: tuple[int, ...] = ()
     sent_at: float = 0.0
     prune_before: float | None = None
+    inbox_rows: tuple[tuple[str, str, float], ...] = ()  # (event id, payload JSON, time)
+    inbox_drop: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -368,6 +379,25 @@ class SqliteStore:
         ids = tuple(int(i) for i in outbox_ids)
         await self._submit(_Job(self._future(), sent_ids=ids, sent_at=now))
 
+    async def inbox_put(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Durably keep raw updates until processed; already processed ids are ignored."""
+        self._check_writable()
+        if not items:
+            return
+        now = time.time()
+        rows = tuple((event_id, dump_json(payload), now) for event_id, payload in items)
+        await self._submit(_Job(self._future(), inbox_rows=rows))
+
+    async def inbox_drop(self, event_ids: list[str]) -> None:
+        """Give up on updates that cannot be processed, so they are not replayed forever."""
+        self._check_writable()
+        if event_ids:
+            await self._submit(_Job(self._future(), inbox_drop=tuple(event_ids)))
+
+    async def inbox_pending(self, prefix: str, limit: int = 1000) -> list[tuple[str, Any]]:
+        rows = await self._read(_INBOX_PENDING, (prefix, prefix + "\uffff", limit))
+        return [(event_id, load_json(payload)) for event_id, payload in rows]
+
     async def prune_sent(self, older_than: float) -> int:
         """Delete outbox rows sent before `older_than`; returns how many were deleted."""
         self._check_writable()
@@ -479,6 +509,14 @@ class SqliteStore:
             results.append(items)
         await _flush(conn, acc)
 
+        # A processed event leaves the inbox in the transaction that records it.
+        processed = [(s.step.event_id,) for s in steps if s.step.event_id]
+        dropped = [(event_id,) for job in jobs for event_id in job.inbox_drop]
+        if processed or dropped:
+            await conn.executemany(_INBOX_DELETE, processed + dropped)
+        inbox = [row for job in jobs for row in job.inbox_rows]
+        if inbox:
+            await conn.executemany(_INBOX_PUT, inbox)
         sent = [(job.sent_at, i) for job in jobs for i in job.sent_ids]
         if sent:
             await conn.executemany(_MARK_SENT, sent)

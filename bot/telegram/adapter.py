@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +39,13 @@ from bot.core import Core
 from bot.settings import Settings
 from bot.telegram.ordering import OrderedDispatcher
 from bot.telegram.send import TelegramSender, with_retries
-from bot.telegram.translate import PLATFORM, conversation_of, incoming_of, is_private
+from bot.telegram.translate import (
+    PLATFORM,
+    conversation_of,
+    event_id_of,
+    incoming_of,
+    is_private,
+)
 from dialogs.events import TextAnswer
 from dialogs.outgoing import Outgoing
 from dialogs.render import TELEGRAM_HTML, Renderer, escape_html
@@ -48,6 +55,8 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+RECENT_IDS = 10_000
+CONNECTION_POOL = 16
 
 
 def ui_lang(language_code: str | None, default: str) -> str:
@@ -78,13 +87,21 @@ class TelegramAdapter:
         self._webhook: web.AppRunner | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._offset: int | None = None
-        self._highest = -1  # the highest update id received
-        self._seen: set[int] = set()  # ids at or above the offset already taken in
+        # Ids taken in lately, so an update Telegram sends twice is dispatched once.
+        self._recent: set[int] = set()
+        self._recent_order: deque[int] = deque()
 
     @staticmethod
     def _build(settings: Settings) -> Application:
         assert settings.telegram_bot_token is not None
-        builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            # httpcore scans every pooled connection on each request: a small pool is far
+            # cheaper than PTB's 256, and Telegram allows ~30 messages/s anyway.
+            .connection_pool_size(CONNECTION_POOL)
+            .pool_timeout(30.0)
+        )
         if settings.telegram_api_base_url:
             builder = builder.base_url(settings.telegram_api_base_url)
         if settings.telegram_api_file_url:
@@ -110,12 +127,18 @@ class TelegramAdapter:
             PLATFORM, TelegramSender(self.app.bot, self.renderer, self.core.store.export_user)
         )
         await self._register_commands()
+        await self._replay_inbox()
         if self.settings.telegram_webhook_url:
             await self._start_webhook()
         else:
             await with_retries(lambda: self.app.bot.delete_webhook())
             self._poller = asyncio.create_task(self._poll())
         log.info("Telegram adapter running as @%s", self.app.bot.username)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing received is still being handled."""
+        return self.dispatcher.lowest_unfinished() is None
 
     async def stop(self) -> None:
         self._stop.set()
@@ -127,7 +150,7 @@ class TelegramAdapter:
             await self._webhook.cleanup()
         await self.dispatcher.drain(timeout=10)
         if self._offset is not None and self._webhook is None:
-            # confirm what was committed, so a restart does not see it again
+            # confirm the last batch taken in (it is in the inbox), so it is not sent again
             with contextlib.suppress(TelegramError):
                 await self.app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
         for task in list(self._background):
@@ -168,21 +191,40 @@ class TelegramAdapter:
                 log.warning("getUpdates failed (%s); retrying", exc)
                 await self._pause(min(30, 0.5 * 2 ** failures))
                 continue
-            fresh = [u for u in updates if u.update_id not in self._seen]
-            for update in fresh:
-                self._seen.add(update.update_id)
+            if not updates:
+                continue
+            try:
+                await self._receive(updates)
+            except Exception:
+                # Not durable yet, so not confirmed: Telegram will send them again.
+                log.exception("could not store received updates; retrying")
+                await self._pause(1)
+                continue
+            self._offset = max(u.update_id for u in updates) + 1
+
+    async def _receive(self, updates: list[Update]) -> None:
+        """Make updates durable (the inbox), then hand them to the ordered dispatcher.
+        Only then is the offset moved past them, which confirms them to Telegram."""
+        fresh = [u for u in updates if u.update_id not in self._recent]
+        await self.core.store.inbox_put([(event_id_of(u), u.to_dict()) for u in fresh])
+        for update in fresh:
+            self._recent.add(update.update_id)
+            self._recent_order.append(update.update_id)
+            if len(self._recent_order) > RECENT_IDS:
+                self._recent.discard(self._recent_order.popleft())
+            self.dispatcher.submit(update)
+
+    async def _replay_inbox(self) -> None:
+        """Updates received before a crash but never processed: handle them first."""
+        pending = await self.core.store.inbox_pending(f"{PLATFORM}:")
+        updates = [Update.de_json(payload, self.app.bot) for _, payload in pending]
+        for update in updates:
+            if update is not None:
+                self._recent.add(update.update_id)
+                self._recent_order.append(update.update_id)
                 self.dispatcher.submit(update)
-            if updates:
-                self._highest = max(self._highest, *(u.update_id for u in updates))
-            lowest = self.dispatcher.lowest_unfinished()
-            if self._highest >= 0:
-                self._offset = lowest if lowest is not None else self._highest + 1
-                self._seen = {i for i in self._seen if i >= self._offset}
-            if updates and not fresh and lowest is not None:
-                # Only updates still being handled came back: wait for progress
-                # instead of asking again at once.
-                self.dispatcher.progress.clear()
-                await _wait_event(self.dispatcher.progress, 1.0)
+        if updates:
+            log.info("replaying %d updates received before a restart", len(updates))
 
     async def _pause(self, seconds: float) -> None:
         await _wait_event(self._stop, seconds)
@@ -211,8 +253,8 @@ class TelegramAdapter:
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
-        # Answer only once committed: if we die first, Telegram sends it again.
-        await self.dispatcher.submit(update)
+        # Answer once it is durable in the inbox: if we die later, the restart replays it.
+        await self._receive([update])
         return web.Response(status=200)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -226,9 +268,11 @@ class TelegramAdapter:
             await self._acknowledge(query)
         if update.effective_chat is not None and not is_private(update):
             await self._invite_to_private(update)
+            await self.core.store.inbox_drop([event_id_of(update)])
             return
         incoming = incoming_of(update, self.app.bot.username, self.clock())
-        if incoming is None:
+        if incoming is None:  # nothing an interview reacts to
+            await self.core.store.inbox_drop([event_id_of(update)])
             return
         if isinstance(incoming.event, TextAnswer):
             self._in_background(self.app.bot.send_chat_action(
@@ -239,6 +283,8 @@ class TelegramAdapter:
                 break
             except Exception:
                 if attempt == 2:
+                    # Give up on this one update rather than replay it at every start.
+                    await self.core.store.inbox_drop([event_id_of(update)])
                     raise
                 log.warning("handling update %s failed; retrying", update.update_id,
                             exc_info=True)

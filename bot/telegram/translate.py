@@ -74,9 +74,13 @@ def _media_kind(message: Message) -> str:
     return "media"
 
 
+def event_id_of(update: Update) -> str:
+    return f"{PLATFORM}:{update.update_id}"
+
+
 def incoming_of(update: Update, bot_username: str, now: float) -> Incoming | None:
     ref = conversation_of(update)
     event = event_of(update, bot_username, now)
     if ref is None or event is None:
         return None
-    return Incoming(ref, event, f"{PLATFORM}:{update.update_id}", raw=update.to_dict())
+    return Incoming(ref, event, event_id_of(update), raw=update.to_dict())

@@ -111,6 +111,7 @@ def test_every_message_renders_with_its_parameters(renderer: Renderer, lang: str
         "question_key": "followups.why_now", "company": "Acme & Co", "role": "<dev>",
         "detail": "4 months", "words": 900, "limit": 5000, "seconds": 42, "name": "x",
         "minutes": 30, "voice": True, "label": "<Skip>",
+        "place": "<#1>", "channels": "<#2>, <#3>",
     }
     for key in sorted(REQUIRED_MESSAGES):
         text = renderer.render(Outgoing(key, lang, params), fmt).text

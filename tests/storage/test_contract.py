@@ -507,3 +507,29 @@ async def test_a_failing_step_fails_alone(store: Store) -> None:
     assert len(await store.pending_outbox()) == 6
     # The failed event ids were not recorded: a corrected retry goes through.
     assert await store.commit(make_step("tg:bad1", conv=conv_key(50), user=user_key(50)))
+
+
+async def test_inbox_keeps_updates_until_their_step_commits(backend: Backend) -> None:
+    store = backend.make()
+    await store.open()
+    try:
+        await store.inbox_put([("telegram:1", {"update_id": 1}),
+                               ("telegram:2", {"update_id": 2}), ("discord:9", {"id": 9})])
+        await store.inbox_put([("telegram:1", {"update_id": 1})])  # twice: kept once
+        pending = await store.inbox_pending("telegram:")
+        assert [e for e, _ in pending] == ["telegram:1", "telegram:2"]
+        await store.commit(make_step("telegram:1"))
+    finally:
+        await store.close()
+
+    store = backend.make()  # a restart: what was received but not processed is still there
+    await store.open()
+    try:
+        assert await store.inbox_pending("telegram:") == [("telegram:2", {"update_id": 2})]
+        await store.inbox_put([("telegram:1", {"update_id": 1})])  # processed: not taken
+        assert [e for e, _ in await store.inbox_pending("telegram:")] == ["telegram:2"]
+        await store.inbox_drop(["telegram:2"])
+        assert await store.inbox_pending("telegram:") == []
+        assert [e for e, _ in await store.inbox_pending("discord:")] == ["discord:9"]
+    finally:
+        await store.close()

@@ -26,6 +26,7 @@ class RunningBot:
         self.overrides = overrides
         self.task: asyncio.Task[int] | None = None
         self.stop_event = asyncio.Event()
+        self.adapters: list[Any] = []
 
     def settings(self) -> Settings:
         values = {
@@ -40,10 +41,14 @@ class RunningBot:
 
     async def start(self) -> None:
         self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(run_platforms(self.settings(), self.stop_event))
-        await self.tg.wait_for(lambda t: t.polling or (self.task and self.task.done()), 10)
+        self.adapters = []
+        self.task = asyncio.create_task(
+            run_platforms(self.settings(), self.stop_event, self.adapters))
+        await self.tg.wait_for(lambda t: self.adapters or (self.task and self.task.done()), 10)
         if self.task.done():
             self.task.result()
+        # how the helpers below know the bot has finished with everything sent so far
+        self.tg.bot_idle = lambda: all(a.idle for a in self.adapters)  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         if self.task is not None:
@@ -76,8 +81,13 @@ async def exchange(tg: FakeTelegram, user: FakeUser,
     """Do something as the user; return the bot's new messages once it has handled it."""
     before = len(tg.messages(user))
     act()
-    await tg.wait_confirmed(timeout=10)
+    await settle(tg)
     return tg.messages(user)[before:]
+
+
+async def settle(tg: FakeTelegram, timeout: float = 10) -> None:
+    """Wait until every pushed update is received and fully handled by the bot."""
+    await tg.wait_for(lambda t: not t.pending_updates and t.bot_idle(), timeout)
 
 
 def last_with_buttons(tg: FakeTelegram, user: FakeUser) -> SentMessage:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.fake_telegram import FakeTelegram, FakeUser
 from tests.support.formats import telegram_html_problems
-from tests.telegram.conftest import RunningBot, button, exchange, last_with_buttons
+from tests.telegram.conftest import RunningBot, button, exchange, last_with_buttons, settle
 
 ANSWER_EN = (
     "Our whole analytics team was cut when the company lost its largest client. Before "
@@ -66,7 +66,7 @@ async def test_whole_interview_with_buttons_in_english(tg: FakeTelegram,
     edited = [m for m in tg.messages(ann) if m.history]
     assert len(edited) == 3 and all(not m.buttons and "✓" in m.plain for m in edited)
     # the last prompt offers what comes next
-    assert [t for t, _ in last_with_buttons(tg, ann).buttons][0].startswith("Try the same")
+    assert last_with_buttons(tg, ann).buttons[0][0].startswith("Try the same")
 
 
 async def test_whole_interview_in_chinese_from_the_users_language(tg: FakeTelegram,
@@ -147,7 +147,7 @@ async def test_stale_button_gets_a_polite_notice(tg: FakeTelegram, bot: RunningB
     }}
     before = len(tg.messages(ola))
     tg.push_raw(update)
-    await tg.wait_confirmed()
+    await settle(tg)
     replies = tg.messages(ola)[before:]
     assert any("earlier question" in m.plain for m in replies)
     # only our hand-made query id was unknown to Telegram; the press was still handled
@@ -179,7 +179,7 @@ async def test_groups_move_the_interview_to_a_private_chat(tg: FakeTelegram,
     await exchange(tg, ann, lambda: ann.send_command("/practice", chat=group))
     invite = tg.messages(group)[-1]
     assert "private chat" in invite.plain
-    (label, url), = invite.url_buttons
+    (_label, url), = invite.url_buttons
     assert url == f"https://t.me/{tg.bot_username}?start=practice"
     ann.send_text("my boss was awful", chat=group)  # privacy mode: the bot never sees it
     assert tg.hidden
@@ -201,10 +201,10 @@ async def test_redelivered_update_changes_nothing_twice(tg: FakeTelegram,
     uma = tg.user(1010, "Uma")
     await exchange(tg, uma, lambda: uma.send_command("/start"))
     update = uma.send_command("/help")
-    await tg.wait_confirmed()
+    await settle(tg)
     count = len(tg.messages(uma))
     tg.redeliver(update["update_id"])
-    await tg.wait_confirmed()
+    await settle(tg)
     await asyncio.sleep(0.2)
     assert len(tg.messages(uma)) == count
 
@@ -245,15 +245,19 @@ async def test_webhook_mode_answers_only_after_commit(tg: FakeTelegram,
     running.stop_event = asyncio.Event()
     from bot.app import run_platforms
 
-    running.task = asyncio.create_task(run_platforms(running.settings(), running.stop_event))
-    await tg.wait_for(lambda t: t.webhook is not None, 10)
+    running.task = asyncio.create_task(
+        run_platforms(running.settings(), running.stop_event, running.adapters))
+    await tg.wait_for(lambda t: t.webhook is not None and running.adapters, 10)
     assert tg.webhook["secret_token"] == "s3cret-value"
     ann = tg.user(1012, "Ann")
     update = ann.send_command("/start")
     assert await tg.post_to_webhook(update, secret="wrong") == 403
-    assert await tg.post_to_webhook(update) == 200
-    assert any("Hi!" in m.plain for m in tg.messages(ann))  # sent before the 200
+    assert await tg.post_to_webhook(update) == 200  # once it is durable in the inbox
+    await tg.wait_for(lambda t: running.adapters[0].idle
+                      and any("Hi!" in m.plain for m in t.messages(ann)), 10)
     assert await tg.post_to_webhook(update) == 200  # a re-delivery: nothing twice
+    await tg.wait_for(lambda t: running.adapters[0].idle, 10)
+    await asyncio.sleep(0.1)
     assert sum("Hi!" in m.plain for m in tg.messages(ann)) == 1
     await running.stop()
 

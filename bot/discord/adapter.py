@@ -1,0 +1,347 @@
+"""The Discord adapter: a discord.py Client whose events go through the core.
+
+Thin by design: it translates gateway events into core events, acknowledges every
+interaction at once, keeps server practice private (a private thread, or a DM), and
+sends the core's outbox. The interview itself lives in `dialogs/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.core import Core
+from bot.discord import guilds
+from bot.discord.commands import CatalogTranslator, build_commands
+from bot.discord.ordering import KeyedQueue
+from bot.discord.send import NO_PINGS, DiscordSender, with_retries
+from bot.discord.translate import (
+    PLATFORM,
+    incoming_of_message,
+    interaction_id,
+    is_interview_place,
+    lang_hint,
+    ref_of,
+    ui_lang,
+)
+from bot.discord.views import PREFIX, ChoiceButton, button_label
+from bot.incoming import ConversationRef, Incoming
+from bot.settings import Settings
+from dialogs.events import ChoicePressed, Command, Event, Start
+from dialogs.outgoing import Outgoing
+from dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 2000
+ALREADY_ACKNOWLEDGED = 40060
+PRIVATE_START = ("practice", "start")  # commands that open a private place on a server
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = True  # answers are typed in the thread / DM
+    return wanted
+
+
+class LeavewellClient(discord.Client):
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        super().__init__(intents=intents(), allowed_mentions=NO_PINGS, max_messages=None,
+                         chunk_guilds_at_startup=False, guild_ready_timeout=0.5)
+        self.choice_handler = adapter
+        self.adapter = adapter
+        self.tree: app_commands.CommandTree[LeavewellClient] = app_commands.CommandTree(self)
+
+    async def on_ready(self) -> None:
+        self.adapter.ready.set()
+        log.info("Discord gateway ready as %s", self.user)
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.adapter.on_message(message)
+
+
+class DiscordAdapter:
+    def __init__(self, core: Core, renderer: Renderer, settings: Settings, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        assert settings.discord_bot_token is not None
+        self.core = core
+        self.renderer = renderer
+        self.settings = settings
+        self.clock = clock
+        self.ready = asyncio.Event()
+        self.queue = KeyedQueue()
+        self._guild_lock = asyncio.Lock()
+        self._connector: asyncio.Task[None] | None = None
+        self.client = LeavewellClient(self)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.settings.discord_api_base_url:
+            Route.BASE = self.settings.discord_api_base_url.rstrip("/")
+        if self.settings.discord_gateway_url:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.discord_gateway_url)
+        assert self.settings.discord_bot_token is not None
+        await self.client.login(self.settings.discord_bot_token.get_secret_value())
+        self.core.register_sender(PLATFORM, DiscordSender(self.client, self.renderer,
+                                                          self.core.store.export_user))
+        self.client.add_dynamic_items(ChoiceButton)
+        await self._sync_commands()
+        self._connector = asyncio.create_task(self._connect())
+        ready = asyncio.ensure_future(self.ready.wait())
+        await asyncio.wait({ready, self._connector}, timeout=30,
+                           return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if self._connector.done():
+            self._connector.result()  # a refused IDENTIFY (bad token, intents) fails here
+        if not self.ready.is_set():
+            log.warning("Discord gateway not ready yet; serving anyway")
+
+    async def _connect(self) -> None:
+        await self.client.connect(reconnect=True)
+
+    async def stop(self) -> None:
+        await self.queue.drain(timeout=10)
+        await self.client.close()
+        if self._connector is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._connector, 10)
+        await self.queue.drain(timeout=5)
+
+    async def _sync_commands(self) -> None:
+        tree = self.client.tree
+        guild = discord.Object(self.settings.discord_guild_id) \
+            if self.settings.discord_guild_id else None
+        build_commands(tree, self.renderer, self, guild)
+        await tree.set_translator(CatalogTranslator(self.renderer))
+        try:
+            synced = await with_retries(lambda: tree.sync(guild=guild))
+        except discord.HTTPException as exc:
+            log.error("slash commands not synced: %s %s", exc.status, exc.code)
+            return
+        log.info("synced %d slash commands %s", len(synced),
+                 f"to guild {guild.id}" if guild else "globally")
+
+    # -- messages ----------------------------------------------------------------------
+
+    def on_message(self, message: discord.Message) -> None:
+        """Synchronous: the event joins its conversation's queue in gateway order."""
+        me = self.client.user
+        incoming = incoming_of_message(message, me.id if me else 0)
+        if incoming is not None:
+            self.queue.submit(incoming.ref.key, lambda: self._handle(incoming))
+
+    async def _handle(self, incoming: Incoming) -> None:
+        for attempt in range(3):  # the commit is idempotent, so a retry is safe
+            try:
+                await self.core.handle(incoming)
+                return
+            except Exception:
+                if attempt == 2:
+                    raise
+                log.warning("handling %s failed; retrying", incoming.event_id, exc_info=True)
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    # -- buttons -----------------------------------------------------------------------
+
+    async def on_choice(self, interaction: discord.Interaction[Any], choice: str) -> None:
+        ref = ref_of(interaction.channel_id or 0, interaction.user.id)
+        incoming = Incoming(ref, ChoicePressed(at=self.clock(), choice=choice),
+                            interaction_id(interaction.id))
+        acked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.queue.submit(ref.key, lambda: self._press(interaction, incoming, acked))
+        acked.set_result(await self._show_choice(interaction, choice))
+
+    async def _show_choice(self, interaction: discord.Interaction[Any], choice: str) -> bool:
+        """Acknowledge the press by editing its message: the choice shown, buttons gone."""
+        message = interaction.message
+        content = message.content if message is not None else ""
+        label = button_label(message, PREFIX + choice)
+        if label:
+            lang = ui_lang(interaction.locale, self.settings.default_lang)
+            suffix = "\n\n" + self.text("choice_made", lang, DISCORD_MD, label=label)
+            if len(content) + len(suffix) <= TEXT_LIMIT:
+                content += suffix
+        try:
+            await interaction.response.edit_message(content=content or None, view=None,
+                                                    allowed_mentions=NO_PINGS)
+            return True
+        except discord.HTTPException as exc:
+            log.debug("button press not acknowledged: %s %s", exc.status, exc.code)
+            return False
+
+    async def _press(self, interaction: discord.Interaction[Any], incoming: Incoming,
+                     acked: asyncio.Future[bool]) -> None:
+        _, conversation = await self.core.store.load(incoming.ref.key, incoming.ref.user_key)
+        if conversation is None:
+            if await acked:
+                lang = ui_lang(interaction.locale, self.settings.default_lang)
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.followup.send(
+                        self.text("discord_conversation_gone", lang), ephemeral=True,
+                        allowed_mentions=NO_PINGS)
+            return
+        await self._handle(incoming)
+
+    # -- slash commands ----------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction[Any], name: str,
+                         args: str) -> None:
+        me = self.client.user
+        if interaction.guild_id is None or is_interview_place(interaction.channel,
+                                                              me.id if me else 0):
+            ref = ref_of(interaction.channel_id or 0, interaction.user.id)
+            done = self.queue.submit(ref.key, lambda: self._command(interaction, ref, name,
+                                                                    args))
+            if not await self._defer(interaction):
+                return
+            with contextlib.suppress(Exception):
+                await done
+            # The replies went to the thread / DM: nothing is left to say here.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            return
+        if not await self._defer(interaction):
+            return  # a re-sent interaction: already handled once
+        lang = ui_lang(interaction.locale, self.settings.default_lang)
+        if name in PRIVATE_START:
+            await self._practice_on_server(interaction, name, args, lang)
+            return
+        try:
+            dm = await with_retries(interaction.user.create_dm)
+        except discord.HTTPException:
+            await self._reply(interaction, self.text("discord_no_private_place", lang))
+            return
+        ref = ref_of(dm.id, interaction.user.id)
+        self.queue.submit(ref.key, lambda: self._command(interaction, ref, name, args))
+        await self._reply(interaction, self.text("discord_replied_in_dm", lang))
+
+    async def _practice_on_server(self, interaction: discord.Interaction[Any], name: str,
+                                  args: str, lang: str) -> None:
+        assert interaction.guild_id is not None
+        allowed = await guilds.allowed_channels(self.core.store, interaction.guild_id)
+        if allowed and interaction.channel_id not in allowed:
+            await self._reply(interaction, self.text(
+                "discord_channel_not_allowed", lang, DISCORD_MD,
+                channels=Safe(", ".join(f"<#{c}>" for c in allowed))))
+            return
+        place = await self._open_private(interaction, lang)
+        if place is None:
+            await self._reply(interaction, self.text("discord_no_private_place", lang))
+            return
+        chat_id, is_thread = place
+        ref = ref_of(chat_id, interaction.user.id)
+        self.queue.submit(ref.key, lambda: self._command(interaction, ref, name, args))
+        if is_thread:
+            text = self.text("discord_thread_opened", lang, DISCORD_MD,
+                             place=Safe(f"<#{chat_id}>"))
+        else:
+            text = self.text("discord_dm_opened", lang)
+        await self._reply(interaction, text)
+
+    async def _open_private(self, interaction: discord.Interaction[Any],
+                            lang: str) -> tuple[int, bool] | None:
+        """A private thread with the user in this channel; else their DMs; else None."""
+        channel = interaction.channel
+        perms = interaction.app_permissions
+        if (isinstance(channel, discord.TextChannel) and perms.create_private_threads
+                and perms.send_messages_in_threads):
+            name = self.text("discord_thread_name", lang, PLAIN,
+                             name=interaction.user.display_name)[:100]
+            try:
+                thread = await with_retries(lambda: channel.create_thread(
+                    name=name, type=discord.ChannelType.private_thread, invitable=False,
+                    auto_archive_duration=1440))
+                await with_retries(lambda: thread.add_user(interaction.user))
+                return thread.id, True
+            except discord.HTTPException as exc:
+                log.info("no private thread in channel %s (%s %s); trying a DM",
+                         channel.id, exc.status, exc.code)
+        try:
+            dm = await with_retries(interaction.user.create_dm)
+        except discord.HTTPException:
+            return None
+        return dm.id, False
+
+    async def _command(self, interaction: discord.Interaction[Any], ref: ConversationRef,
+                       name: str, args: str) -> None:
+        at = interaction.created_at.timestamp()
+        start = Start(at=at, lang_hint=lang_hint(interaction.locale))
+        command = Command(at=at, name=name, args=args)
+        events: list[tuple[Event, str]] = [(command, "")]
+        if name == "start":
+            events = [(start, "")]
+        elif name == "practice":
+            user, _ = await self.core.store.load(ref.key, ref.user_key)
+            if user is None or not user.profile.get("lang"):
+                # Discord has no "first contact" event: a new user's first /practice is
+                # their Start, in the language their Discord client uses.
+                events = [(start, ":start"), (command, "")] if args else [(start, "")]
+        for event, suffix in events:
+            await self._handle(Incoming(ref, event, interaction_id(interaction.id, suffix)))
+
+    async def _defer(self, interaction: discord.Interaction[Any]) -> bool:
+        """Acknowledge at once (Discord allows 3 s); False when it was answered already."""
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            return True
+        except discord.HTTPException as exc:
+            if exc.code == ALREADY_ACKNOWLEDGED:
+                return False
+            log.warning("interaction not acknowledged: %s %s", exc.status, exc.code)
+            return True
+
+    async def _reply(self, interaction: discord.Interaction[Any], text: str) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await with_retries(lambda: interaction.followup.send(
+                text, ephemeral=True, allowed_mentions=NO_PINGS))
+
+    # -- server settings ---------------------------------------------------------------
+
+    async def on_channels(self, interaction: discord.Interaction[Any], action: str,
+                          channel: int | None) -> None:
+        lang = ui_lang(interaction.locale, self.settings.default_lang)
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            return
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            await self._reply(interaction, self.text("discord_admin_only", lang))
+            return
+        gid = interaction.guild_id
+        async with self._guild_lock:
+            current = await guilds.allowed_channels(self.core.store, gid)
+            if action in ("add", "remove"):
+                if channel is None:
+                    await self._reply(interaction, self.text("discord_channels_need_channel",
+                                                             lang))
+                    return
+                changed = set(current)
+                (changed.add if action == "add" else changed.discard)(channel)
+                current = sorted(changed)
+            elif action == "clear":
+                current = []
+            if action != "list":
+                await guilds.save_allowed_channels(self.core.store, gid, current, self.clock())
+        await self._reply(interaction, self.text(
+            "discord_channels_list", lang, DISCORD_MD,
+            channels=Safe(", ".join(f"<#{c}>" for c in current))))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def text(self, key: str, lang: str, fmt: str = DISCORD_MD, **params: Any) -> str:
+        return self.renderer.render(Outgoing(key, lang, params), fmt).text
+

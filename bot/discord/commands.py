@@ -1,0 +1,123 @@
+"""The slash commands, localised from our catalogs with discord.py's Translator."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, locale_str
+
+from dialogs.outgoing import Outgoing
+from dialogs.render import PLAIN, Renderer
+
+DESCRIPTION_LIMIT = 100
+SIMPLE_COMMANDS = ("start", "retry", "history", "stop", "help", "forget", "export", "role")
+CHANNEL_ACTIONS = ("add", "remove", "list", "clear")
+
+
+class CommandHandler(Protocol):
+    async def on_command(self, interaction: discord.Interaction[Any], name: str,
+                         args: str) -> None: ...
+
+    async def on_channels(self, interaction: discord.Interaction[Any], action: str,
+                          channel: int | None) -> None: ...
+
+
+class ChannelId(app_commands.Transformer):
+    """A text channel option, taken as its id (resolved data or not)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text]
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any) -> int:
+        return int(value.id)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Reads our catalogs: a locale_str's `key` extra names the text ("commands.practice",
+    "messages.discord_option_situation", "situations.laid_off.label", "labels.lang_zh")."""
+
+    def __init__(self, renderer: Renderer, default_lang: str = "en") -> None:
+        self.renderer = renderer
+        self.default_lang = default_lang
+
+    def text(self, key: str, lang: str) -> str | None:
+        catalog = self.renderer.script.catalogs.get(lang)
+        if catalog is None:
+            return None
+        section, _, name = key.partition(".")
+        if section == "messages":
+            return self.renderer.render(Outgoing(name, lang), PLAIN).text
+        if section == "situations":
+            sid, _, field = name.partition(".")
+            return catalog.situations.get(sid, {}).get(field)
+        texts = getattr(catalog, section, None)
+        return texts.get(name) if texts is not None else None
+
+    async def translate(self, string: locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContextTypes) -> str | None:
+        key = string.extras.get("key")
+        code = str(locale.value).lower()
+        lang = code[:2]
+        if not key or lang == self.default_lang or lang not in self.renderer.script.catalogs:
+            return None
+        text = self.text(key, lang)
+        return text[:DESCRIPTION_LIMIT] if text else None
+
+
+def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
+                   handler: CommandHandler, guild: discord.abc.Snowflake | None) -> None:
+    translator = CatalogTranslator(renderer)
+
+    def text(key: str) -> locale_str:
+        english = translator.text(key, "en") or key
+        return locale_str(english[:DESCRIPTION_LIMIT], key=key)
+
+    script = renderer.script
+
+    def simple(name: str) -> app_commands.Command[Any, ..., None]:
+        async def callback(interaction: discord.Interaction[Any]) -> None:
+            await handler.on_command(interaction, name, "")
+
+        return app_commands.Command(name=name, description=text(f"commands.{name}"),
+                                    callback=callback)
+
+    @app_commands.command(name="practice", description=text("commands.practice"))
+    @app_commands.describe(situation=text("messages.discord_option_situation"))
+    @app_commands.choices(situation=[
+        Choice(name=text(f"situations.{sid}.label"), value=sid)
+        for sid in script.situation_order][:25])
+    async def practice(interaction: discord.Interaction[Any],
+                       situation: str | None = None) -> None:
+        await handler.on_command(interaction, "practice", situation or "")
+
+    @app_commands.command(name="lang", description=text("commands.lang"))
+    @app_commands.describe(language=text("messages.discord_option_language"))
+    @app_commands.choices(language=[Choice(name=text(f"labels.lang_{code}"), value=code)
+                                    for code in script.catalogs])
+    async def lang(interaction: discord.Interaction[Any], language: str | None = None) -> None:
+        await handler.on_command(interaction, "lang", language or "")
+
+    @app_commands.command(name="channels", description=text("messages.discord_command_channels"))
+    @app_commands.describe(action=text("messages.discord_option_action"),
+                           channel=text("messages.discord_option_channel"))
+    @app_commands.choices(action=[Choice(name=text(f"messages.discord_action_{a}"), value=a)
+                                  for a in CHANNEL_ACTIONS])
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def channels(interaction: discord.Interaction[Any], action: str,
+                       channel: app_commands.Transform[int, ChannelId] | None = None) -> None:
+        await handler.on_channels(interaction, action, channel)
+
+    for command in (practice, lang, channels, *(simple(n) for n in SIMPLE_COMMANDS)):
+        tree.add_command(command, guild=guild)
+
+
+async def install_translator(tree: app_commands.CommandTree[Any], renderer: Renderer) -> None:
+    await tree.set_translator(CatalogTranslator(renderer))

@@ -1,0 +1,120 @@
+"""Outbox row -> Discord messages: markdown within 2,000 characters, buttons, no pings."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.delivery import PermanentDeliveryError
+from bot.discord.views import choice_view
+from dialogs.outgoing import Outgoing
+from dialogs.render import DISCORD_MD, Renderer
+from storage.base import OutboxItem
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 2000
+NO_PINGS = discord.AllowedMentions.none()
+TRANSIENT: tuple[type[BaseException], ...] = (
+    discord.DiscordServerError, aiohttp.ClientError, asyncio.TimeoutError, OSError,
+)
+
+
+def split_markdown(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at paragraph boundaries, then lines; a line still too long is cut, never
+    between a backslash and the character it escapes."""
+    chunks: list[str] = []
+    current = ""
+    for block in _pieces(text, limit):
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        current = block
+    if current:
+        chunks.append(current)
+    return chunks or [text[:limit]]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if len(paragraph) <= limit:
+            pieces.append(paragraph)
+            continue
+        for line in paragraph.split("\n"):
+            while len(line) > limit:
+                cut = limit
+                backslashes = len(line[:cut]) - len(line[:cut].rstrip("\\"))
+                if backslashes % 2:
+                    cut -= 1  # keep an escape together with what it escapes
+                pieces.append(line[:cut])
+                line = line[cut:]
+            if line:
+                pieces.append(line)
+    return pieces
+
+
+async def with_retries(call: Callable[[], Awaitable[Any]], attempts: int = 4,
+                       base_delay: float = 0.5) -> Any:
+    """discord.py waits out 429s itself (and retries some 5xx); what still fails with a
+    server error, a connection problem or a timeout is retried here with backoff."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except TRANSIENT as exc:
+            if attempt == attempts:
+                raise
+            log.warning("Discord request failed (%s); retry %d", type(exc).__name__, attempt)
+            await asyncio.sleep(base_delay * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+class DiscordSender:
+    def __init__(self, client: discord.Client, renderer: Renderer,
+                 export: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        self.client = client
+        self.renderer = renderer
+        self.export = export
+
+    async def send(self, item: OutboxItem) -> None:
+        outgoing = Outgoing.from_dict(item.payload)
+        rendered = self.renderer.render(outgoing, DISCORD_MD)
+        # REST works from login on: replies need not wait for the gateway's READY.
+        channel = self.client.get_partial_messageable(int(item.address["chat_id"]))
+        chunks = split_markdown(rendered.text)
+        view = choice_view(rendered.choices)
+        try:
+            for number, chunk in enumerate(chunks, 1):
+                last = number == len(chunks)
+                kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
+                if last and view is not None:
+                    kwargs["view"] = view
+                await with_retries(lambda chunk=chunk, kwargs=kwargs:
+                                   channel.send(chunk, **kwargs))
+            if rendered.attachment == "export":
+                await self._send_export(item, channel)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
+        except discord.HTTPException as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise
+            log.error("Discord refused outbox row %d: %s %s", item.id, exc.status, exc.code)
+            raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
+
+    async def _send_export(self, item: OutboxItem, channel: discord.PartialMessageable) -> None:
+        user_key = f"{item.platform}:{item.address['user_id']}"
+        data = await self.export(user_key)
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        await with_retries(lambda: channel.send(
+            file=discord.File(io.BytesIO(payload), filename="leavewell-export.json"),
+            allowed_mentions=NO_PINGS))

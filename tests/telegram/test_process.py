@@ -1,0 +1,110 @@
+"""The `leavewell` process itself against the fake Telegram: SIGTERM and kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from tests.support.fake_telegram import FakeTelegram, FakeUser
+from tests.telegram.conftest import TOKEN, last_with_buttons
+
+ANSWER = (
+    "The company closed our office after losing its main contract. I had led the move of "
+    "our support tooling to Python and cut response times by 20 percent. My manager is a "
+    "reference, and this role lets me grow into support engineering."
+)
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).parent / "leavewell"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+async def spawn(tg: FakeTelegram, database: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=tg.base_url,
+        TELEGRAM_API_FILE_URL=tg.file_url,
+        TELEGRAM_RATE_LIMIT="false",
+        LEAVEWELL_DATABASE_URL=f"sqlite:///{database}",
+        LEAVEWELL_LOG_LEVEL="INFO",
+    )
+    process = await asyncio.create_subprocess_exec(
+        *command(), env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    await tg.wait_for(lambda t: t.polling or process.returncode is not None, 30)
+    assert process.returncode is None, await process.stderr.read()
+    return process
+
+
+async def settled(tg: FakeTelegram, user: FakeUser, count: int) -> None:
+    await tg.wait_for(lambda t: len(t.messages(user)) >= count, 15)
+    await tg.wait_confirmed(15)
+
+
+def stored_turns(database: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(database) as conn:
+        return conn.execute("SELECT kind, text FROM turns ORDER BY id").fetchall()
+
+
+async def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    async with FakeTelegram(token=TOKEN) as tg:
+        process = await spawn(tg, tmp_path / "term.db")
+        user = tg.user(3001, "Ann")
+        user.send_command("/start")
+        await settled(tg, user, 2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        assert process.returncode == 0, stderr.decode()
+        assert TOKEN not in stderr.decode()  # httpx logs URLs at INFO: redacted
+        assert not tg.pending_updates
+
+
+async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "kill.db"
+    async with FakeTelegram(token=TOKEN) as tg:
+        process = await spawn(tg, database)
+        user = tg.user(3002, "Bo")
+        user.send_command("/start")
+        await settled(tg, user, 2)
+        for _ in range(2):
+            prompt = last_with_buttons(tg, user)
+            user.press(prompt, prompt.buttons[0][1])
+            await tg.wait_for(lambda t, p=prompt: t.messages(user)[-1].buttons != p.buttons,
+                              15)
+            await tg.wait_confirmed(15)
+        prompt = last_with_buttons(tg, user)
+        user.press(prompt, prompt.buttons[1][1])  # laid off
+        await tg.wait_for(lambda t: t.messages(user)[-1].plain.startswith("Interviewer:"), 15)
+        sent_before = len(tg.messages(user))
+        user.send_text(ANSWER)
+        await asyncio.sleep(0.05)  # the bot is somewhere inside handling it
+        process.kill()
+        await process.wait()
+
+        process = await spawn(tg, database)
+        await tg.wait_confirmed(20)
+        await tg.wait_for(lambda t: len(t.messages(user)) > sent_before, 15)
+        replies = 0
+        while not any("/100" in m.plain for m in tg.messages(user)) and replies < 4:
+            count = len(tg.messages(user))
+            user.send_text("I stay in touch with my manager.")
+            await settled(tg, user, count + 1)
+            replies += 1
+        assert any("/100" in m.plain for m in tg.messages(user))
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 20)
+
+    texts = [m.plain for m in tg.messages(user)]
+    questions = [t for t in texts if t.startswith("Interviewer:")]
+    assert len(questions) == len(set(questions)), questions  # no reply sent twice
+    kinds = [kind for kind, _ in stored_turns(database)]
+    answers = [text for kind, text in stored_turns(database) if text == ANSWER]
+    assert answers == [ANSWER]  # the answer in flight at the kill was stored exactly once
+    assert kinds.count("start") == 1
