@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -66,8 +67,11 @@ class LeavewellClient(discord.Client):
         self.tree: app_commands.CommandTree[LeavewellClient] = app_commands.CommandTree(self)
 
     async def on_ready(self) -> None:
+        first = not self.adapter.ready.is_set()
         self.adapter.ready.set()
         log.info("Discord gateway ready as %s", self.user)
+        if first:
+            self.adapter.catch_up_later()
 
     async def on_message(self, message: discord.Message) -> None:
         self.adapter.on_message(message)
@@ -85,6 +89,7 @@ class DiscordAdapter:
         self.queue = KeyedQueue()
         self._guild_lock = asyncio.Lock()
         self._connector: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self.client = LeavewellClient(self)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -114,6 +119,8 @@ class DiscordAdapter:
         await self.client.connect(reconnect=True)
 
     async def stop(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         await self.queue.drain(timeout=10)
         await self.client.close()
         if self._connector is not None:
@@ -143,6 +150,36 @@ class DiscordAdapter:
         incoming = incoming_of_message(message, me.id if me else 0)
         if incoming is not None:
             self.queue.submit(incoming.ref.key, lambda: self._handle(incoming))
+
+    def catch_up_later(self) -> None:
+        task = asyncio.create_task(self.catch_up())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def catch_up(self) -> None:
+        """Discord does not re-send gateway events to a new session, so messages written
+        while the bot was down (or just before it died) are read back from the history
+        of every open interview. Already processed ones are skipped by their event id."""
+        me = self.client.user
+        if me is None:
+            return
+        open_ones = [c for c in await self.core.store.due_deadlines(float("inf"), limit=1000)
+                     if c.address.get("platform") == PLATFORM]
+        for conversation in open_ones:
+            since = float(conversation.state.get("last_event_at") or 0.0)
+            try:
+                channel = (self.client.get_channel(int(conversation.address["chat_id"]))
+                           or await self.client.fetch_channel(
+                               int(conversation.address["chat_id"])))
+                if not isinstance(channel, discord.abc.Messageable):
+                    continue
+                after = datetime.fromtimestamp(max(0.0, since - 1), UTC)
+                async for message in channel.history(after=after, limit=50,
+                                                     oldest_first=True):
+                    self.on_message(message)
+            except discord.HTTPException as exc:
+                log.warning("could not read back %s: %s", conversation.conversation_key,
+                            exc.status)
 
     async def _handle(self, incoming: Incoming) -> None:
         for attempt in range(3):  # the commit is idempotent, so a retry is safe

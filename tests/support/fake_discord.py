@@ -28,6 +28,7 @@ import socket
 import time
 import uuid
 import zlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -268,6 +269,7 @@ class FakeDiscord:
         self.channels: dict[int, dict[str, Any]] = {}
         self.thread_members: dict[int, set[int]] = {}
         self.messages: dict[int, StoredMessage] = {}
+        self._by_channel: dict[int, list[StoredMessage]] = defaultdict(list)
         self.interactions: dict[int, FakeInteraction] = {}
         self.modals: dict[str, tuple[FakeInteraction, dict[str, Any]]] = {}
         self.commands: dict[int | None, dict[str, dict[str, Any]]] = {}  # guild id (None: global)
@@ -660,7 +662,8 @@ class FakeDiscord:
         url = f"{self.http_base}/attachments/{channel_id}/{aid}/{spec['filename']}"
         return {"id": str(aid), "filename": spec["filename"], "size": len(data), "url": url,
                 "proxy_url": url, "content_type": spec.get("content_type", "text/plain"),
-                "description": spec.get("description")}
+                "description": spec.get("description"),
+                **{k: spec[k] for k in ("duration_secs", "waveform") if k in spec}}
 
     async def message_create(self, channel_id: int, author: FakeUser | int, content: str = "", *,
                              guild_id: int | None = None,
@@ -1206,6 +1209,7 @@ class FakeDiscord:
 
     def _store(self, sm: StoredMessage) -> None:
         self.messages[sm.id] = sm
+        self._by_channel[sm.channel_id].append(sm)
         ch = self.channels[sm.channel_id]
         if not sm.ephemeral:
             ch["last_message_id"] = str(sm.id)
@@ -1583,8 +1587,8 @@ class FakeDiscord:
 
     def sent_messages(self, channel_id: int | None = None) -> list[StoredMessage]:
         """Messages the bot has (still) posted, current content; ephemeral ones included."""
-        return [m for m in self.messages.values() if m.by_bot and not m.deleted
-                and (channel_id is None or m.channel_id == channel_id)]
+        source = self.messages.values() if channel_id is None else self._by_channel[channel_id]
+        return [m for m in source if m.by_bot and not m.deleted]
 
     def interaction_responses(self, interaction_id: int) -> list[dict[str, Any]]:
         return self.interactions[interaction_id].responses
@@ -1627,7 +1631,7 @@ class FakeDiscord:
                     f"timed out after {timeout}s waiting for {what or predicate!r}\n"
                     f"recent requests:\n  {recent}\nrecent dispatches: {events}\n"
                     f"errors: {self.errors[-5:]}")
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.02)
 
     async def wait_acked(self, ix: FakeInteraction, timeout: float = 5.0) -> FakeInteraction:
         await self.wait_for(lambda: ix.acked or ix.late, timeout, f"ack of interaction {ix.id}")
