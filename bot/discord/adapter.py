@@ -24,7 +24,6 @@ from discord.http import Route
 from bot.core import Core
 from bot.discord import guilds
 from bot.discord.commands import CatalogTranslator, build_commands
-from bot.discord.ordering import KeyedQueue
 from bot.discord.send import NO_PINGS, DiscordSender, with_retries
 from bot.discord.translate import (
     PLATFORM,
@@ -37,6 +36,7 @@ from bot.discord.translate import (
 )
 from bot.discord.views import PREFIX, ChoiceButton, button_label
 from bot.incoming import ConversationRef, Incoming
+from bot.ordering import KeyedQueue
 from bot.settings import Settings
 from dialogs.events import ChoicePressed, Command, Event, Start
 from dialogs.outgoing import Outgoing

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from bot.discord.views import choice_view
 from dialogs.outgoing import Outgoing
@@ -28,39 +29,21 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 
 
 def split_markdown(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split at paragraph boundaries, then lines; a line still too long is cut, never
-    between a backslash and the character it escapes."""
-    chunks: list[str] = []
-    current = ""
-    for block in _pieces(text, limit):
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            chunks.append(current)
-        current = block
-    if current:
-        chunks.append(current)
-    return chunks or [text[:limit]]
+    return split_paragraphs(text, limit, _cut_markdown_line)
 
 
-def _pieces(text: str, limit: int) -> list[str]:
+def _cut_markdown_line(line: str, limit: int) -> list[str]:
+    """Cut a too-long line, never between a backslash and the character it escapes."""
     pieces: list[str] = []
-    for paragraph in text.split("\n\n"):
-        if len(paragraph) <= limit:
-            pieces.append(paragraph)
-            continue
-        for line in paragraph.split("\n"):
-            while len(line) > limit:
-                cut = limit
-                backslashes = len(line[:cut]) - len(line[:cut].rstrip("\\"))
-                if backslashes % 2:
-                    cut -= 1  # keep an escape together with what it escapes
-                pieces.append(line[:cut])
-                line = line[cut:]
-            if line:
-                pieces.append(line)
+    while len(line) > limit:
+        cut = limit
+        backslashes = len(line[:cut]) - len(line[:cut].rstrip("\\"))
+        if backslashes % 2:
+            cut -= 1
+        pieces.append(line[:cut])
+        line = line[cut:]
+    if line:
+        pieces.append(line)
     return pieces
 
 

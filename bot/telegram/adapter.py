@@ -36,8 +36,8 @@ from telegram.ext import (
 )
 
 from bot.core import Core
+from bot.ordering import KeyedQueue
 from bot.settings import Settings
-from bot.telegram.ordering import OrderedDispatcher
 from bot.telegram.send import TelegramSender, with_retries
 from bot.telegram.translate import (
     PLATFORM,
@@ -81,7 +81,7 @@ class TelegramAdapter:
         self.clock = clock
         self.poll_timeout = poll_timeout
         self.app = self._build(settings)
-        self.dispatcher = OrderedDispatcher(self.app.process_update, self._order_key)
+        self.queue = KeyedQueue()
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
         self._webhook: web.AppRunner | None = None
@@ -111,10 +111,10 @@ class TelegramAdapter:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         return builder.updater(None).build()
 
-    @staticmethod
-    def _order_key(update: Update) -> str:
+    def _submit(self, update: Update) -> None:
         ref = conversation_of(update)
-        return ref.key if ref else f"update:{update.update_id}"
+        key = ref.key if ref else f"update:{update.update_id}"
+        self.queue.submit(key, lambda: self.app.process_update(update))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -138,7 +138,7 @@ class TelegramAdapter:
     @property
     def idle(self) -> bool:
         """Nothing received is still being handled."""
-        return self.dispatcher.lowest_unfinished() is None
+        return len(self.queue) == 0
 
     async def stop(self) -> None:
         self._stop.set()
@@ -148,7 +148,7 @@ class TelegramAdapter:
                 await self._poller
         if self._webhook is not None:
             await self._webhook.cleanup()
-        await self.dispatcher.drain(timeout=10)
+        await self.queue.drain(timeout=10)
         if self._offset is not None and self._webhook is None:
             # confirm the last batch taken in (it is in the inbox), so it is not sent again
             with contextlib.suppress(TelegramError):
@@ -203,7 +203,7 @@ class TelegramAdapter:
             self._offset = max(u.update_id for u in updates) + 1
 
     async def _receive(self, updates: list[Update]) -> None:
-        """Make updates durable (the inbox), then hand them to the ordered dispatcher.
+        """Make updates durable (the inbox), then queue them per conversation.
         Only then is the offset moved past them, which confirms them to Telegram."""
         fresh = [u for u in updates if u.update_id not in self._recent]
         await self.core.store.inbox_put([(event_id_of(u), u.to_dict()) for u in fresh])
@@ -212,7 +212,7 @@ class TelegramAdapter:
             self._recent_order.append(update.update_id)
             if len(self._recent_order) > RECENT_IDS:
                 self._recent.discard(self._recent_order.popleft())
-            self.dispatcher.submit(update)
+            self._submit(update)
 
     async def _replay_inbox(self) -> None:
         """Updates received before a crash but never processed: handle them first."""
@@ -222,7 +222,7 @@ class TelegramAdapter:
             if update is not None:
                 self._recent.add(update.update_id)
                 self._recent_order.append(update.update_id)
-                self.dispatcher.submit(update)
+                self._submit(update)
         if updates:
             log.info("replaying %d updates received before a restart", len(updates))
 

@@ -14,6 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.render import TELEGRAM_HTML, Renderer
@@ -28,38 +29,15 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split at paragraph boundaries, then lines; a single line that is still too long
-    loses its formatting and is cut, so a tag or entity is never broken in two."""
-    chunks: list[str] = []
-    current = ""
-    for block in _pieces(text, limit):
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            if current:
-                chunks.append(current)
-            current = block
-    if current:
-        chunks.append(current)
-    return chunks or [text[:limit]]
+    return split_paragraphs(text, limit, _cut_html_line)
 
 
-def _pieces(text: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    for paragraph in text.split("\n\n"):
-        if len(paragraph) <= limit:
-            pieces.append(paragraph)
-            continue
-        for line in paragraph.split("\n"):
-            if len(line) <= limit:
-                pieces.append(line)
-                continue
-            plain = html.unescape(_TAG.sub("", line))
-            step = limit // 6  # an escaped character takes at most 6 ('&quot;')
-            pieces.extend(html.escape(plain[i:i + step], quote=False)
-                          for i in range(0, len(plain), step))
-    return pieces
+def _cut_html_line(line: str, limit: int) -> list[str]:
+    """A single line still too long loses its formatting and is cut, so a tag or an
+    entity is never broken in two."""
+    plain = html.unescape(_TAG.sub("", line))
+    step = limit // 6  # an escaped character takes at most 6 ('&quot;')
+    return [html.escape(plain[i:i + step], quote=False) for i in range(0, len(plain), step)]
 
 
 def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:

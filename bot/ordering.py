@@ -1,7 +1,7 @@
 """Run jobs of one conversation strictly in submission order; conversations concurrently.
 
-`submit` is synchronous, so an event handler that submits before its first `await`
-keeps the gateway's order for that conversation.
+`submit` is synchronous, so an adapter that submits before its first `await` keeps the
+platform's order for that conversation (Telegram's update order, Discord's gateway order).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class KeyedQueue:
                 try:
                     await job()
                 except Exception as exc:
-                    log.exception("a Discord event failed")
+                    log.exception("a platform event failed (conversation %s)", key)
                     if not done.done():
                         done.set_exception(exc)
                         done.exception()  # retrieved: a caller need not await it
