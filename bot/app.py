@@ -79,9 +79,10 @@ async def run_platforms(
             from bot.discord.adapter import DiscordAdapter
 
             adapters.append(DiscordAdapter(core, renderer, settings))
+        await core.recover()  # before any event: unsent replies go first
         for adapter in adapters:
             await adapter.start()
-        await core.delivery.sweep(older_than=core.clock())  # replies a crash left unsent
+        await core.sweep()  # replies a crash left unsent
         if started is not None:
             started.extend(adapters)
         timers = asyncio.create_task(core.run_timers(stop))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}
     settings = _settings(overrides)
-    configure_logging(settings.log_level, settings.secrets())
+    redact = configure_logging(settings.log_level, settings.secrets())
     from bot.app import run_platforms, run_practice
 
     try:
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_practice(settings, lang=lang))
     except KeyboardInterrupt:
         print()
+    except Exception as exc:
+        # e.g. a token the platform rejected: say so plainly, and never print the token
+        logging.getLogger("leavewell").debug("start-up failed", exc_info=True)
+        print(f"leavewell: could not start: {redact(str(exc))}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -67,7 +67,8 @@ async def run_console(
     """Play one conversation until end of input. Each line is one event."""
     core.register_sender(PLATFORM, ConsoleSender(core, renderer, stdout, export_dir))
     ref = ConversationRef(PLATFORM, "local", user or _local_user())
-    await core.delivery.sweep(older_than=time.time())  # replies a crash left unsent
+    await core.recover()
+    await core.sweep()  # replies a crash left unsent
     user_record, existing = await core.store.load(ref.key, ref.user_key)
     if existing is None:
         await core.handle(Incoming(ref, Start(at=time.time(), lang_hint=lang)))

@@ -41,6 +41,8 @@ class Core:
         self._locks = KeyedLocks()
         self._profiles: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         self._states: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
+        # Conversations with replies still unsent: their next delivery starts with those.
+        self._stuck: set[str] = set()
         self._deadline_changed = asyncio.Event()
         self._planned_wake = 0.0  # when the timer loop will look next (epoch seconds)
 
@@ -51,7 +53,8 @@ class Core:
         """Process one event. Returns the replies committed for it, or None when the
         event was a re-delivery of one already processed."""
         ref = incoming.ref
-        async with self._locks.hold(ref.key):
+        # The user's lock too: a profile is shared by all of that user's conversations.
+        async with self._locks.hold(ref.key), self._locks.hold(f"user:{ref.user_key}"):
             profile, state = await self._load(ref)
             result = self.interviewer.step(profile, state, incoming.event)
             items = await self.store.commit(self._record(incoming, result))
@@ -59,8 +62,33 @@ class Core:
                 log.debug("event %s already processed", incoming.event_id)
                 return None
             self._remember(ref, result)
-            await self.delivery.deliver(items)
+            await self._deliver(ref.key, items)
             return items
+
+    async def _deliver(self, conversation_key: str, items: list[OutboxItem]) -> None:
+        """Send these rows, after any older ones of the conversation still unsent."""
+        if conversation_key in self._stuck:
+            items = await self.store.pending_outbox(1000, conversation_key=conversation_key)
+        if await self.delivery.deliver(items):
+            self._stuck.discard(conversation_key)
+        else:
+            self._stuck.add(conversation_key)
+
+    async def recover(self) -> None:
+        """At start-up, before any event: remember conversations whose replies a crash
+        left unsent, so nothing newer is sent before them."""
+        for item in await self.store.pending_outbox(100_000):
+            self._stuck.add(item.conversation_key)
+
+    async def sweep(self) -> int:
+        """Retry unsent replies, conversation by conversation, under each one's lock."""
+        keys = list(dict.fromkeys(i.conversation_key
+                                  for i in await self.store.pending_outbox(1000)))
+        self._stuck.update(keys)
+        for key in keys:
+            async with self._locks.hold(key):
+                await self._deliver(key, [])
+        return len(keys)
 
     async def _load(self, ref: ConversationRef) -> tuple[dict[str, Any], dict[str, Any]]:
         profile = self._profiles.get(ref.user_key)
@@ -123,19 +151,27 @@ class Core:
     async def fire_due(self, now: float | None = None) -> int:
         """Feed a Timeout to every conversation whose stored deadline has passed."""
         now = self.clock() if now is None else now
-        fired = 0
-        for record in await self.store.due_deadlines(now):
+        records = await self.store.due_deadlines(now)
+
+        async def fire(record: ConversationRecord) -> bool:
             event_id = f"timeout:{record.conversation_key}:{record.deadline}"
-            ref = ConversationRef.from_address(record.address)
-            await self.handle(Incoming(ref, Timeout(at=now), event_id))
-            fired += 1
-        return fired
+            try:
+                ref = ConversationRef.from_address(record.address)
+                await self.handle(Incoming(ref, Timeout(at=now), event_id))
+            except Exception:
+                # One broken conversation must not stop everyone else's timeouts.
+                log.exception("timeout of %s failed", record.conversation_key)
+                return False
+            return True
+
+        fired = await asyncio.gather(*(fire(r) for r in records))
+        return sum(fired)
 
     async def run_timers(self, stop: asyncio.Event, poll: float = 30.0) -> None:
         while not stop.is_set():
             try:
                 await self.fire_due()
-                await self.delivery.sweep(older_than=self.clock() - 5.0)
+                await self.sweep()
                 upcoming = await self.store.next_deadline()
             except Exception:
                 log.exception("timer pass failed; retrying")

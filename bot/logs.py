@@ -7,27 +7,34 @@ import sys
 from collections.abc import Iterable
 
 
-class RedactSecrets(logging.Filter):
+class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
         self.secrets = [s for s in secrets if s]
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
+    def __call__(self, text: str) -> str:
         for secret in self.secrets:
-            redacted = redacted.replace(secret, "***")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+            text = text.replace(secret, "***")
+        return text
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted record: message, arguments and any traceback."""
+
+    def __init__(self, fmt: str, redact: Redactor) -> None:
+        super().__init__(fmt)
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> Redactor:
+    redact = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(secrets))
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", redact)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    return redact

@@ -398,7 +398,7 @@ def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
     iv = turn.iv
     situation = engine.script.situation(iv.situation)
     analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric)
-    iv.answer = given.value
+    iv.answer = given.value[: engine.settings.answer_char_limit]  # state stays small
     iv.analysis = analysis
     turn.analysis = analysis
     turn.meta["question"] = f"situations.{situation.id}.question"
@@ -423,9 +423,11 @@ def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
         situation = engine.script.situation(iv.situation)
         analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric)
         turn.analysis = analysis
-        iv.followup_answers.append(
-            {"id": fid, "text": given.value, "red_flags": analysis["red_flags"]}
-        )
+        iv.followup_answers.append({
+            "id": fid,
+            "text": given.value[: engine.settings.answer_char_limit],
+            "red_flags": analysis["red_flags"],
+        })
     iv.followup_index += 1
     if iv.followup_index < len(iv.followups):
         engine.enter(turn, "answer_followup")

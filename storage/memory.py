@@ -166,13 +166,14 @@ class MemoryStore:
             del db.outbox[outbox_id]
         return len(old)
 
-    async def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:
+    async def pending_outbox(self, limit: int = 100,
+                             conversation_key: str | None = None) -> list[OutboxItem]:
         db = self._db()
         items: list[OutboxItem] = []
         for row in db.outbox.values():
             if len(items) >= limit:
                 break
-            if row.sent_at is None:
+            if row.sent_at is None and conversation_key in (None, row.conversation_key):
                 items.append(_outbox_item(row))
         return items
 

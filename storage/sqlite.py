@@ -164,6 +164,10 @@ _PENDING_OUTBOX = """
 SELECT id, conversation_key, platform, address, payload, created_at
 FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?
 """
+_PENDING_OUTBOX_OF = """
+SELECT id, conversation_key, platform, address, payload, created_at
+FROM outbox WHERE sent_at IS NULL AND conversation_key = ? ORDER BY id LIMIT ?
+"""
 _CONVERSATION_COLUMNS = "conversation_key, user_key, state, deadline, address"
 _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
@@ -549,8 +553,12 @@ class SqliteStore:
             )
         return user, conv
 
-    async def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:
-        rows = await self._read(_PENDING_OUTBOX, (max(limit, 0),))
+    async def pending_outbox(self, limit: int = 100,
+                             conversation_key: str | None = None) -> list[OutboxItem]:
+        if conversation_key is None:
+            rows = await self._read(_PENDING_OUTBOX, (max(limit, 0),))
+        else:
+            rows = await self._read(_PENDING_OUTBOX_OF, (conversation_key, max(limit, 0)))
         return [
             OutboxItem(row[0], row[1], row[2], load_json(row[3]), load_json(row[4]), row[5])
             for row in rows

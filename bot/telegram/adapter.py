@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from bot.settings import Settings
 from bot.telegram.send import TelegramSender, with_retries
 from bot.telegram.translate import (
     PLATFORM,
+    command_of,
     conversation_of,
     event_id_of,
     incoming_of,
@@ -50,12 +53,15 @@ from dialogs.events import TextAnswer
 from dialogs.outgoing import Outgoing
 from dialogs.render import TELEGRAM_HTML, Renderer, escape_html
 from dialogs.script import LANGS
+from storage._codec import StoreClosedError
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RECENT_IDS = 10_000
+MAX_QUEUED = 2_000  # updates taken in but not yet handled before polling pauses
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, StoreClosedError)
 CONNECTION_POOL = 16
 
 
@@ -173,6 +179,9 @@ class TelegramAdapter:
     async def _poll(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            if len(self.queue) > MAX_QUEUED:  # let the backlog drain before taking more
+                await self._pause(0.2)
+                continue
             try:
                 updates = await self.app.bot.get_updates(
                     offset=self._offset, timeout=self.poll_timeout,
@@ -216,7 +225,7 @@ class TelegramAdapter:
 
     async def _replay_inbox(self) -> None:
         """Updates received before a crash but never processed: handle them first."""
-        pending = await self.core.store.inbox_pending(f"{PLATFORM}:")
+        pending = await self.core.store.inbox_pending(f"{PLATFORM}:", limit=1_000_000)
         updates = [Update.de_json(payload, self.app.bot) for _, payload in pending]
         for update in updates:
             if update is not None:
@@ -245,7 +254,8 @@ class TelegramAdapter:
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         secret = self.settings.telegram_webhook_secret
-        if secret and request.headers.get(WEBHOOK_SECRET_HEADER) != secret.get_secret_value():
+        given = request.headers.get(WEBHOOK_SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
             return web.Response(status=403)
         try:
             update = Update.de_json(await request.json(), self.app.bot)
@@ -267,7 +277,8 @@ class TelegramAdapter:
         if query is not None:
             await self._acknowledge(query)
         if update.effective_chat is not None and not is_private(update):
-            await self._invite_to_private(update)
+            if self._addressed_to_us(update):
+                await self._invite_to_private(update)
             await self.core.store.inbox_drop([event_id_of(update)])
             return
         incoming = incoming_of(update, self.app.bot.username, self.clock())
@@ -281,16 +292,29 @@ class TelegramAdapter:
             try:
                 await self.core.handle(incoming)
                 break
-            except Exception:
+            except Exception as exc:
                 if attempt == 2:
-                    # Give up on this one update rather than replay it at every start.
-                    await self.core.store.inbox_drop([event_id_of(update)])
+                    if not isinstance(exc, STORAGE_ERRORS):
+                        # A bug in handling this update: give up on it rather than
+                        # replay it at every start. A storage outage keeps it for later.
+                        await self.core.store.inbox_drop([event_id_of(update)])
                     raise
                 log.warning("handling update %s failed; retrying", update.update_id,
                             exc_info=True)
                 await asyncio.sleep(0.2 * (attempt + 1))
         if query is not None:
             await self._show_choice(query)
+
+    def _addressed_to_us(self, update: Update) -> bool:
+        """In a group only our own commands and replies to us get an answer, so the bot
+        never chatters when it can see every message (as an admin, or without privacy)."""
+        message = update.message
+        if message is None:
+            return False
+        if command_of(message, self.app.bot.username) is not None:
+            return True
+        replied = message.reply_to_message
+        return bool(replied and replied.from_user and replied.from_user.id == self.app.bot.id)
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         try:

@@ -178,3 +178,10 @@ def test_analyze_batch_csv(tmp_path: Path) -> None:
 def test_diagram_and_check_commands(tmp_path: Path) -> None:
     assert "stateDiagram-v2" in run_cli(["diagram"], "", tmp_path).stdout
     assert run_cli(["check"], "", tmp_path).returncode == 0
+
+
+def test_webhook_mode_requires_a_secret() -> None:
+    from bot.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
+        load_settings({"telegram_bot_token": "1:x", "telegram_webhook_url": "https://a.b/h"})

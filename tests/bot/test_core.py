@@ -150,7 +150,8 @@ async def test_unsent_replies_are_finished_after_a_crash(tmp_path: Path) -> None
     store = await open_store(url)  # the "restarted process"
     recorder = Recorder()
     core = make_core(store, recorder)
-    assert await core.delivery.sweep(older_than=10**10) == 2
+    await core.recover()
+    assert await core.sweep() == 1  # one conversation had replies left unsent
     assert recorder.templates() == ["welcome", "ask_role"]
     assert await store.pending_outbox() == []
     # the re-delivered update after restart is recognised
@@ -245,3 +246,48 @@ async def test_export_contains_the_answers(store: Store) -> None:
 def test_outgoing_round_trips_through_the_outbox_payload() -> None:
     o = Outgoing("feedback", "zh", {"score": 5, "nested": [{"a": "<b>"}]})
     assert Outgoing.from_dict(o.to_dict()) == o
+
+
+async def test_a_failed_reply_is_sent_before_the_next_events_replies(store: Store) -> None:
+    """Regression: a reply that failed once must not be overtaken by later replies."""
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    r = ref()
+    await core.handle(Incoming(r, Start(at=1, lang_hint="en"), "o1"))
+    recorder.fail_times = 1
+    await core.handle(Incoming(r, Command(at=2, name="help"), "o2"))  # help: not sent
+    await core.handle(Incoming(r, Command(at=3, name="history"), "o3"))
+    assert recorder.templates(r.key)[-2:] == ["help", "history"]
+    assert await store.pending_outbox() == []
+
+
+async def test_the_sweep_never_sends_a_reply_twice(store: Store) -> None:
+    recorder = Recorder(delay=0.002)
+    core = make_core(store, recorder)
+    stuck = ref(1)
+    recorder.fail_times = 1
+    await core.handle(Incoming(stuck, Start(at=1, lang_hint="en"), "s1"))
+    busy = [core.handle(Incoming(ref(n), Start(at=1, lang_hint="en"), f"b{n}"))
+            for n in range(2, 12)]
+    await asyncio.gather(core.sweep(), *busy, core.sweep())
+    ids = [i.id for i in recorder.sent]
+    assert len(ids) == len(set(ids))
+    assert recorder.templates(stuck.key) == ["welcome", "ask_role"]
+
+
+async def test_one_broken_conversation_does_not_stop_other_timeouts(store: Store) -> None:
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    good, bad = ref(1), ref(2)
+    await play_until_answer(core, good)
+    await play_until_answer(core, bad)
+    original = core.interviewer.step
+
+    def step(profile, state, event):  # type: ignore[no-untyped-def]
+        if state and state.get("stage") and profile is core._profiles.get(bad.user_key):
+            raise RuntimeError("corrupt state")
+        return original(profile, state, event)
+
+    core.interviewer.step = step  # type: ignore[method-assign]
+    assert await core.fire_due(now=10**6) == 1
+    assert "timeout" in recorder.templates(good.key)

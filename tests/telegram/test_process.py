@@ -108,3 +108,19 @@ async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) ->
     answers = [text for kind, text in stored_turns(database) if text == ANSWER]
     assert answers == [ANSWER]  # the answer in flight at the kill was stored exactly once
     assert kinds.count("start") == 1
+
+
+async def test_a_rejected_token_is_reported_without_printing_it(tmp_path: Path) -> None:
+    async with FakeTelegram(token="999:the-real-token-is-different") as tg:
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
+        env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
+                   TELEGRAM_API_FILE_URL=tg.file_url, LEAVEWELL_LOG_LEVEL="DEBUG",
+                   LEAVEWELL_DATABASE_URL=f"sqlite:///{tmp_path / 'bad.db'}")
+        process = await asyncio.create_subprocess_exec(
+            *command(), env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    output = (stdout + stderr).decode()
+    assert process.returncode == 1
+    assert "could not start" in output
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
