@@ -151,6 +151,19 @@ class DiscordAdapter:
         if incoming is not None:
             self.queue.submit(incoming.ref.key, lambda: self._handle(incoming))
 
+    async def replay_presses(self) -> None:
+        """Button presses acknowledged before a crash but never handled."""
+        for event_id, payload in await self.core.store.inbox_pending(f"{PLATFORM}:",
+                                                                      limit=100_000):
+            try:
+                ref = ConversationRef.from_address(payload["address"])
+                event = ChoicePressed(at=float(payload["at"]), choice=str(payload["choice"]))
+            except (KeyError, TypeError, ValueError):
+                await self.core.store.inbox_drop([event_id])
+                continue
+            incoming = Incoming(ref, event, event_id)
+            self.queue.submit(ref.key, lambda incoming=incoming: self._handle(incoming))
+
     def catch_up_later(self) -> None:
         task = asyncio.create_task(self.catch_up())
         self._background.add(task)
@@ -163,6 +176,7 @@ class DiscordAdapter:
         me = self.client.user
         if me is None:
             return
+        await self.replay_presses()
         open_ones = [c for c in await self.core.store.due_deadlines(float("inf"), limit=1000)
                      if c.address.get("platform") == PLATFORM]
         for conversation in open_ones:
@@ -200,6 +214,14 @@ class DiscordAdapter:
                             interaction_id(interaction.id))
         acked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.queue.submit(ref.key, lambda: self._press(interaction, incoming, acked))
+        # Durable before the press is acknowledged: Discord never sends an interaction
+        # twice, so a crash after the ack is recovered from the inbox at start-up.
+        assert incoming.event_id is not None
+        try:
+            await self.core.store.inbox_put([(incoming.event_id, {
+                "address": ref.address(), "choice": choice, "at": incoming.event.at})])
+        except Exception:
+            log.exception("could not store a button press")
         acked.set_result(await self._show_choice(interaction, choice))
 
     async def _show_choice(self, interaction: discord.Interaction[Any], choice: str) -> bool:
@@ -224,6 +246,8 @@ class DiscordAdapter:
                      acked: asyncio.Future[bool]) -> None:
         _, conversation = await self.core.store.load(incoming.ref.key, incoming.ref.user_key)
         if conversation is None:
+            assert incoming.event_id is not None
+            await self.core.store.inbox_drop([incoming.event_id])
             if await acked:
                 lang = ui_lang(interaction.locale, self.settings.default_lang)
                 with contextlib.suppress(discord.HTTPException):

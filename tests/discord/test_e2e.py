@@ -15,6 +15,7 @@ from tests.discord.conftest import (
     QUIET,
     Driver,
     RunningBot,
+    button,
     member,
 )
 from tests.support.fake_discord import FakeDiscord, FakeUser
@@ -290,3 +291,29 @@ async def test_a_message_written_while_the_bot_was_down_is_answered(dc: FakeDisc
     await bot.restart()
     await asyncio.sleep(0.3)
     assert len(cy.messages()) == count
+
+
+async def test_a_press_acknowledged_just_before_a_crash_is_handled_after_restart(
+        dc: FakeDiscord, bot: RunningBot) -> None:
+    """Discord never re-sends an interaction: the press is kept in the inbox from the
+    moment it is acknowledged until its effects are committed."""
+    from bot.discord.translate import ref_of
+    from storage import open_store
+
+    di = Driver(dc, dc.user(961, "di"))
+    di.channel = dc.dm_channel(di.user)
+    await di.command("practice")
+    await di.press("")  # role: skip
+    await di.press("")  # company: skip
+    prompt = di.last_with_buttons()  # the situation buttons
+    choice = button(prompt, "laid off").removeprefix("lw:")
+    await bot.stop()
+    store = await open_store(f"sqlite:///{bot.database}")  # what the crash left behind
+    ref = ref_of(di.channel, di.user.id)
+    await store.inbox_put([("discord:ix:424242", {
+        "address": ref.address(), "choice": choice, "at": 1_800_000_000.0})])
+    await store.close()
+    before = len(di.messages())
+    await bot.start()
+    await dc.wait_for(lambda: any("Interviewer" in m.content
+                                  for m in di.messages()[before:]), 10, "the replayed press")
