@@ -44,6 +44,9 @@ ANSWER_150 = (
 )
 
 
+SYNC = ""  # e.g. "?synchronous=NORMAL" (the default is FULL: durable against power loss)
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -106,7 +109,7 @@ class NullSender:
 
 async def bench_durable(conversations: int, total_turns: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        store = await open_store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        store = await open_store(f"sqlite:///{Path(tmp) / 'bench.db'}{SYNC}")
         core = Core(store, Interviewer())
         core.register_sender("bench", NullSender())
         per_conversation = max(1, total_turns // conversations)

@@ -659,11 +659,13 @@ def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[Out
     if encoded.payloads:
         key = encoded.conversation_key
         assert key is not None  # encode_step guarantees it when there are payloads
-        address = load_json(encoded.outbox_address)
+        # The caller's own dicts (already validated as JSON) rather than decoding them back.
+        address = dict(step.address)
         for offset, payload in enumerate(encoded.payloads):
             outbox_id = first_outbox_id + offset
             acc.outbox.append((outbox_id, key, step.platform, encoded.outbox_address, payload, at))
-            items.append(OutboxItem(outbox_id, key, step.platform, address, load_json(payload), at))
+            items.append(OutboxItem(outbox_id, key, step.platform, address,
+                                    step.outbox[offset], at))
     return items
 
 
