@@ -145,7 +145,9 @@ class Interviewer:
 
     def _dispatch(self, turn: _Turn, event: Event) -> str | None:
         match event:
-            case Command(name=name, args=args):
+            case Command(name=name, args=args, lang_hint=hint):
+                if turn.profile.lang is None and (hint or "").lower()[:2] in LANGS:
+                    turn.profile.lang = (hint or "").lower()[:2]
                 handler = COMMAND_HANDLERS.get(name.lower())
                 if handler is None:
                     turn.say("unknown_command", name=name[:40])
@@ -503,9 +505,17 @@ def cmd_start(engine: Interviewer, turn: _Turn, args: str) -> None:
 
 
 def cmd_practice(engine: Interviewer, turn: _Turn, args: str) -> None:
+    # On platforms with no "first contact" event (Discord), /practice is the first thing
+    # a new user sends: it greets them and, with no situation given, runs the set-up.
+    first_contact = turn.iv.stage == "new" and not turn.profile.setup_done
+    wanted = args.strip().lower()
+    if first_contact and not wanted:
+        cmd_start(engine, turn, "")
+        return
+    if first_contact:
+        turn.say("welcome")
     if turn.profile.lang is None:
         turn.profile.lang = DEFAULT_LANG
-    wanted = args.strip().lower()
     if not wanted:
         turn.iv.reset_round()
         engine.enter(turn, "choose_situation")

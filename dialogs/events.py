@@ -42,6 +42,7 @@ class Command:
     at: float
     name: str
     args: str = ""
+    lang_hint: str | None = None  # the platform's language of the user, if it tells
 
 
 @dataclass(frozen=True, slots=True)

@@ -340,19 +340,10 @@ class DiscordAdapter:
     async def _command(self, interaction: discord.Interaction[Any], ref: ConversationRef,
                        name: str, args: str) -> None:
         at = interaction.created_at.timestamp()
-        start = Start(at=at, lang_hint=lang_hint(interaction.locale))
-        command = Command(at=at, name=name, args=args)
-        events: list[tuple[Event, str]] = [(command, "")]
-        if name == "start":
-            events = [(start, "")]
-        elif name == "practice":
-            user, _ = await self.core.store.load(ref.key, ref.user_key)
-            if user is None or not user.profile.get("lang"):
-                # Discord has no "first contact" event: a new user's first /practice is
-                # their Start, in the language their Discord client uses.
-                events = [(start, ":start"), (command, "")] if args else [(start, "")]
-        for event, suffix in events:
-            await self._handle(Incoming(ref, event, interaction_id(interaction.id, suffix)))
+        hint = lang_hint(interaction.locale)
+        event: Event = (Start(at=at, lang_hint=hint) if name == "start"
+                        else Command(at=at, name=name, args=args, lang_hint=hint))
+        await self._handle(Incoming(ref, event, interaction_id(interaction.id)))
 
     async def _defer(self, interaction: discord.Interaction[Any]) -> bool:
         """Acknowledge at once (Discord allows 3 s); False when it was answered already."""

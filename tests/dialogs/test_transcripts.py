@@ -305,3 +305,14 @@ def test_step_is_pure_and_replayable() -> None:
     second = t.engine.step(profile, state, event)
     assert first == second
     assert profile == t.profile and state == t.state  # inputs untouched
+
+
+def test_practice_as_first_contact_greets_in_the_platforms_language() -> None:
+    from dialogs.events import Command
+
+    t = Transcript()
+    reply = t.send(Command(at=t.tick(), name="practice", args="", lang_hint="zh-CN"))
+    assert t.profile["lang"] == "zh" and t.stage == "ask_role" and "你好" in reply
+    t2 = Transcript()
+    reply = t2.send(Command(at=t2.tick(), name="practice", args="quit", lang_hint="en-US"))
+    assert t2.stage == "answer_main" and reply.startswith("Hi!")

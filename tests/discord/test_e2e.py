@@ -258,6 +258,7 @@ async def test_voice_media_export_and_forgotten_buttons(dc: FakeDiscord,
     stored = next(m for m in replies if m.data["attachments"])
     exported: dict[str, Any] = json.loads(stored.files[int(files[0]["id"])])
     assert exported["user_key"] == f"discord:{gus.user.id}"
+    await gus.command("lang")  # a prompt with buttons, to press after /forget
     old_prompt = gus.last_with_buttons()
     await gus.command("forget")
     await gus.press("yes")
