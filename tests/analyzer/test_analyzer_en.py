@@ -12,48 +12,11 @@ from dialogs.findings import (
     STRENGTH_IDS,
     Analysis,
 )
-from dialogs.rubric import BASE_CHECKS, SituationRubric
+from dialogs.rubric import SituationRubric
+from dialogs.script import default_script
 
-# Rubrics shaped like the declared situations (kept here so the tests stand alone).
-RUBRICS = {
-    "unspecified": SituationRubric(id="unspecified"),
-    "employed": SituationRubric(
-        id="employed",
-        exit="still_employed",
-        weights={"no_growth": 1.5},
-        contradicts=frozenset({"laid_off", "fired"}),
-    ),
-    "laid_off": SituationRubric(
-        id="laid_off",
-        exit="laid_off",
-        checks=BASE_CHECKS | {"no_good_terms"},
-        contradicts=frozenset({"still_employed", "fired", "quit"}),
-    ),
-    "let_go": SituationRubric(
-        id="let_go",
-        exit="fired",
-        checks=(BASE_CHECKS - {"no_results"}) | {"no_lesson", "no_good_terms"},
-        weights={"no_lesson": 2.0},
-        contradicts=frozenset({"still_employed", "laid_off"}),
-    ),
-    "between_jobs": SituationRubric(
-        id="between_jobs",
-        checks=BASE_CHECKS | {"no_proactive_steps"},
-        contradicts=frozenset({"still_employed"}),
-    ),
-    "quit": SituationRubric(
-        id="quit",
-        exit="quit",
-        checks=BASE_CHECKS | {"no_proactive_steps"},
-        contradicts=frozenset({"still_employed", "fired", "laid_off"}),
-    ),
-    "contract_ended": SituationRubric(
-        id="contract_ended",
-        exit="contract_ended",
-        checks=BASE_CHECKS | {"no_good_terms"},
-        contradicts=frozenset({"fired"}),
-    ),
-}
+# The rubrics as declared in situations.yaml.
+RUBRICS = {sid: spec.rubric for sid, spec in default_script().situations.items()}
 
 # A clean answer of about 45 seconds: forward-looking, specific, quantified, linked.
 STRONG = (

@@ -6,32 +6,9 @@ import pytest
 
 from dialogs.analyzer import analyze
 from dialogs.findings import ALL_FINDING_IDS, Analysis
-from dialogs.rubric import BASE_CHECKS, SituationRubric
+from dialogs.script import default_script
 
-RUBRICS = {
-    "unspecified": SituationRubric(id="unspecified"),
-    "employed": SituationRubric(
-        id="employed", exit="still_employed", contradicts=frozenset({"laid_off", "fired"})
-    ),
-    "laid_off": SituationRubric(
-        id="laid_off",
-        exit="laid_off",
-        checks=BASE_CHECKS | {"no_good_terms"},
-        contradicts=frozenset({"still_employed", "fired", "quit"}),
-    ),
-    "let_go": SituationRubric(
-        id="let_go",
-        exit="fired",
-        checks=(BASE_CHECKS - {"no_results"}) | {"no_lesson", "no_good_terms"},
-        weights={"no_lesson": 2.0},
-        contradicts=frozenset({"still_employed", "laid_off"}),
-    ),
-    "between_jobs": SituationRubric(
-        id="between_jobs",
-        checks=BASE_CHECKS | {"no_proactive_steps"},
-        contradicts=frozenset({"still_employed"}),
-    ),
-}
+RUBRICS = {sid: spec.rubric for sid, spec in default_script().situations.items()}
 
 # About 40 seconds spoken: growth, a skill, a number and a link to the new company.
 STRONG = (
