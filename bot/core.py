@@ -24,6 +24,8 @@ from storage.base import ConversationRecord, OutboxItem, StepRecord, Store, Turn
 
 log = logging.getLogger(__name__)
 
+SENT_KEPT_SECONDS = 7 * 24 * 3600  # sent replies are kept a week, then pruned hourly
+
 
 class Core:
     def __init__(
@@ -44,6 +46,7 @@ class Core:
         # Conversations with replies still unsent: their next delivery starts with those.
         self._stuck: set[str] = set()
         self._deadline_changed = asyncio.Event()
+        self._next_prune = 0.0
         self._planned_wake = 0.0  # when the timer loop will look next (epoch seconds)
 
     def register_sender(self, platform: str, sender: Sender) -> None:
@@ -172,6 +175,9 @@ class Core:
             try:
                 await self.fire_due()
                 await self.sweep()
+                if self.clock() >= self._next_prune:
+                    await self.store.prune_sent(self.clock() - SENT_KEPT_SECONDS)
+                    self._next_prune = self.clock() + 3600
                 upcoming = await self.store.next_deadline()
             except Exception:
                 log.exception("timer pass failed; retrying")

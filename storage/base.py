@@ -86,6 +86,10 @@ class Store(Protocol):
 
     async def mark_sent(self, outbox_ids: list[int]) -> None: ...
 
+    async def prune_sent(self, older_than: float) -> int:
+        """Delete outbox rows sent before `older_than`; returns how many."""
+        ...
+
     async def pending_outbox(
         self, limit: int = 100, conversation_key: str | None = None
     ) -> list[OutboxItem]:

@@ -41,6 +41,7 @@ from bot.settings import Settings
 from dialogs.events import ChoicePressed, Command, Event, Start
 from dialogs.outgoing import Outgoing
 from dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
+from storage.base import ConversationRecord
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,11 @@ class LeavewellClient(discord.Client):
         self.tree: app_commands.CommandTree[LeavewellClient] = app_commands.CommandTree(self)
 
     async def on_ready(self) -> None:
-        first = not self.adapter.ready.is_set()
         self.adapter.ready.set()
         log.info("Discord gateway ready as %s", self.user)
-        if first:
-            self.adapter.catch_up_later()
+        # Every new session (first start or a reconnect that could not resume) may have
+        # missed messages: read the open interviews back.
+        self.adapter.catch_up_later()
 
     async def on_message(self, message: discord.Message) -> None:
         self.adapter.on_message(message)
@@ -90,6 +91,9 @@ class DiscordAdapter:
         self._guild_lock = asyncio.Lock()
         self._connector: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        # Until the history of open interviews is read back, live messages wait here.
+        self._catching_up = True
+        self._held: list[discord.Message] = []
         self.client = LeavewellClient(self)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -146,6 +150,9 @@ class DiscordAdapter:
 
     def on_message(self, message: discord.Message) -> None:
         """Synchronous: the event joins its conversation's queue in gateway order."""
+        if self._catching_up:
+            self._held.append(message)
+            return
         me = self.client.user
         incoming = incoming_of_message(message, me.id if me else 0)
         if incoming is not None:
@@ -165,6 +172,7 @@ class DiscordAdapter:
             self.queue.submit(ref.key, lambda incoming=incoming: self._handle(incoming))
 
     def catch_up_later(self) -> None:
+        self._catching_up = True
         task = asyncio.create_task(self.catch_up())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -172,28 +180,39 @@ class DiscordAdapter:
     async def catch_up(self) -> None:
         """Discord does not re-send gateway events to a new session, so messages written
         while the bot was down (or just before it died) are read back from the history
-        of every open interview. Already processed ones are skipped by their event id."""
+        of every open interview. Already processed ones are skipped by their event id.
+        Live messages that arrive meanwhile wait, so each conversation keeps its order."""
+        try:
+            await self.replay_presses()
+            open_ones = [c for c in await self.core.store.due_deadlines(float("inf"),
+                                                                         limit=10_000)
+                         if c.address.get("platform") == PLATFORM]
+            for conversation in open_ones:
+                self.queue.submit(conversation.conversation_key,
+                                  lambda c=conversation: self._read_back(c))
+        finally:
+            self._catching_up = False
+            held, self._held = self._held, []
+            for message in held:
+                self.on_message(message)
+
+    async def _read_back(self, conversation: ConversationRecord) -> None:
+        since = float(conversation.state.get("last_event_at") or 0.0)
         me = self.client.user
-        if me is None:
-            return
-        await self.replay_presses()
-        open_ones = [c for c in await self.core.store.due_deadlines(float("inf"), limit=1000)
-                     if c.address.get("platform") == PLATFORM]
-        for conversation in open_ones:
-            since = float(conversation.state.get("last_event_at") or 0.0)
-            try:
-                channel = (self.client.get_channel(int(conversation.address["chat_id"]))
-                           or await self.client.fetch_channel(
-                               int(conversation.address["chat_id"])))
-                if not isinstance(channel, discord.abc.Messageable):
-                    continue
-                after = datetime.fromtimestamp(max(0.0, since - 1), UTC)
-                async for message in channel.history(after=after, limit=50,
-                                                     oldest_first=True):
-                    self.on_message(message)
-            except discord.HTTPException as exc:
-                log.warning("could not read back %s: %s", conversation.conversation_key,
-                            exc.status)
+        try:
+            chat_id = int(conversation.address["chat_id"])
+            channel = self.client.get_channel(chat_id) or await self.client.fetch_channel(
+                chat_id)
+            if me is None or not isinstance(channel, discord.abc.Messageable):
+                return
+            after = datetime.fromtimestamp(max(0.0, since - 1), UTC)
+            async for message in channel.history(after=after, limit=50, oldest_first=True):
+                incoming = incoming_of_message(message, me.id)
+                if incoming is not None and incoming.ref.key == conversation.conversation_key:
+                    await self._handle(incoming)
+        except discord.HTTPException as exc:
+            log.warning("could not read back %s: %s", conversation.conversation_key,
+                        exc.status)
 
     async def _handle(self, incoming: Incoming) -> None:
         for attempt in range(3):  # the commit is idempotent, so a retry is safe
