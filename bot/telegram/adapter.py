@@ -236,7 +236,12 @@ class TelegramAdapter:
             log.info("replaying %d updates received before a restart", len(updates))
 
     async def _pause(self, seconds: float) -> None:
-        await _wait_event(self._stop, seconds)
+        """Sleep, but wake at once when the adapter is stopping."""
+        waiter = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=seconds)
+        finally:
+            waiter.cancel()
 
     async def _start_webhook(self) -> None:
         url = self.settings.telegram_webhook_url or ""
@@ -366,15 +371,6 @@ class TelegramAdapter:
         task = asyncio.create_task(quietly())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-async def _wait_event(event: asyncio.Event, timeout: float) -> None:
-    """Wait for an event or a timeout, whichever comes first."""
-    waiter = asyncio.ensure_future(event.wait())
-    try:
-        await asyncio.wait({waiter}, timeout=timeout)
-    finally:
-        waiter.cancel()
 
 
 def _seconds(value: Any) -> float:

@@ -5,7 +5,7 @@ Text is lower-cased before matching and curly apostrophes become ``'``.
 
 from __future__ import annotations
 
-from dialogs.analyzer.rules import Lexicon, Pattern, PatternRow, TermRow, words
+from dialogs.analyzer.rules import NEGATABLE_TAGS, Lexicon, Pattern, PatternRow, TermRow, words
 
 # People and things an answer can be negative about.
 _WHO = (
@@ -594,28 +594,7 @@ LEXICON = Lexicon(
     lang="en",
     terms=TERMS,
     patterns=PATTERNS,
-    negatable=frozenset(
-        {
-            "trash_talk",
-            "trash_talk~soft",
-            "blame",
-            "money_headline~want",
-            "money_headline~complaint",
-            "workload_complaint",
-            "oversharing",
-            "oversharing~perf",
-            "exit:laid_off",
-            "exit:fired",
-            "exit:quit",
-            "exit:still_employed",
-            "exit:contract_ended",
-            "ownership",
-            "lesson",
-            "results",
-            "proactive",
-            "good_terms",
-        }
-    ),
+    negatable=NEGATABLE_TAGS,
     # A negation word, then at most two more words of the same clause, right before.
     negation=(
         r"(?:\b(?:not|no|never|without|hardly|nor|neither|nobody|none|nothing|barely)|n't)\b"

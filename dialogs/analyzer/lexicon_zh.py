@@ -6,7 +6,7 @@ simplified ones (``dialogs.analyzer.hanzi``), so one table serves both scripts.
 
 from __future__ import annotations
 
-from dialogs.analyzer.rules import Lexicon, Pattern, PatternRow, TermRow, words
+from dialogs.analyzer.rules import NEGATABLE_TAGS, Lexicon, Pattern, PatternRow, TermRow, words
 
 _WHO = r"(?:领导|老板|上司|主管|经理|管理层|高层|公司|同事|团队|氛围|环境|文化|部门|管理|那里|他们)"
 _DEGREE = r"(?:都|也|太|很|特别|非常|真|实在|极其|比较|相当|十分|有点|超级)*"
@@ -265,28 +265,7 @@ LEXICON = Lexicon(
     lang="zh",
     terms=TERMS,
     patterns=PATTERNS,
-    negatable=frozenset(
-        {
-            "trash_talk",
-            "trash_talk~soft",
-            "blame",
-            "money_headline~want",
-            "money_headline~complaint",
-            "workload_complaint",
-            "oversharing",
-            "oversharing~perf",
-            "exit:laid_off",
-            "exit:fired",
-            "exit:quit",
-            "exit:still_employed",
-            "exit:contract_ended",
-            "ownership",
-            "lesson",
-            "results",
-            "proactive",
-            "good_terms",
-        }
-    ),
+    negatable=NEGATABLE_TAGS,
     negation=r"(?:不|没|无|未|非|别|并非)(?:是|算|太|有|那么|怎么|会|觉得)?(?:一个|一家|很|太|什么)?$",
     window=6,
     skill_split=r"[、，,/]|和|与|及|以及|或",

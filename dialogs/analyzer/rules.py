@@ -44,6 +44,14 @@ class Pattern(NamedTuple):
     after: str = ""
 
 
+# Tags whose matches a negation just before them cancels; the same in every language.
+NEGATABLE_TAGS: frozenset[str] = frozenset({
+    "trash_talk", "trash_talk~soft", "blame", "money_headline~want",
+    "money_headline~complaint", "workload_complaint", "oversharing", "oversharing~perf",
+    "exit:laid_off", "exit:fired", "exit:quit", "exit:still_employed", "exit:contract_ended",
+    "ownership", "lesson", "results", "proactive", "good_terms",
+})
+
 TermRow = tuple[str, str]
 PatternRow = Pattern | tuple[str, str, str]
 

@@ -13,10 +13,8 @@ from dialogs.findings import (
     Analysis,
 )
 from dialogs.rubric import SituationRubric
-from dialogs.script import default_script
-
-# The rubrics as declared in situations.yaml.
-RUBRICS = {sid: spec.rubric for sid, spec in default_script().situations.items()}
+from tests.analyzer.support import RUBRICS, assert_exact_evidence, found
+from tests.analyzer.support import run as run_in
 
 # A clean answer of about 45 seconds: forward-looking, specific, quantified, linked.
 STRONG = (
@@ -31,18 +29,7 @@ LONG = " ".join([STRONG] * 2)
 
 
 def run(text: str, situation: str = "unspecified", **kwargs: object) -> Analysis:
-    return analyze(text, lang="en", rubric=RUBRICS[situation], **kwargs)  # type: ignore[arg-type]
-
-
-def found(analysis: Analysis) -> set[str]:
-    return {f.id for f in (*analysis.red_flags, *analysis.improvements, *analysis.strengths)}
-
-
-def assert_exact_evidence(text: str, analysis: Analysis) -> None:
-    for f in (*analysis.red_flags, *analysis.improvements, *analysis.strengths):
-        for e in f.evidence:
-            assert 0 <= e.start < e.end <= len(text)
-            assert text[e.start:e.end] == e.text, (f.id, e)
+    return run_in(text, "en", situation, **kwargs)
 
 
 # (finding id, situation, answer, extra keyword arguments): the finding must be present.

@@ -6,9 +6,8 @@ import pytest
 
 from dialogs.analyzer import analyze
 from dialogs.findings import ALL_FINDING_IDS, Analysis
-from dialogs.script import default_script
-
-RUBRICS = {sid: spec.rubric for sid, spec in default_script().situations.items()}
+from tests.analyzer.support import RUBRICS, assert_exact_evidence, found
+from tests.analyzer.support import run as run_in
 
 # About 40 seconds spoken: growth, a skill, a number and a link to the new company.
 STRONG = (
@@ -22,17 +21,7 @@ LONG = STRONG * 3
 
 
 def run(text: str, situation: str = "unspecified", **kwargs: object) -> Analysis:
-    return analyze(text, lang="zh", rubric=RUBRICS[situation], **kwargs)  # type: ignore[arg-type]
-
-
-def found(analysis: Analysis) -> set[str]:
-    return {f.id for f in (*analysis.red_flags, *analysis.improvements, *analysis.strengths)}
-
-
-def assert_exact_evidence(text: str, analysis: Analysis) -> None:
-    for f in (*analysis.red_flags, *analysis.improvements, *analysis.strengths):
-        for e in f.evidence:
-            assert text[e.start:e.end] == e.text, (f.id, e)
+    return run_in(text, "zh", situation, **kwargs)
 
 
 POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from bot.app import run_platforms
-from bot.settings import Settings, load_settings
 from tests.support.fake_discord import (
     P_ALL,
     FakeDiscord,
@@ -19,52 +17,34 @@ from tests.support.fake_discord import (
     FakeUser,
     StoredMessage,
 )
+from tests.support.running import RunningBotBase
 
 TOKEN = "discord-test-token"
 GUILD, GENERAL, QUIET = 7000, 7001, 7002
 MANAGE_GUILD = 1 << 5
 
 
-class RunningBot:
-    """The bot process, in this event loop; `restart` is stop + start on the same database."""
-
+class RunningBot(RunningBotBase):
     def __init__(self, dc: FakeDiscord, database: Path, **overrides: Any) -> None:
+        super().__init__(database, **overrides)
         self.dc = dc
-        self.database = database
-        self.overrides = overrides
-        self.task: asyncio.Task[int] | None = None
-        self.stop_event = asyncio.Event()
 
-    def settings(self) -> Settings:
-        values: dict[str, Any] = {
+    def platform_settings(self) -> dict[str, Any]:
+        return {
             "discord_bot_token": TOKEN,
             "discord_api_base_url": self.dc.api_base,
             "discord_gateway_url": self.dc.gateway_url,
-            "database_url": f"sqlite:///{self.database}",
         }
-        values.update(self.overrides)
-        return load_settings(values)
 
     async def start(self) -> None:
-        self.stop_event = asyncio.Event()
         identifies = len(self.dc.identifies)
-        self.task = asyncio.create_task(run_platforms(self.settings(), self.stop_event))
+        task = self.launch()
         await self.dc.wait_for(lambda: (len(self.dc.identifies) > identifies
                                         and self.dc.client_ready
                                         and self.dc.requests_to("PUT", r".*/commands"))
-                               or self.task.done(), 10, "the bot to connect")
-        if self.task.done():
-            self.task.result()
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.stop_event.set()
-            await asyncio.wait_for(self.task, 15)
-            self.task = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
+                               or task.done(), 10, "the bot to connect")
+        if task.done():
+            task.result()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -10,55 +9,32 @@ from typing import Any
 
 import pytest
 
-from bot.app import run_platforms
-from bot.settings import Settings, load_settings
 from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.support.running import RunningBotBase
 
 TOKEN = "123456:TEST-token-for-the-fake-server"
 
 
-class RunningBot:
-    """The bot process, in this event loop; `restart` is stop + start on the same database."""
-
+class RunningBot(RunningBotBase):
     def __init__(self, tg: FakeTelegram, database: Path, **overrides: Any) -> None:
+        super().__init__(database, **overrides)
         self.tg = tg
-        self.database = database
-        self.overrides = overrides
-        self.task: asyncio.Task[int] | None = None
-        self.stop_event = asyncio.Event()
-        self.adapters: list[Any] = []
 
-    def settings(self) -> Settings:
-        values = {
+    def platform_settings(self) -> dict[str, Any]:
+        return {
             "telegram_bot_token": TOKEN,
             "telegram_api_base_url": self.tg.base_url,
             "telegram_api_file_url": self.tg.file_url,
             "telegram_rate_limit": False,
-            "database_url": f"sqlite:///{self.database}",
         }
-        values.update(self.overrides)
-        return load_settings(values)
 
     async def start(self) -> None:
-        self.stop_event = asyncio.Event()
-        self.adapters = []
-        self.task = asyncio.create_task(
-            run_platforms(self.settings(), self.stop_event, self.adapters))
-        await self.tg.wait_for(lambda t: self.adapters or (self.task and self.task.done()), 10)
-        if self.task.done():
-            self.task.result()
+        task = self.launch()
+        await self.tg.wait_for(lambda t: self.adapters or task.done(), 10)
+        if task.done():
+            task.result()
         # how the helpers below know the bot has finished with everything sent so far
         self.tg.bot_idle = lambda: all(a.idle for a in self.adapters)  # type: ignore[attr-defined]
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.stop_event.set()
-            await asyncio.wait_for(self.task, 15)
-            self.task = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
 
 
 @pytest.fixture

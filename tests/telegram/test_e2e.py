@@ -242,11 +242,7 @@ async def test_webhook_mode_answers_only_after_commit(tg: FakeTelegram,
         telegram_webhook_listen=f"127.0.0.1:{port}",
         telegram_webhook_secret="s3cret-value",
     )
-    running.stop_event = asyncio.Event()
-    from bot.app import run_platforms
-
-    running.task = asyncio.create_task(
-        run_platforms(running.settings(), running.stop_event, running.adapters))
+    running.launch()  # not start(): in webhook mode the bot does not poll
     await tg.wait_for(lambda t: t.webhook is not None and running.adapters, 10)
     assert tg.webhook["secret_token"] == "s3cret-value"
     ann = tg.user(1012, "Ann")
