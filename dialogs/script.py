@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help")
 INPUT_KINDS = frozenset({"choice", "text", "none"})
 SITUATION_CHOICES = "situations"
+# Further message files per feature, `<pack>_<lang>.yaml` with `messages` and `labels`:
+# the English file declares the keys, every other language must translate exactly those.
+MESSAGE_PACKS: tuple[str, ...] = ("rounds",)
 
 # Message keys the engine sends; every language must define each one.
 REQUIRED_MESSAGES: frozenset[str] = frozenset(
@@ -360,6 +363,8 @@ def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) 
         )
         for lang in LANGS
     }
+    for pack in MESSAGE_PACKS:
+        catalogs = _merge_pack(directory, pack, catalogs)
     for state in states.values():
         if state.prompt not in REQUIRED_MESSAGES:
             raise ScriptError(f"flow.yaml: states.{state.id}.prompt: unknown message "
@@ -373,6 +378,29 @@ def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) 
         always=always,
         catalogs=catalogs,
     )
+
+
+def _merge_pack(directory: Path, pack: str, catalogs: dict[str, Catalog]) -> dict[str, Catalog]:
+    reference = _read_yaml(directory / f"{pack}_en.yaml")
+    keys = {
+        section: set(_mapping(reference.get(section) or {}, f"{pack}_en.yaml: {section}"))
+        for section in ("messages", "labels")
+    }
+    merged = {}
+    for lang, catalog in catalogs.items():
+        name = f"{pack}_{lang}.yaml"
+        data = _read_yaml(directory / name)
+        if data.get("lang") != lang:
+            raise ScriptError(f"{name}: lang: must be {lang!r}")
+        sections = {}
+        for section, wanted in keys.items():
+            texts = _strings(data.get(section) or {}, f"{name}: {section}", wanted)
+            clash = sorted(set(texts) & set(getattr(catalog, section)))
+            if clash:
+                raise ScriptError(f"{name}: {section}.{clash[0]}: already defined in {lang}.yaml")
+            sections[section] = {**getattr(catalog, section), **texts}
+        merged[lang] = replace(catalog, **sections)
+    return merged
 
 
 @cache

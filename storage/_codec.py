@@ -12,7 +12,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from storage.base import ConversationRecord, StepRecord, TurnRecord, UserRecord
+from storage.base import (
+    ConversationRecord,
+    RoundRecord,
+    RoutedPayload,
+    StepRecord,
+    TurnRecord,
+    UserRecord,
+)
 
 
 class StoreClosedError(RuntimeError):
@@ -52,6 +59,25 @@ class EncodedStep:
     turns: tuple[EncodedTurn, ...]
     outbox_address: str
     payloads: tuple[str, ...]
+    rounds: tuple[EncodedRound, ...] = ()
+    routed: tuple[EncodedRouted, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedRound:
+    round_id: str
+    group_key: str
+    state: str
+    deadline: float | None
+    is_open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedRouted:
+    conversation_key: str
+    platform: str
+    address: str
+    payload: str
 
 
 def encode_step(step: StepRecord) -> EncodedStep:
@@ -97,6 +123,8 @@ def encode_step(step: StepRecord) -> EncodedStep:
         raise ValueError(
             "outbox payloads need a conversation: set step.conversation or step.conversation_key"
         )
+    rounds = tuple(_encode_round(i, r) for i, r in enumerate(step.rounds))
+    routed = tuple(_encode_routed(i, r) for i, r in enumerate(step.routed))
     return EncodedStep(
         step=step,
         conversation_key=conversation_key,
@@ -106,6 +134,39 @@ def encode_step(step: StepRecord) -> EncodedStep:
         turns=turns,
         outbox_address=_dump_dict("address", step.address),
         payloads=payloads,
+        rounds=rounds,
+        routed=routed,
+    )
+
+
+def _encode_round(index: int, record: RoundRecord) -> EncodedRound:
+    name = f"rounds[{index}]"
+    if not isinstance(record, RoundRecord):
+        raise TypeError(f"{name} must be a RoundRecord, got {type(record).__name__}")
+    _check_str(f"{name}.round_id", record.round_id)
+    _check_str(f"{name}.group_key", record.group_key)
+    if record.deadline is not None:
+        _check_time(f"{name}.deadline", record.deadline)
+    return EncodedRound(
+        round_id=record.round_id,
+        group_key=record.group_key,
+        state=_dump_dict(f"{name}.state", record.state),
+        deadline=None if record.deadline is None else float(record.deadline),
+        is_open=bool(record.is_open),
+    )
+
+
+def _encode_routed(index: int, routed: RoutedPayload) -> EncodedRouted:
+    name = f"routed[{index}]"
+    if not isinstance(routed, RoutedPayload):
+        raise TypeError(f"{name} must be a RoutedPayload, got {type(routed).__name__}")
+    _check_str(f"{name}.conversation_key", routed.conversation_key)
+    _check_str(f"{name}.platform", routed.platform)
+    return EncodedRouted(
+        conversation_key=routed.conversation_key,
+        platform=routed.platform,
+        address=_dump_dict(f"{name}.address", routed.address),
+        payload=_dump_dict(f"{name}.payload", routed.payload),
     )
 
 

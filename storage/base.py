@@ -49,6 +49,27 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RoundRecord:
+    """A mentor's practice round in a group: its state machine's JSON and deadline."""
+
+    round_id: str
+    group_key: str  # "<platform>:<chat>:<thread>": where the round was started
+    state: dict[str, Any]
+    deadline: float | None  # when the round closes; None once closed
+    is_open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedPayload:
+    """A reply for a conversation other than the step's own (a group post, a report)."""
+
+    conversation_key: str
+    platform: str
+    address: dict[str, Any]
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class StepRecord:
     """Everything one incoming event changes, committed in one transaction.
 
@@ -68,6 +89,8 @@ class StepRecord:
     # Conversation the step belongs to; defaults to conversation.conversation_key. Needed
     # only to address outbox payloads when `conversation` is None (e.g. a forget reply).
     conversation_key: str | None = None
+    rounds: tuple[RoundRecord, ...] = ()  # rounds this step changed (upserted)
+    routed: tuple[RoutedPayload, ...] = ()  # replies to other conversations, after `outbox`
 
 
 class Store(Protocol):
@@ -98,7 +121,9 @@ class Store(Protocol):
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]: ...
 
-    async def next_deadline(self) -> float | None: ...
+    async def next_deadline(self) -> float | None:
+        """The earliest deadline of any conversation or round."""
+        ...
 
     async def turns(self, conversation_key: str) -> list[TurnRecord]: ...
 
@@ -114,5 +139,13 @@ class Store(Protocol):
         ...
 
     async def inbox_drop(self, event_ids: list[str]) -> None: ...
+
+    async def load_round(self, round_id: str) -> RoundRecord | None: ...
+
+    async def open_round(self, group_key: str) -> RoundRecord | None:
+        """The round still open in this group, if any (the newest one)."""
+        ...
+
+    async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]: ...
 
     async def schema_version(self) -> int: ...

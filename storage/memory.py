@@ -17,10 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
-from storage.base import ConversationRecord, OutboxItem, StepRecord, TurnRecord, UserRecord
+from storage.base import (
+    ConversationRecord,
+    OutboxItem,
+    RoundRecord,
+    StepRecord,
+    TurnRecord,
+    UserRecord,
+)
 
 # The SQLite schema version whose semantics this store mirrors.
-MEMORY_SCHEMA_VERSION = 1
+MEMORY_SCHEMA_VERSION = 3
 
 
 @dataclass(slots=True)
@@ -64,6 +71,15 @@ class _OutboxRow:
 
 
 @dataclass(slots=True)
+class _RoundRow:
+    group_key: str
+    state: str
+    deadline: float | None
+    is_open: bool
+    updated_at: float
+
+
+@dataclass(slots=True)
 class MemoryDatabase:
     """The "file" of a MemoryStore: survives closing the store that used it."""
 
@@ -73,6 +89,7 @@ class MemoryDatabase:
     processed_events: dict[str, float] = field(default_factory=dict)
     outbox: dict[int, _OutboxRow] = field(default_factory=dict)  # id order
     inbox: dict[str, Any] = field(default_factory=dict)  # event id -> payload, arrival order
+    rounds: dict[str, _RoundRow] = field(default_factory=dict)
     last_turn_id: int = 0
     last_outbox_id: int = 0  # never reused, like SQLite AUTOINCREMENT
 
@@ -116,14 +133,17 @@ class MemoryStore:
             _forget(db, step.forget_user_key)
         _apply(db, encoded)
         created: list[OutboxItem] = []
-        for payload in encoded.payloads:
+        rows = [(encoded.conversation_key, step.platform, encoded.outbox_address, payload)
+                for payload in encoded.payloads]
+        rows += [(r.conversation_key, r.platform, r.address, r.payload) for r in encoded.routed]
+        for key, platform, address, payload in rows:
             db.last_outbox_id += 1
-            assert encoded.conversation_key is not None
+            assert key is not None
             row = _OutboxRow(
                 id=db.last_outbox_id,
-                conversation_key=encoded.conversation_key,
-                platform=step.platform,
-                address=encoded.outbox_address,
+                conversation_key=key,
+                platform=platform,
+                address=address,
                 payload=payload,
                 created_at=float(step.at),
             )
@@ -188,8 +208,26 @@ class MemoryStore:
 
     async def next_deadline(self) -> float | None:
         db = self._db()
-        deadlines = [r.deadline for r in db.conversations.values() if r.deadline is not None]
-        return min(deadlines, default=None)
+        rows = [*db.conversations.values(), *db.rounds.values()]
+        return min((r.deadline for r in rows if r.deadline is not None), default=None)
+
+    async def load_round(self, round_id: str) -> RoundRecord | None:
+        row = self._db().rounds.get(round_id)
+        return None if row is None else _round(round_id, row)
+
+    async def open_round(self, group_key: str) -> RoundRecord | None:
+        rows = [(row.updated_at, rid) for rid, row in self._db().rounds.items()
+                if row.group_key == group_key and row.is_open]
+        if not rows:
+            return None
+        _, round_id = max(rows)
+        return _round(round_id, self.database.rounds[round_id])
+
+    async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]:
+        db = self._db()
+        due = sorted((row.deadline, rid) for rid, row in db.rounds.items()
+                     if row.deadline is not None and row.deadline <= now)
+        return [_round(rid, db.rounds[rid]) for _, rid in due[: max(limit, 0)]]
 
     async def turns(self, conversation_key: str) -> list[TurnRecord]:
         db = self._db()
@@ -253,6 +291,8 @@ def _apply(db: MemoryDatabase, encoded: EncodedStep) -> None:
             address=encoded.conversation_address,
             updated_at=at,
         )
+    for r in encoded.rounds:
+        db.rounds[r.round_id] = _RoundRow(r.group_key, r.state, r.deadline, r.is_open, at)
     for turn in encoded.turns:
         rows = db.turns.setdefault(turn.conversation_key, [])
         db.last_turn_id += 1
@@ -279,6 +319,10 @@ def _conversation(key: str, row: _ConversationRow) -> ConversationRecord:
         deadline=row.deadline,
         address=load_json(row.address),
     )
+
+
+def _round(round_id: str, row: _RoundRow) -> RoundRecord:
+    return RoundRecord(round_id, row.group_key, load_json(row.state), row.deadline, row.is_open)
 
 
 def _turn(row: _TurnRow) -> TurnRecord:

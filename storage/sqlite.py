@@ -35,7 +35,14 @@ from typing import Any
 import aiosqlite
 
 from storage._codec import EncodedStep, StoreClosedError, dump_json, encode_step, load_json
-from storage.base import ConversationRecord, OutboxItem, StepRecord, TurnRecord, UserRecord
+from storage.base import (
+    ConversationRecord,
+    OutboxItem,
+    RoundRecord,
+    StepRecord,
+    TurnRecord,
+    UserRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +180,27 @@ _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= ? ORDER BY deadline, conversation_key LIMIT ?
 """
-_NEXT_DEADLINE = "SELECT MIN(deadline) FROM conversations WHERE deadline IS NOT NULL"
+_NEXT_DEADLINE = """
+SELECT MIN(d) FROM (
+    SELECT MIN(deadline) AS d FROM conversations WHERE deadline IS NOT NULL
+    UNION ALL SELECT MIN(deadline) FROM rounds WHERE deadline IS NOT NULL)
+"""
+_UPSERT_ROUND = """
+INSERT INTO rounds (round_id, group_key, state, deadline, is_open, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (round_id) DO UPDATE SET
+    group_key = excluded.group_key, state = excluded.state, deadline = excluded.deadline,
+    is_open = excluded.is_open, updated_at = excluded.updated_at
+"""
+_ROUND_COLUMNS = "round_id, group_key, state, deadline, is_open"
+_LOAD_ROUND = f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE round_id = ?"
+_OPEN_ROUND = f"""
+SELECT {_ROUND_COLUMNS} FROM rounds WHERE group_key = ? AND is_open = 1
+ORDER BY updated_at DESC LIMIT 1
+"""
+_DUE_ROUNDS = f"""
+SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= ? ORDER BY deadline, round_id LIMIT ?
+"""
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, text, analysis, meta"
 _TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY seq"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = ?"
@@ -218,6 +245,7 @@ class _Rows:
     turns: list[tuple[Any, ...]] = field(default_factory=list)
     outbox: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
+    rounds: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _NoLock:
@@ -486,7 +514,7 @@ class SqliteStore:
         steps = [job.step for job in jobs if job.step is not None]
         seen = await _seen_events(conn, [s.step.event_id for s in steps if s.step.event_id])
         next_outbox_id = 0
-        if any(s.payloads for s in steps):
+        if any(s.payloads or s.routed for s in steps):
             rows = list(await conn.execute_fetchall(_LAST_OUTBOX_ID))
             next_outbox_id = int(rows[0][0]) + 1
 
@@ -572,6 +600,17 @@ class SqliteStore:
         ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
         return None if deadline is None else float(deadline)
 
+    async def load_round(self, round_id: str) -> RoundRecord | None:
+        rows = await self._read(_LOAD_ROUND, (round_id,))
+        return _round(rows[0]) if rows else None
+
+    async def open_round(self, group_key: str) -> RoundRecord | None:
+        rows = await self._read(_OPEN_ROUND, (group_key,))
+        return _round(rows[0]) if rows else None
+
+    async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]:
+        return [_round(row) for row in await self._read(_DUE_ROUNDS, (now, max(limit, 0)))]
+
     async def turns(self, conversation_key: str) -> list[TurnRecord]:
         return [_turn(row) for row in await self._read(_TURNS, (conversation_key,))]
 
@@ -655,6 +694,8 @@ def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[Out
         acc.conversations.append((*row, encoded.conversation_address, at))
     for t in encoded.turns:
         acc.turns.append((t.conversation_key, t.user_key, t.at, t.kind, t.text, t.analysis, t.meta))
+    for r in encoded.rounds:
+        acc.rounds.append((r.round_id, r.group_key, r.state, r.deadline, int(r.is_open), at))
     items: list[OutboxItem] = []
     if encoded.payloads:
         key = encoded.conversation_key
@@ -666,6 +707,13 @@ def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[Out
             acc.outbox.append((outbox_id, key, step.platform, encoded.outbox_address, payload, at))
             items.append(OutboxItem(outbox_id, key, step.platform, address,
                                     step.outbox[offset], at))
+    first_routed_id = first_outbox_id + len(encoded.payloads)
+    for offset, (routed, raw) in enumerate(zip(encoded.routed, step.routed, strict=True)):
+        outbox_id = first_routed_id + offset
+        acc.outbox.append((outbox_id, routed.conversation_key, routed.platform, routed.address,
+                           routed.payload, at))
+        items.append(OutboxItem(outbox_id, raw.conversation_key, raw.platform,
+                                dict(raw.address), raw.payload, at))
     return items
 
 
@@ -676,6 +724,7 @@ async def _flush(conn: aiosqlite.Connection, acc: _Rows) -> None:
         (_INSERT_TURN, acc.turns),
         (_INSERT_OUTBOX, acc.outbox),
         (_INSERT_EVENT, acc.events),
+        (_UPSERT_ROUND, acc.rounds),
     )
     for sql, rows in batches:
         if rows:
@@ -686,6 +735,11 @@ async def _flush(conn: aiosqlite.Connection, acc: _Rows) -> None:
 def _conversation(row: Sequence[Any]) -> ConversationRecord:
     key, user_key, state, deadline, address = row[:5]
     return ConversationRecord(key, user_key, load_json(state), deadline, load_json(address))
+
+
+def _round(row: Sequence[Any]) -> RoundRecord:
+    round_id, group_key, state, deadline, is_open = row[:5]
+    return RoundRecord(round_id, group_key, load_json(state), deadline, bool(is_open))
 
 
 def _turn(row: Sequence[Any]) -> TurnRecord:

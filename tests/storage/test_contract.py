@@ -18,6 +18,7 @@ import pytest
 
 from storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
 from storage._codec import StoreClosedError
+from storage.base import RoundRecord, RoutedPayload
 from storage.memory import MemoryDatabase, MemoryStore
 from storage.sqlite import SqliteStore
 
@@ -533,3 +534,60 @@ async def test_inbox_keeps_updates_until_their_step_commits(backend: Backend) ->
         assert [e for e, _ in await store.inbox_pending("discord:")] == ["discord:9"]
     finally:
         await store.close()
+
+
+# -- rounds and replies routed to other conversations --------------------------------
+
+
+def round_record(round_id: str, *, group: str = "tg:-100:", deadline: float | None = T0 + 600,
+                 is_open: bool = True, **state: Any) -> RoundRecord:
+    return RoundRecord(round_id, group, {"stage": "open", **state}, deadline, is_open)
+
+
+async def test_rounds_commit_with_the_step_and_survive_a_restart(backend: Backend) -> None:
+    store = backend.make()
+    await store.open()
+    routed = RoutedPayload("tg:-100::", "tg", {"chat_id": "-100"}, {"text": "round posted"})
+    step = replace(make_step("e1"), rounds=(round_record("r1", members=2),), routed=(routed,))
+    items = await store.commit(step)
+    assert items is not None
+    assert [(i.conversation_key, i.payload) for i in items] == [
+        ("tg:1:1:0", {"text": "reply"}), ("tg:-100::", {"text": "round posted"})]
+    assert [i.address for i in items] == [{"chat_id": "1"}, {"chat_id": "-100"}]
+    assert await store.commit(step) is None  # a re-delivery adds no round post
+    await store.close()
+
+    store = backend.make()
+    await store.open()
+    try:
+        loaded = await store.load_round("r1")
+        assert loaded == round_record("r1", members=2)
+        assert await store.open_round("tg:-100:") == loaded
+        assert await store.open_round("tg:-200:") is None
+        assert await store.load_round("nope") is None
+        pending = await store.pending_outbox(10, conversation_key="tg:-100::")
+        assert [p.payload for p in pending] == [{"text": "round posted"}]
+    finally:
+        await store.close()
+
+
+async def test_round_deadlines_are_due_and_count_as_next(store: Store) -> None:
+    await store.commit(replace(make_step("e1", deadline=T0 + 900),
+                               rounds=(round_record("r1", deadline=T0 + 300),)))
+    assert await store.next_deadline() == T0 + 300
+    assert await store.due_rounds(T0 + 299) == []
+    assert [r.round_id for r in await store.due_rounds(T0 + 300)] == ["r1"]
+    closed = round_record("r1", deadline=None, is_open=False)
+    await store.commit(replace(make_step("e2", deadline=T0 + 900), rounds=(closed,)))
+    assert await store.due_rounds(T0 + 10_000) == []
+    assert await store.open_round("tg:-100:") is None
+    assert await store.next_deadline() == T0 + 900
+
+
+async def test_bad_round_or_routed_reply_is_refused(store: Store) -> None:
+    with pytest.raises(TypeError):
+        await store.commit(replace(make_step("e1"), rounds=({"round_id": "x"},)))  # type: ignore[arg-type]
+    bad = RoutedPayload("tg:-1::", "tg", {}, {"x": float("nan")})
+    with pytest.raises(ValueError):
+        await store.commit(replace(make_step("e2"), routed=(bad,)))
+    assert await store.load_round("x") is None
