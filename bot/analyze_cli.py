@@ -1,4 +1,10 @@
-"""`leavewell analyze`: the answer analyzer for mentors and scripts, as JSON."""
+"""`leavewell analyze`: the answer analyzer for mentors and scripts, as JSON.
+
+Two languages per answer: the answer's own (``lang``: the rules; ``auto`` detects it)
+and the interface's (``ui_lang``: the language of the finding messages, by default
+the answer's). Every result says which language the answer looked like
+(``detected_lang``) and which rules were used (``answer_lang``).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,48 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dialogs.analyzer import analyze
+from dialogs.language import detect_language
 from dialogs.script import LANGS, default_script
 
+AUTO = "auto"
+ANSWER_LANGS: tuple[str, ...] = (*LANGS, AUTO)
+NO_TEXT = "no text in a known language"
 
-def analyze_one(answer: str, lang: str, situation: str | None) -> dict[str, Any]:
-    if lang not in LANGS:
-        raise ValueError(f"unknown lang {lang!r} (use one of {', '.join(LANGS)})")
+
+def analyze_one(answer: str, lang: str, situation: str | None,
+                ui_lang: str | None = None) -> dict[str, Any]:
+    """Analyse one answer. ``lang`` is "en", "zh" or "auto"; ``ui_lang`` ("en", "zh" or
+    None: the answer's language) chooses the language of the messages.
+
+    Raises ``ValueError`` for an unknown language, and for ``auto`` when the answer has
+    no text in a known language. A mixed answer is analysed with the rules of its main
+    language; an explicit ``lang`` is always obeyed, with a ``warning`` when the answer
+    looks like the other language.
+    """
+    if lang not in ANSWER_LANGS:
+        raise ValueError(f"unknown lang {lang!r} (use one of {', '.join(ANSWER_LANGS)})")
+    if ui_lang is not None and ui_lang not in LANGS:
+        raise ValueError(f"unknown ui_lang {ui_lang!r} (use one of {', '.join(LANGS)})")
+    detection = detect_language(answer)
+    warning = None
+    if lang == AUTO:
+        if detection.primary is None:
+            raise ValueError(NO_TEXT)
+        answer_lang = detection.primary
+    else:
+        answer_lang = lang
+        if detection.lang in LANGS and detection.lang != lang:
+            warning = f"answer looks like {detection.lang}, analysed with {lang} rules"
+    messages_lang = ui_lang or answer_lang
     spec = default_script().situation(situation)  # unknown ids fall back to unspecified
-    result = analyze(answer, lang=lang, rubric=spec.rubric).to_dict()
+    result = analyze(answer, lang=answer_lang, rubric=spec.rubric,
+                     messages_lang=messages_lang).to_dict()
     result["situation"] = spec.id
+    result["detected_lang"] = detection.lang
+    result["answer_lang"] = answer_lang
+    result["ui_lang"] = messages_lang
+    if warning is not None:
+        result["warning"] = warning
     return result
 
 
@@ -36,8 +75,20 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
                 yield number, ValueError(f"not valid JSON: {exc.msg}")
 
 
-def analyze_batch(path: Path, default_lang: str, out: TextIO) -> int:
+def _optional_text(row: dict[str, Any], field: str) -> str | None:
+    """A row's optional text field; missing, null and empty (CSV) all mean not given."""
+    value = row.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{field!r} must be a text")
+    return value.strip() or None
+
+
+def analyze_batch(path: Path, default_lang: str, out: TextIO,
+                  default_ui_lang: str | None = None) -> int:
     """Write one JSON line per input row; a bad row gets an error line, never a crash.
+    A row may carry its own ``lang`` (also "auto"), ``ui_lang`` and ``situation``.
     Returns the number of rows with errors."""
     errors = 0
     for number, row in _rows(path):
@@ -49,9 +100,12 @@ def analyze_batch(path: Path, default_lang: str, out: TextIO) -> int:
             answer = row.get("answer")
             if not isinstance(answer, str) or not answer.strip():
                 raise ValueError("missing or empty 'answer'")
-            lang = (row.get("lang") or default_lang).strip()
-            situation = row.get("situation") or None
-            result: dict[str, Any] = {"row": number, **analyze_one(answer, lang, situation)}
+            lang = _optional_text(row, "lang") or default_lang
+            ui_lang = _optional_text(row, "ui_lang") or default_ui_lang
+            situation = row.get("situation")  # anything unknown counts as unspecified
+            situation = situation.strip() if isinstance(situation, str) else None
+            result: dict[str, Any] = {
+                "row": number, **analyze_one(answer, lang, situation, ui_lang)}
             if "id" in row:
                 result["id"] = row["id"]
         except ValueError as exc:

@@ -25,10 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     practice.add_argument("--database", help="database URL (default: LEAVEWELL_DATABASE_URL)")
 
     analyze = sub.add_parser("analyze", help="analyse an answer (stdin) or a batch file")
-    analyze.add_argument("--lang", choices=["en", "zh"], default="en",
-                         help="language of the answer")
+    analyze.add_argument("--lang", choices=["en", "zh", "auto"], default="en",
+                         help="language of the answer, whose rules are used "
+                         "(auto: detect it; default: en)")
+    analyze.add_argument("--ui-lang", choices=["en", "zh"], default=None,
+                         help="language of the finding messages (default: the answer's)")
     analyze.add_argument("--situation", default=None, help="situation id, e.g. laid_off")
-    analyze.add_argument("--batch", type=Path, help="JSONL or CSV with answer, lang, situation")
+    analyze.add_argument("--batch", type=Path,
+                         help="JSONL or CSV with answer, lang, ui_lang, situation")
 
     sub.add_parser("diagram", help="print the interview flow as a mermaid diagram")
     sub.add_parser("check", help="validate the interview scripts and templates")
@@ -86,13 +90,17 @@ def _analyze(args: argparse.Namespace) -> int:
         if not args.batch.is_file():
             print(f"leavewell: no such file: {args.batch}", file=sys.stderr)
             return 2
-        analyze_batch(args.batch, args.lang, sys.stdout)
+        analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang)
         return 0
     answer = sys.stdin.read()
     if not answer.strip():
         print("leavewell: give the answer on standard input", file=sys.stderr)
         return 2
-    result = analyze_one(answer, args.lang, args.situation)
+    try:
+        result = analyze_one(answer, args.lang, args.situation, args.ui_lang)
+    except ValueError as exc:
+        print(f"leavewell: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

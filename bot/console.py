@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
+import logging
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from bot.attachments import File, build_files
 from bot.core import Core
 from bot.incoming import ConversationRef, Incoming
 from dialogs.events import Command, Event, Resume, Start, TextAnswer
@@ -20,6 +21,7 @@ from dialogs.render import PLAIN, Renderer
 from storage.base import OutboxItem
 
 PLATFORM = "console"
+log = logging.getLogger(__name__)
 
 
 def parse_line(line: str, at: float) -> Event:
@@ -39,19 +41,29 @@ class ConsoleSender:
         self.export_dir = export_dir
 
     async def send(self, item: OutboxItem) -> None:
-        rendered = self.renderer.render(
-            Outgoing.from_dict(item.payload), PLAIN, numbered_choices=True
-        )
+        outgoing = Outgoing.from_dict(item.payload)
+        rendered = self.renderer.render(outgoing, PLAIN, numbered_choices=True)
+        try:
+            files = await build_files(outgoing, item, self._export)
+        except ValueError:  # a bug in making a file: the text still goes
+            log.exception("outbox row %d: attachments left out", item.id)
+            files = []
         self.out.write(rendered.text + "\n")
-        if rendered.attachment == "export":
-            ref = ConversationRef.from_address(item.address)
-            data = await self.core.store.export_user(ref.user_key)
-            self.export_dir.mkdir(parents=True, exist_ok=True)
-            path = self.export_dir / f"leavewell-export-{int(time.time())}.json"
-            path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-            self.out.write(f"{path}\n")
+        for file in files:
+            self.out.write(f"{self._write(file)}\n")
         self.out.write("\n")
         self.out.flush()
+
+    async def _export(self, user_key: str) -> dict[str, Any]:
+        return await self.core.store.export_user(user_key)
+
+    def _write(self, file: File) -> Path:
+        """Into the export folder, stamped with the time so earlier files stay."""
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(file.name)
+        path = self.export_dir / f"{name.stem}-{int(time.time())}{name.suffix}"
+        path.write_bytes(file.data)
+        return path
 
 
 async def run_console(

@@ -18,9 +18,21 @@ from bot.cache import LRUCache
 from bot.delivery import Delivery, Sender
 from bot.incoming import ConversationRef, Incoming
 from bot.locks import KeyedLocks
-from dialogs.engine import Interviewer, StepResult
-from dialogs.events import Timeout
-from storage.base import ConversationRecord, OutboxItem, StepRecord, Store, TurnRecord, UserRecord
+from bot.rounds import RoundTrigger, trigger_of
+from dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
+from dialogs.events import RoundInvite, Timeout
+from dialogs.rounds.events import RoundDeadline, RoundEvent, SubmitAttempt
+from dialogs.rounds.machine import RoundResult, destination, step_round
+from storage.base import (
+    ConversationRecord,
+    OutboxItem,
+    RoundRecord,
+    RoutedPayload,
+    StepRecord,
+    Store,
+    TurnRecord,
+    UserRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +69,72 @@ class Core:
         event was a re-delivery of one already processed."""
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
+        # A round's lock, when one is involved, is always taken last.
         async with self._locks.hold(ref.key), self._locks.hold(f"user:{ref.user_key}"):
             profile, state = await self._load(ref)
-            result = self.interviewer.step(profile, state, incoming.event)
-            items = await self.store.commit(self._record(incoming, result))
+            lang = profile.get("lang") or DEFAULT_LANG
+            trigger = await trigger_of(incoming, self.store, lang)
+            if trigger is not None:
+                items, result = await self._round_event(incoming, trigger, profile, state)
+            else:
+                result = self.interviewer.step(profile, state, incoming.event)
+                items = await self._commit_step(incoming, result)
             if items is None:
                 log.debug("event %s already processed", incoming.event_id)
                 return None
-            self._remember(ref, result)
-            await self._deliver(ref.key, items)
-            return items
+            if result is not None:
+                self._remember(ref, result)
+            own = [i for i in items if i.conversation_key == ref.key]
+            await self._deliver(ref.key, own)
+        await self._deliver_elsewhere({i.conversation_key for i in items} - {ref.key})
+        return items
+
+    async def _commit_step(self, incoming: Incoming,
+                           result: StepResult) -> list[OutboxItem] | None:
+        attempt = result.round_attempt
+        if attempt is None:
+            return await self.store.commit(self._record(incoming, result))
+        # A finished round answer: the round records it in the same transaction.
+        round_id = attempt["round_id"]
+        async with self._locks.hold(f"round:{round_id}"):
+            record = await self.store.load_round(round_id)
+            if record is None:
+                return await self.store.commit(self._record(incoming, result))
+            event = SubmitAttempt(incoming.event.at, incoming.ref.user_key, attempt)
+            outcome = step_round(record.state, event)
+            return await self.store.commit(self._record(
+                incoming, result, round_part=(record.group_key, round_id, outcome)))
+
+    async def _round_event(
+        self, incoming: Incoming, trigger: RoundTrigger, profile: dict[str, Any],
+        state: dict[str, Any],
+    ) -> tuple[list[OutboxItem] | None, StepResult | None]:
+        async with self._locks.hold(f"round:{trigger.round_id}"):
+            record = None if trigger.is_new else await self.store.load_round(trigger.round_id)
+            outcome = step_round(record.state if record else None, trigger.event)
+            group = record.group_key if record else trigger.group_key
+            result = None
+            if outcome.admitted is not None:  # joined: the interview asks the round's question
+                admitted = outcome.admitted
+                result = self.interviewer.step(profile, state, RoundInvite(
+                    at=incoming.event.at, round_id=trigger.round_id,
+                    situation=admitted.get("situation"),
+                    followups=bool(admitted.get("followups", True))))
+            round_part = (group, trigger.round_id, outcome) if group else None
+            step = self._record(incoming, result, round_part=round_part,
+                                round_event=trigger.event)
+            items = await self.store.commit(step)
+        if outcome.deadline is not None and outcome.deadline < self._planned_wake:
+            self._deadline_changed.set()
+        return items, result
+
+    async def _deliver_elsewhere(self, keys: set[str]) -> None:
+        """Replies a step addressed to other conversations (a group post, a mentor's
+        report), each sent under that conversation's own lock, after its older rows."""
+        for key in sorted(keys):
+            self._stuck.add(key)
+            async with self._locks.hold(key):
+                await self._deliver(key, [])
 
     async def _deliver(self, conversation_key: str, items: list[OutboxItem]) -> None:
         """Send these rows, after any older ones of the conversation still unsent."""
@@ -114,10 +182,36 @@ class Core:
         if result.deadline is not None and result.deadline < self._planned_wake:
             self._deadline_changed.set()
 
-    def _record(self, incoming: Incoming, result: StepResult) -> StepRecord:
+    def _record(
+        self,
+        incoming: Incoming,
+        result: StepResult | None,
+        *,
+        round_part: tuple[str, str, RoundResult] | None = None,
+        round_event: RoundEvent | None = None,
+    ) -> StepRecord:
         ref = incoming.ref
         at = incoming.event.at
-        address = ref.address()
+        address: dict[str, str] = ref.address()
+        if incoming.reply_via:
+            address["reply_via"] = incoming.reply_via
+        rounds: tuple[RoundRecord, ...] = ()
+        routed: tuple[RoutedPayload, ...] = ()
+        own_round: tuple[dict[str, Any], ...] = ()
+        if round_part is not None:
+            group, round_id, outcome = round_part
+            rounds = (RoundRecord(round_id, group, outcome.state, outcome.deadline,
+                                  outcome.is_open),)
+            own_round, routed = _route(outcome, ref)
+        if result is None:  # a round's business only (a rating, a group command)
+            text = getattr(incoming.event, "args", None) or getattr(incoming.event, "choice", None)
+            turns = (TurnRecord(ref.key, ref.user_key, at, "round", text,
+                                meta={"round_event": type(round_event).__name__}),)
+            return StepRecord(
+                event_id=incoming.event_id, at=at, conversation=None, user=None, turns=turns,
+                outbox=own_round, platform=ref.platform, address=address,
+                conversation_key=ref.key, rounds=rounds, routed=routed,
+            )
         if result.forget:
             return StepRecord(
                 event_id=incoming.event_id,
@@ -141,12 +235,14 @@ class Core:
             event_id=incoming.event_id,
             at=at,
             conversation=ConversationRecord(ref.key, ref.user_key, result.state,
-                                            result.deadline, address),
+                                            result.deadline, ref.address()),
             user=UserRecord(ref.user_key, result.profile) if result.profile_changed else None,
             turns=turns,
-            outbox=tuple(o.to_dict() for o in result.outgoing),
+            outbox=(*own_round, *(o.to_dict() for o in result.outgoing)),
             platform=ref.platform,
             address=address,
+            rounds=rounds,
+            routed=routed,
         )
 
     # -- deadlines ---------------------------------------------------------------------
@@ -168,7 +264,32 @@ class Core:
             return True
 
         fired = await asyncio.gather(*(fire(r) for r in records))
-        return sum(fired)
+        closed = await asyncio.gather(*(self._close_round(r, now)
+                                        for r in await self.store.due_rounds(now)))
+        return sum(fired) + sum(closed)
+
+    async def _close_round(self, record: RoundRecord, now: float) -> bool:
+        """A round's deadline: the machine closes it and posts the summary and report."""
+        try:
+            async with self._locks.hold(f"round:{record.round_id}"):
+                current = await self.store.load_round(record.round_id)
+                if current is None or current.deadline is None or current.deadline > now:
+                    return False
+                outcome = step_round(current.state, RoundDeadline(at=now))
+                _, routed = _route(outcome, None)
+                items = await self.store.commit(StepRecord(
+                    event_id=f"round-deadline:{record.round_id}:{current.deadline}",
+                    at=now, conversation=None, user=None,
+                    rounds=(RoundRecord(record.round_id, current.group_key, outcome.state,
+                                        outcome.deadline, outcome.is_open),),
+                    routed=routed,
+                ))
+        except Exception:
+            log.exception("closing round %s failed", record.round_id)
+            return False
+        if items:
+            await self._deliver_elsewhere({i.conversation_key for i in items})
+        return True
 
     async def run_timers(self, stop: asyncio.Event, poll: float = 30.0) -> None:
         while not stop.is_set():
@@ -193,3 +314,27 @@ class Core:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+def _route(outcome: RoundResult, actor: ConversationRef | None,
+           ) -> tuple[tuple[dict[str, Any], ...], tuple[RoutedPayload, ...]]:
+    """Split a round's replies: the actor's own (sent with the step's conversation) and
+    the rest, each addressed to the group, the mentor or a member's private chat."""
+    own: list[dict[str, Any]] = []
+    routed: list[RoutedPayload] = []
+    for addressed in outcome.outgoing:
+        payload = addressed.outgoing.to_dict()
+        if addressed.to == "actor":
+            if actor is not None:
+                own.append(payload)
+            continue
+        address = destination(outcome.state, addressed.to)
+        if not address:
+            log.info("round reply to %s has no known address; dropped", addressed.to)
+            continue
+        ref = ConversationRef.from_address(address)
+        if actor is not None and ref.key == actor.key:
+            own.append(payload)
+        else:
+            routed.append(RoutedPayload(ref.key, ref.platform, ref.address(), payload))
+    return tuple(own), tuple(routed)

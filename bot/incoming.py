@@ -44,9 +44,26 @@ class ConversationRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """What the platform says about the person behind an event, for mentor rounds."""
+
+    name: str = ""
+    privileged: bool = False  # may start and end rounds here (a group admin, a mentor role)
+    in_group: bool = False  # the event happened in a group chat or a server channel
+    reach: dict[str, str] | None = None  # the address of a private chat with them, if any
+
+    def group_address(self, ref: ConversationRef) -> dict[str, str]:
+        return {**ref.address(), "user_id": ""}
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     ref: ConversationRef
     event: Event
     # "<platform>:<update id>": makes a re-delivered update a no-op. None: not deduplicated.
     event_id: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
+    actor: Actor = field(default_factory=Actor)
+    # How the platform lets us answer this event privately in place (e.g. a Telegram
+    # callback query's toast); put on the event's own replies' address.
+    reply_via: str | None = None

@@ -19,6 +19,7 @@ from dialogs.events import (
     Command,
     Event,
     Resume,
+    RoundInvite,
     Start,
     TextAnswer,
     Timeout,
@@ -26,6 +27,8 @@ from dialogs.events import (
 )
 from dialogs.findings import Analysis
 from dialogs.followups import plan_followups
+from dialogs.language import answer_language_issue, detect_language
+from dialogs.language_help import phrase_help
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.rubric import SituationRubric
 from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
@@ -62,6 +65,8 @@ class StepResult:
     deadline: float | None
     forget: bool = False
     profile_changed: bool = True
+    # A finished answer to a mentor's round, for the core to hand to that round.
+    round_attempt: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +90,24 @@ class _Turn:
         self.analysis: dict[str, Any] | None = None
         self.meta: dict[str, Any] = {}
         self.forget = False
+        self.round_attempt: dict[str, Any] | None = None
 
     @property
     def lang(self) -> str:
+        """The interface language: every message is written in it."""
         return self.profile.lang or DEFAULT_LANG
+
+    @property
+    def interview_lang(self) -> str:
+        """The language the questions are asked and answered in."""
+        return self.profile.interview_lang or self.lang
+
+    @property
+    def hint_lang(self) -> str | None:
+        """Under a question in the interview language, its translation (if wanted)."""
+        if self.profile.hints and self.interview_lang != self.lang:
+            return self.lang
+        return None
 
     def say(self, template: str, choices: tuple[Choice, ...] = (), **params: Any) -> None:
         self.out.append(Outgoing(template, self.lang, params, choices))
@@ -141,6 +160,7 @@ class Interviewer:
             deadline=deadline,
             forget=turn.forget,
             profile_changed=new_profile != before_profile,
+            round_attempt=turn.round_attempt,
         )
 
     def _dispatch(self, turn: _Turn, event: Event) -> str | None:
@@ -168,6 +188,9 @@ class Interviewer:
                 return None
             case Unsupported():
                 turn.say("unsupported", voice=True)
+                return None
+            case RoundInvite():
+                join_round(self, turn, event)
                 return None
             case ChoicePressed(choice=choice):
                 self._on_choice(turn, choice)
@@ -290,15 +313,32 @@ class Interviewer:
 
     # -- answers -----------------------------------------------------------------------
 
+    def answer_rules(self, turn: _Turn, text: str) -> str | None:
+        """Which language's rules fit this answer, or None when it cannot be scored
+        fairly (mixed languages, no words): the user is told why and asked again."""
+        expected = turn.interview_lang
+        detection = detect_language(text)
+        issue = answer_language_issue(detection, expected)
+        if issue is None:
+            return expected
+        turn.meta["language"] = {"detected": detection.lang, "expected": expected}
+        if issue == "other_language" and detection.primary in LANGS:
+            turn.say("answer_other_language", detected=detection.primary, expected=expected)
+            return detection.primary
+        turn.say("answer_mixed_language" if issue == "mixed" else "answer_no_words",
+                 expected=expected)
+        return None
+
     def analyse(self, turn: _Turn, text: str, voice_seconds: float | None,
-                rubric: SituationRubric) -> dict[str, Any]:
+                rubric: SituationRubric, lang: str) -> dict[str, Any]:
         limit = self.settings.answer_char_limit
         if len(text) > limit:
             turn.say("long_answer", words=len(text.split()), limit=limit)
             text = text[:limit]
         result = self.analyze(
             text,
-            lang=turn.lang,
+            lang=lang,
+            messages_lang=turn.lang,
             rubric=rubric,
             voice_seconds=voice_seconds,
             role=turn.profile.role,
@@ -321,8 +361,11 @@ class Interviewer:
             followup_answers=iv.followup_answers,
             known={"company": profile.company, "role": profile.role},
         )
+        params.update(phrase_help(analysis, situation.id, turn.lang, self.script))
         profile.record_attempt(summary)
         turn.say("feedback", **params)
+        if iv.round_id is not None:
+            submit_to_round(turn, summary, analysis)
         self.enter(turn, "after_feedback")
 
 
@@ -337,6 +380,8 @@ def _main_question_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
         "company": turn.profile.company,
         "role": turn.profile.role,
         "detail": turn.iv.detail,
+        "ask_lang": turn.interview_lang,
+        "hint_lang": turn.hint_lang,
     }
 
 
@@ -346,6 +391,8 @@ def _followup_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
         "question_key": f"followups.{fid}",
         "company": turn.profile.company,
         "role": turn.profile.role,
+        "ask_lang": turn.interview_lang,
+        "hint_lang": turn.hint_lang,
     }
 
 
@@ -399,8 +446,12 @@ def on_ask_detail(engine: Interviewer, turn: _Turn, given: Input) -> None:
 def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
     iv = turn.iv
     situation = engine.script.situation(iv.situation)
-    analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric)
+    lang = engine.answer_rules(turn, given.value)
+    if lang is None:
+        return  # asked again; the answer is kept in the turn log
+    analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric, lang)
     iv.answer = given.value[: engine.settings.answer_char_limit]  # state stays small
+    iv.answer_lang = lang
     iv.analysis = analysis
     turn.analysis = analysis
     turn.meta["question"] = f"situations.{situation.id}.question"
@@ -409,10 +460,13 @@ def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
     found = [f["id"] for key in ("red_flags", "improvements") for f in analysis[key]]
     iv.followups = plan_followups(
         engine.script, situation, found, limit=engine.settings.max_followups
-    )
+    ) if iv.round_followups else []
     iv.followup_index = 0
     iv.followup_answers = []
-    engine.enter(turn, "answer_followup")
+    if iv.followups:
+        engine.enter(turn, "answer_followup")
+    else:
+        engine.finish_round(turn)
 
 
 def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
@@ -423,7 +477,10 @@ def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
         turn.say("followup_skipped")
     else:
         situation = engine.script.situation(iv.situation)
-        analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric)
+        lang = engine.answer_rules(turn, given.value)
+        if lang is None:
+            return
+        analysis = engine.analyse(turn, given.value, given.voice_seconds, situation.rubric, lang)
         turn.analysis = analysis
         iv.followup_answers.append({
             "id": fid,
@@ -541,17 +598,44 @@ def cmd_retry(engine: Interviewer, turn: _Turn, args: str) -> None:
 
 
 def cmd_history(engine: Interviewer, turn: _Turn, args: str) -> None:
-    turn.say("history", **feedback.history_params(turn.profile.attempts))
+    params = feedback.history_params(turn.profile.attempts)
+    attachments = ("progress_chart",) if feedback.history_wants_chart(params) else ()
+    turn.out.append(Outgoing("history", turn.lang, params, attachments=attachments))
+
+
+INTERVIEW_WORDS = frozenset({"interview", "answer", "answers", "面试", "回答"})
+HINT_WORDS = frozenset({"hint", "hints", "提示"})
+OFF_WORDS = frozenset({"off", "no", "0", "关", "关闭"})
 
 
 def cmd_lang(engine: Interviewer, turn: _Turn, args: str) -> None:
-    wanted = args.strip().lower()[:2]
-    if wanted in LANGS:
-        set_lang(engine, turn, wanted)
-        return
-    catalog = engine.script.catalogs[turn.lang]
-    choices = tuple(Choice(f"lang.{code}", catalog.labels[f"lang_{code}"]) for code in LANGS)
-    turn.say("ask_lang", choices)
+    """/lang zh · /lang zh en (interface, interview) · /lang interview en · /lang hints off;
+    with nothing understood, buttons for each setting."""
+    words = [w.lower() for w in args.split()]
+    codes = [w[:2] for w in words if w[:2] in LANGS]
+    if words and words[0] in INTERVIEW_WORDS and codes:
+        set_interview_lang(engine, turn, codes[0])
+    elif words and words[0] in HINT_WORDS:
+        set_hints(engine, turn, "off" if set(words[1:]) & OFF_WORDS else "on")
+    elif words and words[0][:2] in LANGS:
+        set_lang(engine, turn, codes[0])
+        if len(codes) > 1:
+            set_interview_lang(engine, turn, codes[1])
+    else:
+        show_lang_menu(engine, turn)
+
+
+def show_lang_menu(engine: Interviewer, turn: _Turn) -> None:
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    hints = "off" if turn.profile.hints else "on"
+    choices = (
+        *(Choice(f"lang.{code}", turn.label(f"ui_{code}")) for code in LANGS),
+        *(Choice(f"ilang.{code}", turn.label(f"interview_{code}")) for code in LANGS),
+        Choice(f"hints.{hints}", turn.label(f"hints_{hints}")),
+    )
+    turn.say("lang_menu", choices, ui=turn.lang, interview=turn.interview_lang,
+             hints=turn.profile.hints)
 
 
 def set_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
@@ -559,8 +643,71 @@ def set_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
         return
     turn.profile.lang = lang
     turn.say("lang_set")
+    _reask(engine, turn)
+
+
+def set_interview_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
+    if lang not in LANGS:
+        return
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    # Stored only when it differs, so changing the interface later moves both together.
+    turn.profile.interview_lang = None if lang == turn.lang else lang
+    turn.say("interview_lang_set", interview=lang, hints=turn.hint_lang is not None)
+    _reask(engine, turn)
+
+
+def set_hints(engine: Interviewer, turn: _Turn, value: str) -> None:
+    turn.profile.hints = value != "off"
+    turn.say("hints_set", hints=turn.profile.hints)
+    _reask(engine, turn)
+
+
+def _reask(engine: Interviewer, turn: _Turn) -> None:
     if turn.iv.stage not in RESTING_STAGES:
         engine.prompt(turn)
+
+
+# -- mentor rounds: the interview side -----------------------------------------------
+
+
+def join_round(engine: Interviewer, turn: _Turn, invite: RoundInvite) -> None:
+    iv = turn.iv
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    if iv.round_id == invite.round_id and iv.stage not in RESTING_STAGES:
+        engine.prompt(turn)  # pressed Join again mid-answer: carry on where we were
+        return
+    iv.reset_round()
+    iv.round_id = invite.round_id
+    iv.round_followups = invite.followups
+    turn.say("joined_round", situation=invite.situation)
+    if invite.situation in engine.script.situations:
+        start_situation(engine, turn, invite.situation)
+    else:
+        engine.enter(turn, "choose_situation")
+
+
+def submit_to_round(turn: _Turn, summary: dict[str, Any], analysis: dict[str, Any]) -> None:
+    """Hand the finished answer to its round (once) and offer to share it."""
+    iv = turn.iv
+    round_id = iv.round_id
+    assert round_id is not None
+    turn.round_attempt = {
+        **summary,
+        "round_id": round_id,
+        "strengths": feedback.ids(analysis, "strengths"),
+        "answer": iv.answer,
+        "answer_lang": iv.answer_lang,
+        "followup_answers": [{"id": a["id"], "text": a["text"]} for a in iv.followup_answers],
+        "findings": [
+            {"id": f["id"], "kind": kind, "evidence": [e["text"] for e in f["evidence"]]}
+            for kind in ("red_flags", "improvements", "strengths") for f in analysis[kind]
+        ],
+    }
+    iv.round_id = None
+    iv.round_followups = True
+    turn.say("share_offer", (Choice(f"round.{round_id}.share", turn.label("share_answer")),))
 
 
 def cmd_role(engine: Interviewer, turn: _Turn, args: str) -> None:
@@ -605,8 +752,13 @@ def confirm_forget(engine: Interviewer, turn: _Turn, answer: str) -> None:
     turn.out.append(Outgoing("forgotten", lang))
 
 
+def cmd_round(engine: Interviewer, turn: _Turn, args: str) -> None:
+    # Group commands never get here (the core gives them to the round); this is a DM.
+    turn.say("round_in_groups_only")
+
+
 def cmd_export(engine: Interviewer, turn: _Turn, args: str) -> None:
-    turn.out.append(Outgoing("export_ready", turn.lang, attachment="export"))
+    turn.out.append(Outgoing("export_ready", turn.lang, attachments=("export",)))
 
 
 COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
@@ -620,10 +772,13 @@ COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "help": cmd_help,
     "forget": cmd_forget,
     "export": cmd_export,
+    "round": cmd_round,
 }
 
 # Buttons that are valid whatever the stage (not tied to one prompt).
 GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "lang": set_lang,
+    "ilang": set_interview_lang,
+    "hints": set_hints,
     "forget": confirm_forget,
 }

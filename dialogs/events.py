@@ -15,6 +15,7 @@ COMMANDS: tuple[str, ...] = (
     "help",
     "forget",
     "export",
+    "round",
 )
 
 
@@ -65,7 +66,17 @@ class Resume:
     at: float
 
 
-Event = Start | TextAnswer | ChoicePressed | Command | Timeout | Unsupported | Resume
+@dataclass(frozen=True, slots=True)
+class RoundInvite:
+    """The user joined a mentor's round: interview them with the round's question."""
+
+    at: float
+    round_id: str
+    situation: str | None  # None: the member picks their own
+    followups: bool = True
+
+
+Event = Start | TextAnswer | ChoicePressed | Command | Timeout | Unsupported | Resume | RoundInvite
 
 EVENT_KINDS: dict[type, str] = {
     Start: "start",
@@ -75,4 +86,5 @@ EVENT_KINDS: dict[type, str] = {
     Timeout: "timeout",
     Unsupported: "unsupported",
     Resume: "resume",
+    RoundInvite: "round_invite",
 }

@@ -128,32 +128,65 @@ def feedback_params(
     }
 
 
-def history_params(attempts: list[dict[str, Any]], limit: int = 10) -> dict[str, Any]:
-    recent = attempts[-limit:]
-    rows = [
-        {
-            "date": datetime.fromtimestamp(a["at"], UTC).strftime("%Y-%m-%d"),
-            "situation": a["situation"],
-            "score": a["score"],
-            "top": a.get("top"),
-        }
-        for a in reversed(recent)
-    ]
-    trends = []
+HISTORY_ROWS_PER_SITUATION = 5
+CHART_MARKS = "ABCDEFGHI"  # one line each in the chart (bot.charts draws up to 9)
+
+
+def _issues(attempt: dict[str, Any]) -> set[str]:
+    return set(attempt.get("red_flags") or ()) | set(attempt.get("improvements") or ())
+
+
+def _in_order(found: set[str]) -> list[str]:
+    order = [*RED_FLAG_IDS, *IMPROVEMENT_IDS]
+    return [fid for fid in order if fid in found] + sorted(found - set(order))
+
+
+def _situation_history(situation_id: str, series: list[dict[str, Any]],
+                       rows: int) -> dict[str, Any]:
+    first, last = series[0], series[-1]
+    again = len(series) > 1
+    return {
+        "situation": situation_id,
+        "mark": None,  # set when the chart has several lines
+        "count": len(series),
+        "attempts": [  # the latest few, oldest first
+            {"date": datetime.fromtimestamp(a["at"], UTC).strftime("%Y-%m-%d"),
+             "score": a["score"], "top": a.get("top")}
+            for a in series[-rows:]
+        ],
+        "first_score": first["score"],
+        "last_score": last["score"],
+        "change": last["score"] - first["score"] if again else None,
+        # what the first try had that the latest one no longer has, and what stays
+        "gone": _in_order(_issues(first) - _issues(last)) if again else [],
+        "still": _in_order(_issues(first) & _issues(last)) if again else [],
+    }
+
+
+def history_params(attempts: list[dict[str, Any]],
+                   rows: int = HISTORY_ROWS_PER_SITUATION) -> dict[str, Any]:
+    """Attempts grouped per situation, the situation practised last first, each with its
+    trend since the first try; plus the progress chart's series (None below two
+    attempts, see `history_wants_chart`). Pure and JSON-able: it goes into the outbox."""
     by_situation: dict[str, list[dict[str, Any]]] = {}
     for attempt in attempts:
         by_situation.setdefault(attempt["situation"], []).append(attempt)
-    for situation_id, series in by_situation.items():
-        if len(series) < 2:
-            continue
-        first, last = series[0], series[-1]
-        before = set(first["red_flags"]) | set(first["improvements"])
-        after = set(last["red_flags"]) | set(last["improvements"])
-        trends.append({
-            "situation": situation_id,
-            "change": last["score"] - first["score"],
-            "attempts": len(series),
-            "fixed": sorted(before - after),
-            "still": sorted(before & after),
-        })
-    return {"attempts": rows, "trends": trends}
+    latest = sorted(by_situation, key=lambda sid: by_situation[sid][-1]["at"], reverse=True)
+    groups = [_situation_history(sid, by_situation[sid], rows) for sid in latest]
+    chart = None
+    if len(attempts) >= 2:
+        charted = groups[:len(CHART_MARKS)]  # the situations practised most recently
+        for group, mark in zip(charted, CHART_MARKS, strict=False):
+            group["mark"] = mark if len(charted) > 1 else None
+        chart = {"series": [
+            {"situation": g["situation"], "mark": g["mark"],
+             "scores": [a["score"] for a in by_situation[g["situation"]]],
+             "red_flags": [len(a.get("red_flags") or ()) for a in by_situation[g["situation"]]]}
+            for g in charted
+        ]}
+    return {"total": len(attempts), "situations": groups, "chart": chart}
+
+
+def history_wants_chart(params: dict[str, Any]) -> bool:
+    """Whether /history should come with the progress chart: from the second attempt."""
+    return bool(params.get("chart"))

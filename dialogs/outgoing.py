@@ -18,7 +18,9 @@ class Outgoing:
     lang: str
     params: dict[str, Any] = field(default_factory=dict)
     choices: tuple[Choice, ...] = ()
-    attachment: str | None = None  # "export": the user's data as a JSON document
+    # Files sent after the text, by name (bot/attachments.py builds them): "export",
+    # "progress_chart", "round_chart", "round_csv", "round_md".
+    attachments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -26,7 +28,7 @@ class Outgoing:
             "lang": self.lang,
             "params": self.params,
             "choices": [{"id": c.id, "label": c.label} for c in self.choices],
-            "attachment": self.attachment,
+            "attachments": list(self.attachments),
         }
 
     @classmethod
@@ -36,5 +38,12 @@ class Outgoing:
             lang=data["lang"],
             params=dict(data.get("params") or {}),
             choices=tuple(Choice(c["id"], c["label"]) for c in data.get("choices") or ()),
-            attachment=data.get("attachment"),
+            attachments=_attachments(data),
         )
+
+
+def _attachments(data: dict[str, Any]) -> tuple[str, ...]:
+    if "attachments" in data:
+        return tuple(data["attachments"] or ())
+    old = data.get("attachment")  # rows stored before attachments became a list
+    return (old,) if old else ()

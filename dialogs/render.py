@@ -79,7 +79,7 @@ FORMATS: dict[str, Format] = {
 class Rendered:
     text: str
     choices: tuple[Choice, ...] = ()
-    attachment: str | None = None
+    attachments: tuple[str, ...] = ()
 
 
 class Renderer:
@@ -132,6 +132,16 @@ class Renderer:
             return Safe(env.get_template(name).render(ctx.get_all()))
 
         @pass_context
+        def text_in(ctx: Context, lang: str, key: str) -> Safe:
+            """A text in another language than the message's (an English question
+            inside a Chinese interface), rendered with the same parameters."""
+            name = f"{lang}/{key}"
+            cached = static.get(name)
+            if cached is not None:
+                return cached
+            return Safe(env.get_template(name).render({**ctx.get_all(), "lang": lang}))
+
+        @pass_context
         def finding(ctx: Context, finding_id: str) -> str:
             return self._finding_text(finding_id, ctx["lang"], "message")
 
@@ -148,10 +158,11 @@ class Renderer:
             return text(ctx, f"situations.{situation_id}.label")
 
         @pass_context
-        def model_answer(ctx: Context, situation_id: str, known: Mapping[str, Any]) -> Safe:
-            lang = ctx["lang"]
+        def model_answer(ctx: Context, situation_id: str, known: Mapping[str, Any],
+                         lang: str | None = None) -> Safe:
+            lang = lang or ctx["lang"]  # the interview's language, when it differs
             values: dict[str, Any] = {
-                key: text(ctx, f"placeholders.{key}")
+                key: text_in(ctx, lang, f"placeholders.{key}")
                 for key in self.script.catalogs[lang].placeholders
             }
             values.update({k: v for k, v in known.items() if v})
@@ -173,6 +184,7 @@ class Renderer:
             quotes=quotes,
             t=text,
             sub=text,
+            sub_in=text_in,
             finding=finding,
             finding_name=finding_name,
             tip_text=tip_text,
@@ -197,7 +209,7 @@ class Renderer:
             escape = FORMATS[fmt].escape
             lines = [f"{n}. {escape(c.label)}" for n, c in enumerate(outgoing.choices, 1)]
             text = "\n".join([text, "", *lines])
-        return Rendered(text=text, choices=outgoing.choices, attachment=outgoing.attachment)
+        return Rendered(text=text, choices=outgoing.choices, attachments=outgoing.attachments)
 
 
 def _default_finding_text(finding_id: str, lang: str, field: str) -> str:

@@ -24,7 +24,7 @@ from dialogs.rubric import EXIT_KINDS, SituationRubric
 LANGS: tuple[str, ...] = ("en", "zh")
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help")
+TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help", "round_summary", "round_report")
 INPUT_KINDS = frozenset({"choice", "text", "none"})
 SITUATION_CHOICES = "situations"
 # Further message files per feature, `<pack>_<lang>.yaml` with `messages` and `labels`:
@@ -40,7 +40,9 @@ REQUIRED_MESSAGES: frozenset[str] = frozenset(
         "voice_needs_text", "unknown_command", "timeout", "stopped", "lang_set", "role_set",
         "role_cleared", "forget_confirm", "forgotten", "forget_cancelled", "export_ready",
         "nothing_to_retry", "unknown_situation", "followup_skipped", "answer_received",
-        "go_private", "choice_made",
+        "go_private", "choice_made", "lang_menu", "interview_lang_set", "hints_set",
+        "answer_other_language", "answer_mixed_language", "answer_no_words", "joined_round",
+        "share_offer", "round_in_groups_only",
         # Discord: interaction replies and command texts (bot/discord)
         "discord_thread_opened", "discord_dm_opened", "discord_replied_in_dm",
         "discord_no_private_place", "discord_channel_not_allowed", "discord_conversation_gone",
@@ -53,7 +55,8 @@ REQUIRED_MESSAGES: frozenset[str] = frozenset(
 )
 REQUIRED_LABELS: frozenset[str] = frozenset(
     {"lang_en", "lang_zh", "skip", "retry", "another", "stop", "practice",
-     "forget_yes", "forget_no", "open_private"}
+     "forget_yes", "forget_no", "open_private", "ui_en", "ui_zh", "interview_en",
+     "interview_zh", "hints_on", "hints_off", "share_answer"}
 )
 REQUIRED_SIGNALS: frozenset[str] = frozenset(
     {"good_reason", "voluntary", "good_terms", "values",

@@ -13,7 +13,9 @@ MAX_ATTEMPTS_KEPT = 50
 class Profile:
     """Per user, shared by all their conversations; remembered across rounds."""
 
-    lang: str | None = None
+    lang: str | None = None  # the interface: what the bot's messages are written in
+    interview_lang: str | None = None  # the answers' language; None: same as the interface
+    hints: bool = True  # a translation under each question when the two languages differ
     role: str | None = None
     company: str | None = None
     setup_done: bool = False
@@ -53,6 +55,10 @@ class Interview:
     prompt_seq: int = 0
     pending_confirm: str | None = None
     pending_voice_seconds: float | None = None  # a voice answer awaiting its typed gist
+    answer_lang: str | None = None  # the rules the main answer was analysed with
+    # A mentor's round this interview answers: its id, and whether it asks follow-ups.
+    round_id: str | None = None
+    round_followups: bool = True
     last_event_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +70,7 @@ class Interview:
 
     def reset_round(self) -> None:
         self.answer = None
+        self.answer_lang = None
         self.analysis = None
         self.followups = []
         self.followup_index = 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.attachments import File, build_files
 from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from bot.discord.views import choice_view
@@ -22,6 +22,7 @@ from storage.base import OutboxItem
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000
+FILES_PER_MESSAGE = 10
 NO_PINGS = discord.AllowedMentions.none()
 TRANSIENT: tuple[type[BaseException], ...] = (
     discord.DiscordServerError, aiohttp.ClientError, asyncio.TimeoutError, OSError,
@@ -76,6 +77,14 @@ class DiscordSender:
         channel = self.client.get_partial_messageable(int(item.address["chat_id"]))
         chunks = split_markdown(rendered.text)
         view = choice_view(rendered.choices)
+        # Files first: a store outage fails the row before any text has left (no
+        # duplicate text on the retry); a file that cannot be made is a bug, and the
+        # text still goes.
+        try:
+            files = await build_files(outgoing, item, self.export)
+        except ValueError:
+            log.exception("outbox row %d: attachments left out", item.id)
+            files = []
         try:
             for number, chunk in enumerate(chunks, 1):
                 last = number == len(chunks)
@@ -84,8 +93,8 @@ class DiscordSender:
                     kwargs["view"] = view
                 await with_retries(lambda chunk=chunk, kwargs=kwargs:
                                    channel.send(chunk, **kwargs))
-            if rendered.attachment == "export":
-                await self._send_export(item, channel)
+            if files:
+                await self._send_files(outgoing, files, channel)
         except (discord.Forbidden, discord.NotFound) as exc:
             raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
         except discord.HTTPException as exc:
@@ -94,10 +103,23 @@ class DiscordSender:
             log.error("Discord refused outbox row %d: %s %s", item.id, exc.status, exc.code)
             raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
 
-    async def _send_export(self, item: OutboxItem, channel: discord.PartialMessageable) -> None:
-        user_key = f"{item.platform}:{item.address['user_id']}"
-        data = await self.export(user_key)
-        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
-        await with_retries(lambda: channel.send(
-            file=discord.File(io.BytesIO(payload), filename="leavewell-export.json"),
-            allowed_mentions=NO_PINGS))
+    async def _send_files(self, outgoing: Outgoing, files: list[File],
+                          channel: discord.PartialMessageable) -> None:
+        """All files in one follow-up message (up to ten per message), after the text,
+        so editing a message's buttons later never touches them. A caption, if any,
+        is the message's content."""
+        for start in range(0, len(files), FILES_PER_MESSAGE):
+            batch = files[start:start + FILES_PER_MESSAGE]
+            captions = [self.renderer.render(
+                Outgoing(f.caption_key, outgoing.lang, outgoing.params), DISCORD_MD).text
+                for f in batch if f.caption_key is not None]
+            joined = "\n\n".join(c for c in captions if c)
+            content = split_markdown(joined)[0] if joined else None
+
+            def send(batch: list[File] = batch, content: str | None = content) -> Any:
+                # discord.File reads its stream: a fresh one for every try.
+                return channel.send(content, files=[
+                    discord.File(io.BytesIO(f.data), filename=f.name) for f in batch
+                ], allowed_mentions=NO_PINGS)
+
+            await with_retries(send)

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.core import Core
+from bot.incoming import Actor
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
 from bot.telegram.send import TelegramSender, with_retries
@@ -48,6 +50,8 @@ from bot.telegram.translate import (
     event_id_of,
     incoming_of,
     is_private,
+    is_round_business,
+    private_address,
 )
 from dialogs.events import TextAnswer
 from dialogs.outgoing import Outgoing
@@ -58,6 +62,7 @@ from storage._codec import StoreClosedError
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RECENT_IDS = 10_000
 MAX_QUEUED = 2_000  # updates taken in but not yet handled before polling pauses
@@ -279,9 +284,11 @@ class TelegramAdapter:
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is not None:
-            await self._acknowledge(query)
-        if update.effective_chat is not None and not is_private(update):
+        in_group = update.effective_chat is not None and not is_private(update)
+        round_in_group = in_group and is_round_business(update, self.app.bot.username)
+        if query is not None and not round_in_group:
+            await self._acknowledge(query)  # a round's press is answered with its reply
+        if in_group and not round_in_group:
             if self._addressed_to_us(update):
                 await self._invite_to_private(update)
             await self.core.store.inbox_drop([event_id_of(update)])
@@ -290,6 +297,9 @@ class TelegramAdapter:
         if incoming is None:  # nothing an interview reacts to
             await self.core.store.inbox_drop([event_id_of(update)])
             return
+        incoming = replace(
+            incoming, actor=await self._actor(update, in_group),
+            reply_via=f"callback:{query.id}" if query is not None and in_group else None)
         if isinstance(incoming.event, TextAnswer):
             self._in_background(self.app.bot.send_chat_action(
                 int(incoming.ref.chat_id), ChatAction.TYPING))
@@ -307,8 +317,25 @@ class TelegramAdapter:
                 log.warning("handling update %s failed; retrying", update.update_id,
                             exc_info=True)
                 await asyncio.sleep(0.2 * (attempt + 1))
-        if query is not None:
+        if query is not None and not in_group:
             await self._show_choice(query)
+
+    async def _actor(self, update: Update, in_group: bool) -> Actor:
+        user = update.effective_user
+        if user is None:
+            return Actor(in_group=in_group)
+        privileged = False
+        message = update.message
+        if in_group and message is not None and update.effective_chat is not None:
+            # Only /round asks: who may start and end rounds is the group's admins.
+            try:
+                member = await with_retries(lambda: self.app.bot.get_chat_member(
+                    update.effective_chat.id, user.id))  # type: ignore[union-attr]
+                privileged = member.status in ADMIN_STATUSES
+            except TelegramError as exc:
+                log.warning("could not check whether a user is a group admin: %s", exc)
+        return Actor(name=user.full_name, privileged=privileged, in_group=in_group,
+                     reach=private_address(user.id))
 
     def _addressed_to_us(self, update: Update) -> bool:
         """In a group only our own commands and replies to us get an answer, so the bot

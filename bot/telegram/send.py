@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.attachments import File, build_files
 from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from dialogs.outgoing import Choice, Outgoing
@@ -68,6 +68,9 @@ async def with_retries(call: Callable[[], Awaitable[Any]], attempts: int = 4) ->
     raise AssertionError("unreachable")
 
 
+CAPTION_LIMIT = 1024
+
+
 class TelegramSender:
     def __init__(self, bot: Bot, renderer: Renderer,
                  export: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
@@ -80,8 +83,17 @@ class TelegramSender:
         rendered = self.renderer.render(outgoing, TELEGRAM_HTML)
         chat_id = int(item.address["chat_id"])
         thread = item.address.get("thread_id") or None
+        thread_id = int(thread) if thread else None
         chunks = split_html(rendered.text)
         markup = keyboard(rendered.choices)
+        # Files first: a store outage fails the row before any text has left (no
+        # duplicate text on the retry); a file that cannot be made is a bug, and the
+        # text still goes.
+        try:
+            files = await build_files(outgoing, item, self.export)
+        except ValueError:
+            log.exception("outbox row %d: attachments left out", item.id)
+            files = []
         try:
             for number, chunk in enumerate(chunks, 1):
                 last = number == len(chunks)
@@ -90,20 +102,31 @@ class TelegramSender:
                     chunk,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup if last else None,
-                    message_thread_id=int(thread) if thread else None,
+                    message_thread_id=thread_id,
                     link_preview_options=NO_PREVIEW,
                 ))
-            if rendered.attachment == "export":
-                await self._send_export(item, chat_id)
+            for file in files:
+                await self._send_file(outgoing, file, chat_id, thread_id)
         except Forbidden as exc:  # blocked by the user, or never started: final
             raise PermanentDeliveryError(str(exc)) from exc
         except BadRequest as exc:  # our bug, not the platform's: retrying will not help
             log.error("Telegram refused outbox row %d: %s", item.id, exc.message)
             raise PermanentDeliveryError(exc.message) from exc
 
-    async def _send_export(self, item: OutboxItem, chat_id: int) -> None:
-        user_key = f"{item.platform}:{item.address['user_id']}"
-        data = await self.export(user_key)
-        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
-        await with_retries(lambda: self.bot.send_document(
-            chat_id, payload, filename="leavewell-export.json"))
+    async def _send_file(self, outgoing: Outgoing, file: File, chat_id: int,
+                         thread_id: int | None) -> None:
+        caption = None
+        if file.caption_key is not None:
+            text = self.renderer.render(
+                Outgoing(file.caption_key, outgoing.lang, outgoing.params), TELEGRAM_HTML).text
+            caption = split_html(text, CAPTION_LIMIT)[0] if text else None
+        kwargs: dict[str, Any] = {
+            "filename": file.name,
+            "caption": caption,
+            "parse_mode": ParseMode.HTML if caption else None,
+            "message_thread_id": thread_id,
+        }
+        if file.kind == "photo":
+            await with_retries(lambda: self.bot.send_photo(chat_id, file.data, **kwargs))
+        else:
+            await with_retries(lambda: self.bot.send_document(chat_id, file.data, **kwargs))

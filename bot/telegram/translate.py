@@ -10,6 +10,8 @@ from bot.incoming import ConversationRef, Incoming
 from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Unsupported
 
 PLATFORM = "telegram"
+ROUND_DEEP_LINK = "round_"
+ROUND_CHOICE = "round."
 
 
 def conversation_of(update: Update) -> ConversationRef | None:
@@ -54,8 +56,12 @@ def event_of(update: Update, bot_username: str, now: float) -> Event | None:
     command = command_of(message, bot_username)
     if command is not None:
         name, args = command
+        user = update.effective_user
+        if name == "start" and args.startswith(ROUND_DEEP_LINK):
+            # t.me/<bot>?start=round_<id>: the Join button of a mentor's round
+            return Command(at=at, name="start", args=args,
+                           lang_hint=user.language_code if user else None)
         if name == "start":
-            user = update.effective_user
             return Start(at=at, lang_hint=user.language_code if user else None)
         return Command(at=at, name=name, args=args)
     if message.text is not None:
@@ -72,6 +78,21 @@ def _media_kind(message: Message) -> str:
         if getattr(message, kind, None):
             return kind
     return "media"
+
+
+def is_round_business(update: Update, bot_username: str) -> bool:
+    """In a group, what belongs to a mentor's round: /round and the round's buttons."""
+    query = update.callback_query
+    if query is not None:
+        return (query.data or "").startswith(ROUND_CHOICE)
+    message = update.message
+    command = command_of(message, bot_username) if message is not None else None
+    return command is not None and command[0] == "round"
+
+
+def private_address(user_id: int) -> dict[str, str]:
+    return {"platform": PLATFORM, "chat_id": str(user_id), "user_id": str(user_id),
+            "thread_id": ""}
 
 
 def event_id_of(update: Update) -> str:

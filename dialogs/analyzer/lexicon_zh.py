@@ -11,6 +11,8 @@ from dialogs.analyzer.rules import NEGATABLE_TAGS, Lexicon, Pattern, PatternRow,
 _WHO = r"(?:领导|老板|上司|主管|经理|管理层|高层|公司|同事|团队|氛围|环境|文化|部门|管理|那里|他们)"
 _DEGREE = r"(?:都|也|太|很|特别|非常|真|实在|极其|比较|相当|十分|有点|超级)*"
 _HAN = r"[\u4e00-\u9fff]"
+# Measure words and units after a number that make it a count or an amount.
+_COUNTED = "个张件名位次元块万千亿号条份单人天项台"
 
 TERMS: tuple[TermRow, ...] = (
     # -- red flags ---------------------------------------------------------------------
@@ -58,7 +60,7 @@ TERMS: tuple[TermRow, ...] = (
         "workload_complaint",
         "加班太多 | 加班严重 | 加班很多 | 经常加班 | 天天加班 | 每天加班 | 频繁加班 | 长期加班"
         " | 无休止的加班 | 没完没了的加班 | 加班太严重 | 加班到很晚 | 加班到深夜 | 加班到半夜"
-        " | 加班到凌晨 | 996 | 007 | 大小周 | 工作量太大"
+        " | 加班到凌晨 | 大小周 | 工作量太大"
         " | 工作量很大 | 工作量过大 | 工作量特别大 | 工作强度太大 | 强度太大 | 压力太大 | 压力很大"
         " | 压力特别大 | 太累 | 很累 | 累死 | 累垮 | 身心俱疲 | 过劳 | 没有周末 | 没有休息"
         " | 没有私人时间 | 没有个人时间 | 经常熬夜 | 天天熬夜 | 通宵 | 被压榨",
@@ -220,6 +222,14 @@ PATTERNS: tuple[PatternRow, ...] = (
         "工资 薪水 薪资 薪酬 待遇 收入 钱",
         r"(?:工资|薪水|薪资|薪酬|待遇|收入|钱)(?:也|都|实在|太|很|特别|非常|比较|有点|偏|给得)*"
         r"(?:低|少|差|不高|不好|不够|一般|可怜)",
+    ),
+    # "996" / "007" (working hours) only next to Chinese and not as a count ("996个工单"):
+    # a number in an English answer ("996 tickets") is no complaint.
+    (
+        "workload_complaint",
+        "996 007",
+        rf"(?:(?<={_HAN})|(?<={_HAN}\s))(?:996|007)(?!\s?[\d{_COUNTED}])"
+        rf"|(?:996|007)(?=\s?{_HAN})(?!\s?[{_COUNTED}])",
     ),
     (
         "oversharing",

@@ -112,6 +112,8 @@ def test_every_message_renders_with_its_parameters(renderer: Renderer, lang: str
         "detail": "4 months", "words": 900, "limit": 5000, "seconds": 42, "name": "x",
         "minutes": 30, "voice": True, "label": "<Skip>",
         "place": "<#1>", "channels": "<#2>, <#3>",
+        "ask_lang": "en", "hint_lang": "zh", "expected": "en", "detected": "zh",
+        "ui": "zh", "interview": "en", "hints": True, "situation": None,
     }
     for key in sorted(REQUIRED_MESSAGES):
         text = renderer.render(Outgoing(key, lang, params), fmt).text

@@ -279,7 +279,7 @@ def test_export_asks_for_the_attachment() -> None:
     t = Transcript()
     t.start("en")
     t.command("export")
-    assert t.outgoing("export_ready").attachment == "export"
+    assert t.outgoing("export_ready").attachments == ("export",)
 
 
 def test_idle_timeout_pauses_only_when_due() -> None:

@@ -318,3 +318,29 @@ async def test_a_press_acknowledged_just_before_a_crash_is_handled_after_restart
     await bot.start()
     await dc.wait_for(lambda: any("Interviewer" in m.content
                                   for m in di.messages()[before:]), 10, "the replayed press")
+
+
+async def test_history_after_two_attempts_comes_with_a_progress_chart(
+        dc: FakeDiscord, bot: RunningBot) -> None:
+    eve = Driver(dc, dc.user(1201, "eve"))
+    await interview(eve, "My old boss was a jerk and it was all his fault.", in_dm=True)
+    await eve.press("same")
+    replies = await eve.say(ANSWER_EN)
+    for _ in range(4):  # follow-ups, until the second feedback
+        if any("/100" in m.content for m in replies):
+            break
+        replies = await eve.say(FOLLOW_EN)
+    before = len(eve.messages())
+    await eve.command("history")
+    await dc.wait_for(lambda: any(m.data["attachments"] for m in eve.messages()[before:]), 10,
+                      "the progress chart")
+    replies = eve.messages()[before:]
+    text = next(m for m in replies if "since your first try" in m.content)
+    chart = next(m for m in replies if m.data["attachments"])
+    assert replies.index(text) < replies.index(chart)  # the explanation, then the picture
+    (attachment,) = chart.data["attachments"]
+    assert attachment["filename"] == "leavewell-progress.png"
+    assert chart.files[int(attachment["id"])].startswith(b"\x89PNG\r\n\x1a\n")
+    all_acked_in_time(dc)
+    nothing_pings(dc)
+    no_errors(dc)

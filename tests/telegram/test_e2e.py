@@ -265,3 +265,29 @@ async def test_help_in_both_languages(tg: FakeTelegram, bot: RunningBot, lang: s
     replies = await exchange(tg, user, lambda: user.send_command("/help"))
     assert "/practice" in replies[-1].plain
     assert ("practise" in replies[-1].plain) == (lang == "en")
+
+
+async def test_history_after_two_attempts_comes_with_a_progress_chart(
+        tg: FakeTelegram, bot: RunningBot) -> None:
+    eve = tg.user(1201, "Eve")
+    await interview(tg, eve, "My old boss was a jerk and it was all his fault.")
+    retry = last_with_buttons(tg, eve)
+    await exchange(tg, eve, lambda: eve.press(retry, button(retry, "same")))
+    replies = await exchange(tg, eve, lambda: eve.send_text(ANSWER_EN))
+    for _ in range(4):  # follow-ups, until the second feedback
+        if any("/100" in m.plain for m in replies):
+            break
+        replies = await exchange(tg, eve, lambda: eve.send_text(
+            "I stayed in touch with my manager and kept learning."))
+    before = len(tg.messages(eve))
+    await exchange(tg, eve, lambda: eve.send_command("/history"))
+    await tg.wait_for(lambda t: any(m.kind == "photo" for m in t.messages(eve)[before:]), 10)
+    replies = tg.messages(eve)[before:]
+    text = next(m for m in replies if m.kind == "text" and "since your first try" in m.plain)
+    photo = next(m for m in replies if m.kind == "photo")
+    assert replies.index(text) < replies.index(photo)  # the explanation, then the picture
+    assert photo.file is not None and photo.file.filename == "leavewell-progress.png"
+    assert photo.file.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert not photo.caption
+    assert [r.method for r in tg.requests].count("sendPhoto") == 1
+    no_errors(tg)

@@ -1,0 +1,31 @@
+"""What a candidate practising in a second language gets beside the feedback:
+stronger English wordings for risky phrases and glosses of the harder words.
+
+English answers get phrase help whatever the interface; the Chinese glosses are
+shown to Chinese-interface users only (the templates decide), and the glossary of
+the model answer is built only for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs.phrases import default_glossary, default_phrase_bank
+from dialogs.script import Script
+
+PHRASE_HELP_LANGS = frozenset({"en"})  # answer languages the phrase bank covers
+
+
+def phrase_help(analysis: dict[str, Any], situation_id: str, ui_lang: str,
+                script: Script) -> dict[str, Any]:
+    answer_lang = analysis.get("lang") or ui_lang
+    help_: dict[str, Any] = {"answer_lang": answer_lang, "phrases": [], "glossary": []}
+    if answer_lang not in PHRASE_HELP_LANGS:
+        return help_
+    phrases = default_phrase_bank().suggest(analysis)
+    help_["phrases"] = phrases
+    if ui_lang != answer_lang:
+        model = script.catalogs[answer_lang].situations[situation_id]["skeleton"]
+        texts = [model, *(a["text"] for p in phrases for a in p["alternatives"])]
+        help_["glossary"] = default_glossary().gloss(" ".join(texts))
+    return help_

@@ -1,0 +1,259 @@
+"""Parsing what mentors and members type or press for a round (pure, no state).
+
+    /round start [window] [situation] [followups on|off]   e.g. "2h laid_off", "3天 不追问",
+                                                           "situation=quit window=45m"
+    /round end · /round status · /round comment <n> <text>
+
+Button ids travel as Telegram callback_data (<= 64 bytes) and Discord custom_id:
+    round.<round_id>.join · round.<round_id>.share · round.<round_id>.rate.<n>.<point>
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.script import default_script
+
+MIN_WINDOW = 10 * 60
+MAX_WINDOW = 7 * 24 * 3600
+DEFAULT_WINDOW = 24 * 3600
+EACH = None  # the situation value meaning "each member picks their own"
+
+
+@dataclass(frozen=True, slots=True)
+class StartOptions:
+    situation: str | None = EACH  # a situation id, or None: each member picks their own
+    window: int = DEFAULT_WINDOW  # seconds from the start until answers close
+    followups: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCommandError:
+    """A reply to send instead: a message key of rounds_<lang>.yaml and its parameters."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# -- words -----------------------------------------------------------------------------
+
+UNIT_SECONDS: dict[str, int] = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分钟", "分"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时", "个小时", "时"), 3600),
+    **dict.fromkeys(("d", "day", "days", "天", "日"), 86400),
+    **dict.fromkeys(("w", "wk", "week", "weeks", "周", "星期", "个星期"), 7 * 86400),
+}
+_UNITS = "|".join(sorted(map(re.escape, UNIT_SECONDS), key=len, reverse=True))
+_PART = re.compile(rf"([0-9]{{1,6}}(?:[.][0-9]{{1,3}})?)\s*({_UNITS})", re.IGNORECASE)
+_DURATION = re.compile(rf"(?:[0-9]{{1,6}}(?:[.][0-9]{{1,3}})?\s*(?:{_UNITS}))+", re.IGNORECASE)
+
+EACH_WORDS = frozenset({"each", "any", "own", "all", "everyone", "mixed",
+                        "各自", "自选", "任选", "不限", "每人自选"})
+# Everyday words for the declared situation ids (the ids themselves always work).
+SITUATION_ALIASES: dict[str, str] = {
+    "fired": "let_go", "letgo": "let_go", "dismissed": "let_go", "terminated": "let_go",
+    "layoff": "laid_off", "laidoff": "laid_off", "redundant": "laid_off",
+    "working": "employed", "gap": "between_jobs", "between": "between_jobs",
+    "resigned": "quit", "contract": "contract_ended", "relocation": "relocation_family",
+    "family": "relocation_family", "switch": "career_change", "career": "career_change",
+    "在职": "employed", "裁员": "laid_off", "被裁": "laid_off", "辞退": "let_go",
+    "被辞退": "let_go", "开除": "let_go", "待业": "between_jobs", "空窗": "between_jobs",
+    "空窗期": "between_jobs", "辞职": "quit", "裸辞": "quit", "合同到期": "contract_ended",
+    "搬家": "relocation_family", "家庭": "relocation_family", "转行": "career_change",
+}
+FOLLOWUP_WORDS: dict[str, bool] = {
+    **dict.fromkeys(("followups", "followup", "withfollowups", "追问", "有追问"), True),
+    **dict.fromkeys(("nofollowups", "no-followups", "no_followups", "nofollowup",
+                     "nofollow-ups", "不追问", "无追问", "没有追问"), False),
+}
+SWITCH_VALUES: dict[str, bool] = {
+    **dict.fromkeys(("on", "yes", "true", "1", "开", "是", "有", "要"), True),
+    **dict.fromkeys(("off", "no", "false", "0", "关", "否", "无", "不", "不要"), False),
+}
+OPTION_KEYS: dict[str, str] = {
+    **dict.fromkeys(("situation", "sit", "s", "情况", "情形", "题目"), "situation"),
+    **dict.fromkeys(("window", "time", "duration", "for", "w", "时长", "时间", "期限"), "window"),
+    **dict.fromkeys(("followups", "followup", "follow-ups", "f", "追问"), "followups"),
+}
+_NUMBER = re.compile(r"[0-9]{1,6}(?:[.][0-9]{1,3})?")
+_DIGITS = frozenset("0123456789")
+_COMMENT = re.compile(r"\s*[#№]?([0-9]{1,6})(?:[\s:：,，.。、)]+|$)(.*)", re.DOTALL)
+_FIRST_WORD = re.compile(r"(\S*)\s*(.*)", re.DOTALL)
+_SEPARATORS = re.compile(r"[\s,，、;；\u3000]+")
+_EQUALS = re.compile(r"\s*[=:：＝]\s*")
+
+SUBCOMMANDS: dict[str, str] = {
+    **dict.fromkeys(("start", "open", "begin", "new", "开始", "发起", "开启"), "start"),
+    **dict.fromkeys(("end", "stop", "close", "finish", "结束", "停止"), "end"),
+    **dict.fromkeys(("status", "info", "", "状态"), "status"),
+    **dict.fromkeys(("comment", "评论", "点评"), "comment"),
+}
+
+
+def situation_ids() -> tuple[str, ...]:
+    return default_script().situation_order
+
+
+def parse_round_command(args: str) -> tuple[str, str]:
+    """("start" | "end" | "status" | "comment" | "unknown", the rest of the text)."""
+    text = (args or "").strip()
+    head, rest = _FIRST_WORD.match(text).groups()  # type: ignore[union-attr]
+    sub = SUBCOMMANDS.get(head.lower())
+    if sub is None:
+        return "unknown", text
+    return sub, rest.strip()
+
+
+def parse_comment(rest: str) -> tuple[int, str]:
+    """"/round comment <n> <text>" after the subcommand: (answer number, text); the
+    number is 0 when missing or unreadable (the round then explains the usage)."""
+    match = _COMMENT.match(rest or "")
+    if match is None:
+        return 0, (rest or "").strip()
+    return int(match.group(1)), match.group(2).strip()
+
+
+def parse_window(token: str) -> int | None:
+    """Seconds in "45m", "2h", "1h30m", "3天", "2 hours"; None when it is no duration."""
+    compact = token.strip().lower()
+    if not _DURATION.fullmatch(compact):
+        return None
+    total = 0.0
+    for number, unit in _PART.findall(compact):
+        total += float(number) * UNIT_SECONDS[unit.lower()]
+    return round(total)
+
+
+def parse_situation(word: str) -> str | RoundCommandError | None:
+    """A situation id, EACH (None), or an error naming the word."""
+    key = word.strip().lower().replace("-", "_")
+    if key in EACH_WORDS:
+        return EACH
+    ids = situation_ids()
+    if key in ids:
+        return key
+    alias = SITUATION_ALIASES.get(key) or SITUATION_ALIASES.get(key.replace("_", ""))
+    if alias in ids:
+        return alias
+    return _bad_arg(word)
+
+
+def parse_start(args: str) -> StartOptions | RoundCommandError:
+    found: dict[str, Any] = {}
+    for key, value in _options(args or ""):
+        setter = _SETTERS.get(key)
+        if setter is None:
+            return _bad_arg(value)
+        error = setter(value, found)
+        if error is not None:
+            return error
+    return StartOptions(**found)
+
+
+def _options(args: str) -> list[tuple[str, str]]:
+    """("window"|"situation"|"followups"|"word"|"unknown", value) pairs, in order."""
+    text = _EQUALS.sub("=", args.strip())
+    tokens = [t for t in _SEPARATORS.split(text) if t]
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        # "30 min", "2 hours": a number and its unit written apart
+        if _NUMBER.fullmatch(token) and i + 1 < len(tokens) \
+                and tokens[i + 1].lower() in UNIT_SECONDS:
+            token += tokens[i + 1]
+            i += 1
+        i += 1
+        key, equals, value = token.partition("=")
+        if equals:
+            option = OPTION_KEYS.get(key.lower())
+            pairs.append((option, value) if option else ("unknown", token))
+        else:
+            pairs.append(("word", token))
+    return pairs
+
+
+def _set_window(value: str, found: dict[str, Any]) -> RoundCommandError | None:
+    seconds = parse_window(value)
+    if seconds is None or not MIN_WINDOW <= seconds <= MAX_WINDOW:
+        return RoundCommandError("round_bad_window", {
+            "given": value[:40], "min_minutes": MIN_WINDOW // 60,
+            "max_days": MAX_WINDOW // 86400,
+        })
+    found["window"] = seconds
+    return None
+
+
+def _set_situation(value: str, found: dict[str, Any]) -> RoundCommandError | None:
+    situation = parse_situation(value)
+    if isinstance(situation, RoundCommandError):
+        return situation
+    found["situation"] = situation
+    return None
+
+
+def _set_followups(value: str, found: dict[str, Any]) -> RoundCommandError | None:
+    switch = SWITCH_VALUES.get(value.lower())
+    if switch is None:
+        return _bad_arg(f"followups={value}")
+    found["followups"] = switch
+    return None
+
+
+def _set_word(word: str, found: dict[str, Any]) -> RoundCommandError | None:
+    lowered = word.lower()
+    if lowered in FOLLOWUP_WORDS:
+        found["followups"] = FOLLOWUP_WORDS[lowered]
+        return None
+    if lowered[:1] in _DIGITS:
+        return _set_window(word, found)
+    return _set_situation(word, found)
+
+
+_SETTERS = {
+    "window": _set_window,
+    "situation": _set_situation,
+    "followups": _set_followups,
+    "word": _set_word,
+}
+
+
+def _bad_arg(word: str) -> RoundCommandError:
+    return RoundCommandError("round_bad_arg", {
+        "given": word[:40], "situations": list(situation_ids()),
+    })
+
+
+# -- button ids ------------------------------------------------------------------------
+
+CHOICE_PREFIX = "round"
+_ROUND_ID = re.compile(r"[A-Za-z0-9_-]{1,12}")
+_ANSWER_NO = re.compile(r"[0-9]{1,6}")
+CHOICE_ARITY: dict[str, int] = {"join": 0, "share": 0, "rate": 2}
+
+
+def join_choice(round_id: str) -> str:
+    return f"{CHOICE_PREFIX}.{round_id}.join"
+
+
+def share_choice(round_id: str) -> str:
+    return f"{CHOICE_PREFIX}.{round_id}.share"
+
+
+def rate_choice(round_id: str, answer_no: int, point: str) -> str:
+    return f"{CHOICE_PREFIX}.{round_id}.rate.{answer_no}.{point}"
+
+
+def parse_choice(choice_id: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """(round_id, action, args) of a round's button id, or None if it is none of ours."""
+    prefix, *parts = (choice_id or "").split(".")
+    if prefix != CHOICE_PREFIX or len(parts) < 2:
+        return None
+    round_id, action, *args = parts
+    if not _ROUND_ID.fullmatch(round_id) or CHOICE_ARITY.get(action) != len(args):
+        return None
+    if action == "rate" and not (_ANSWER_NO.fullmatch(args[0]) and args[1]):
+        return None
+    return round_id, action, tuple(args)
