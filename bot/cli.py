@@ -57,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(mermaid())
         return 0
     if args.command == "check":
+        from dialogs.phrases import load_glossary, load_phrase_bank
         from dialogs.render import Renderer
 
         Renderer()
-        print("scripts and templates are valid")
+        load_phrase_bank()
+        load_glossary()
+        print("scripts, phrase bank, glossary and templates are valid")
         return 0
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}

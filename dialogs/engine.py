@@ -361,7 +361,7 @@ class Interviewer:
             followup_answers=iv.followup_answers,
             known={"company": profile.company, "role": profile.role},
         )
-        params.update(phrase_help(analysis, situation.id, turn.lang, self.script))
+        params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
         profile.record_attempt(summary)
         turn.say("feedback", **params)
         if iv.round_id is not None:

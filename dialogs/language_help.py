@@ -17,12 +17,12 @@ PHRASE_HELP_LANGS = frozenset({"en"})  # answer languages the phrase bank covers
 
 
 def phrase_help(analysis: dict[str, Any], situation_id: str, ui_lang: str,
-                script: Script) -> dict[str, Any]:
+                script: Script, answer: str | None = None) -> dict[str, Any]:
     answer_lang = analysis.get("lang") or ui_lang
     help_: dict[str, Any] = {"answer_lang": answer_lang, "phrases": [], "glossary": []}
     if answer_lang not in PHRASE_HELP_LANGS:
         return help_
-    phrases = default_phrase_bank().suggest(analysis)
+    phrases = default_phrase_bank().suggest(analysis, answer=answer)
     help_["phrases"] = phrases
     if ui_lang != answer_lang:
         model = script.catalogs[answer_lang].situations[situation_id]["skeleton"]

@@ -63,7 +63,8 @@ def event_of(update: Update, bot_username: str, now: float) -> Event | None:
                            lang_hint=user.language_code if user else None)
         if name == "start":
             return Start(at=at, lang_hint=user.language_code if user else None)
-        return Command(at=at, name=name, args=args)
+        return Command(at=at, name=name, args=args,
+                       lang_hint=user.language_code if user else None)
     if message.text is not None:
         return TextAnswer(at=at, text=message.text)
     spoken = message.voice or message.audio or message.video_note

@@ -185,3 +185,34 @@ def test_webhook_mode_requires_a_secret() -> None:
 
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
         load_settings({"telegram_bot_token": "1:x", "telegram_webhook_url": "https://a.b/h"})
+
+
+def test_console_chinese_interface_english_interview(tmp_path: Path) -> None:
+    lines = ["/lang zh en", "/practice laid_off",
+             "Honestly my boss was terrible and they didn't pay enough, so I left.",
+             "我和前主管一直保持联系。",
+             "I keep in touch with my manager and I am learning SQL.",
+             "/stop"]
+    result = run_cli(["practice"], "\n".join(lines) + "\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "why did you leave your last job?" in out and "（提示：" in out
+    assert "这段回答是中文" in out  # a Chinese follow-up answer is named, not mis-scored
+    assert "面试官听到了什么" in out and "“boss was terrible”" in out
+    assert "更好的英文说法" in out and "词汇注释" in out
+
+
+def test_console_english_interface_chinese_interview(tmp_path: Path) -> None:
+    lines = ["/lang en zh", "/practice laid_off",
+             "公司去年裁员，我所在的团队整体被裁。我负责的数据平台把报表时间缩短了一半，"
+             "我希望在贵公司继续做数据分析。",
+             "I stay in touch because 我们的关系很好，他也愿意 be my reference 和推荐人。",
+             "我和前主管一直保持联系，他愿意做我的推荐人。",
+             "我一直在学习新的分析工具。",
+             "/stop"]
+    result = run_cli(["practice"], "\n".join(lines) + "\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "请问你为什么离开上一份工作" in out and "(Let's begin." in out
+    assert "mixes Chinese and English" in out
+    assert "What the interviewer hears" in out and "/100" in out
