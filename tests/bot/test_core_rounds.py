@@ -1,0 +1,178 @@
+"""Mentor rounds through the core over real stores: routing, one transaction per event,
+deadlines after a restart, and nobody else's replies in the wrong chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core import Core
+from bot.incoming import Actor, ConversationRef, Incoming
+from dialogs.engine import DialogSettings, Interviewer
+from dialogs.events import ChoicePressed, Command, TextAnswer
+from storage import open_store
+from storage.base import Store
+from tests.bot.test_core import Recorder
+
+T0 = 1_800_000_000.0
+ANSWERS = [
+    "The company closed our office after losing its main client, so my whole team was let "
+    "go. I led the migration of our reports to Python and cut the monthly close by 3 days. "
+    "My manager is a reference, and I want to grow into data engineering here.",
+    "My boss was terrible and the company was a mess. They cut us all without warning.",
+    "I was laid off in a restructuring. I built dashboards used by 40 people, and I want "
+    "to keep growing as an analyst in a team like yours.",
+]
+GROUP = "-100500"
+
+
+def group_ref(user: int) -> ConversationRef:
+    return ConversationRef("test", GROUP, str(user))
+
+
+def private_ref(user: int) -> ConversationRef:
+    return ConversationRef("test", str(user), str(user))
+
+
+def in_group(user: int, *, admin: bool = False, name: str = "") -> Actor:
+    return Actor(name=name or f"Member{user}", privileged=admin, in_group=True,
+                 reach=private_ref(user).address())
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'lw.db'}"
+    opened = await open_store(url)
+    yield opened
+    await opened.close()
+
+
+def make_core(store: Store, recorder: Recorder) -> Core:
+    core = Core(store, Interviewer(settings=DialogSettings(idle_timeout=3600)))
+    core.register_sender("test", recorder)
+    return core
+
+
+class Round:
+    """Drives one group's round through a core; event ids are unique per action."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.n = 0
+
+    def next_id(self) -> str:
+        self.n += 1
+        return f"ev{self.n}"
+
+    async def group_command(self, user: int, args: str, *, admin: bool = False) -> None:
+        await self.core.handle(Incoming(
+            group_ref(user), Command(at=T0 + self.n, name="round", args=args),
+            self.next_id(), actor=in_group(user, admin=admin)))
+
+    async def private(self, user: int, event: Command | TextAnswer | ChoicePressed) -> None:
+        await self.core.handle(Incoming(private_ref(user), event, self.next_id(),
+                                        actor=Actor(name=f"Member{user}")))
+
+
+def round_id_from(recorder: Recorder) -> str:
+    post = next(i for i in recorder.sent if i.payload["template"] == "round_opened")
+    join = next(c["id"] for c in post.payload["choices"] if c["id"].endswith(".join"))
+    return join.split(".")[1]
+
+
+async def test_a_round_from_start_to_report(store: Store) -> None:
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    rnd = Round(core)
+    group_key = f"test:{GROUP}::"
+
+    await rnd.group_command(7, "start laid_off 30m nofollowups")  # not an admin
+    assert recorder.templates() == ["round_not_allowed"]
+    assert await store.open_round(f"test:{GROUP}:") is None
+
+    await rnd.group_command(1, "start laid_off 30m nofollowups", admin=True)
+    round_id = round_id_from(recorder)
+    assert recorder.templates(group_key)[-1] == "round_opened"
+
+    for user, answer in zip((11, 12, 13), ANSWERS, strict=True):
+        await rnd.private(user, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+        asked = recorder.templates(private_ref(user).key)
+        assert "round_joined" in asked and asked[-1] == "main_question"
+        await rnd.private(user, TextAnswer(at=T0 + 20, text=answer))
+        after = recorder.templates(private_ref(user).key)
+        assert "feedback" in after and "share_offer" in after  # no follow-ups in this round
+
+    stored = await store.load_round(round_id)
+    assert stored is not None and len(stored.state["members"]) == 3
+    assert all(m["attempt"] for m in stored.state["members"].values())
+
+    await rnd.private(11, ChoicePressed(at=T0 + 30, choice=f"round.{round_id}.share"))
+    shared = [i for i in recorder.sent if i.conversation_key == group_key
+              and i.payload["template"] == "round_shared"]
+    assert len(shared) == 1
+    rate = next(c["id"] for c in shared[0].payload["choices"] if ".rate." in c["id"])
+    await core.handle(Incoming(group_ref(12), ChoicePressed(at=T0 + 40, choice=rate),
+                               rnd.next_id(), actor=in_group(12), reply_via="callback:q1"))
+    acks = [i for i in recorder.sent if i.conversation_key == group_ref(12).key]
+    assert [a.payload["template"] for a in acks] == ["round_rating_counted"]
+    assert acks[0].address["reply_via"] == "callback:q1"  # answered in place, not posted
+    assert "round_peer_feedback" in recorder.templates(private_ref(11).key)
+
+    await rnd.group_command(13, "end")  # a member cannot end it
+    assert recorder.templates(group_ref(13).key)[-1] == "round_end_not_allowed"
+    await rnd.group_command(1, "end", admin=True)
+    assert recorder.templates(group_key)[-1] == "round_summary"
+    report = next(i for i in recorder.sent if i.payload["template"] == "round_report")
+    assert report.conversation_key == private_ref(1).key
+    assert set(report.payload["attachments"]) >= {"round_csv", "round_md", "round_chart"}
+    assert await store.open_round(f"test:{GROUP}:") is None
+    assert not await store.pending_outbox(100)
+
+
+async def test_the_deadline_closes_the_round_after_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lw.db'}"
+    store = await open_store(url)
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    rnd = Round(core)
+    await rnd.group_command(1, "start 10m each", admin=True)
+    round_id = round_id_from(recorder)
+    await rnd.private(11, Command(at=T0 + 5, name="start", args=f"round_{round_id}"))
+    assert recorder.templates(private_ref(11).key)[-1] == "ask_situation"  # picks their own
+    await store.close()
+
+    store = await open_store(url)  # a restart: nothing but the database survives
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    await core.recover()
+    assert await store.next_deadline() is not None
+    assert await core.fire_due(now=T0 + 5 * 60) == 0  # not yet
+    await core.fire_due(now=T0 + 11 * 60)
+    assert "round_summary" in recorder.templates(f"test:{GROUP}::")
+    assert "round_report" in recorder.templates(private_ref(1).key)
+    closed = await store.load_round(round_id)
+    assert closed is not None and not closed.is_open and closed.deadline is None
+    # a second timer pass finds nothing to do
+    await core.fire_due(now=T0 + 12 * 60)
+    assert recorder.templates(f"test:{GROUP}::").count("round_summary") == 1
+    await store.close()
+
+
+async def test_round_command_in_private_explains_where_rounds_run(store: Store) -> None:
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    await core.handle(Incoming(private_ref(5), Command(at=T0, name="round", args="start"),
+                               "e1", actor=Actor(name="Solo")))
+    assert recorder.templates() == ["round_in_groups_only"]
+
+
+async def test_a_replayed_round_event_changes_nothing(store: Store) -> None:
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    incoming = Incoming(group_ref(1), Command(at=T0, name="round", args="start 1h"), "same",
+                        actor=in_group(1, admin=True))
+    assert await core.handle(incoming) is not None
+    assert await core.handle(incoming) is None
+    assert recorder.templates(f"test:{GROUP}::").count("round_opened") == 1
