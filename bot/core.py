@@ -120,7 +120,9 @@ class Core:
                     at=incoming.event.at, round_id=trigger.round_id,
                     situation=admitted.get("situation"),
                     followups=bool(admitted.get("followups", True))))
-            round_part = (group, trigger.round_id, outcome) if group else None
+            # No round behind the event (a stale link, /round end with none running, a
+            # refused start): the replies still go out, and no round row is written.
+            round_part = (group, trigger.round_id, outcome)
             step = self._record(incoming, result, round_part=round_part,
                                 round_event=trigger.event)
             items = await self.store.commit(step)
@@ -187,7 +189,7 @@ class Core:
         incoming: Incoming,
         result: StepResult | None,
         *,
-        round_part: tuple[str, str, RoundResult] | None = None,
+        round_part: tuple[str | None, str, RoundResult] | None = None,
         round_event: RoundEvent | None = None,
     ) -> StepRecord:
         ref = incoming.ref
@@ -200,8 +202,9 @@ class Core:
         own_round: tuple[dict[str, Any], ...] = ()
         if round_part is not None:
             group, round_id, outcome = round_part
-            rounds = (RoundRecord(round_id, group, outcome.state, outcome.deadline,
-                                  outcome.is_open),)
+            if group and round_id and outcome.state.get("stage") != "none":
+                rounds = (RoundRecord(round_id, group, outcome.state, outcome.deadline,
+                                      outcome.is_open),)
             own_round, routed = _route(outcome, ref)
         if result is None:  # a round's business only (a rating, a group command)
             text = getattr(incoming.event, "args", None) or getattr(incoming.event, "choice", None)
@@ -231,6 +234,7 @@ class Core:
                 TurnRecord(ref.key, ref.user_key, at, turn.kind, turn.text, turn.analysis,
                            turn.meta),
             )
+        replies = tuple(o.to_dict() for o in result.outgoing)
         return StepRecord(
             event_id=incoming.event_id,
             at=at,
@@ -238,7 +242,9 @@ class Core:
                                             result.deadline, ref.address()),
             user=UserRecord(ref.user_key, result.profile) if result.profile_changed else None,
             turns=turns,
-            outbox=(*own_round, *(o.to_dict() for o in result.outgoing)),
+            # A join: the round's welcome, then the question. An answer: its feedback,
+            # then the round's note that it counts.
+            outbox=(*own_round, *replies) if round_event is not None else (*replies, *own_round),
             platform=ref.platform,
             address=address,
             rounds=rounds,

@@ -51,6 +51,10 @@ class Actor:
     privileged: bool = False  # may start and end rounds here (a group admin, a mentor role)
     in_group: bool = False  # the event happened in a group chat or a server channel
     reach: dict[str, str] | None = None  # the address of a private chat with them, if any
+    # False when the platform may refuse to deliver to `reach` yet (Telegram: a bot cannot
+    # write first to someone who never started it). Kept as the reach all the same, so it
+    # works once they do.
+    reach_open: bool = True
 
     def group_address(self, ref: ConversationRef) -> dict[str, str]:
         return {**ref.address(), "user_id": ""}

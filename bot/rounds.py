@@ -90,14 +90,19 @@ async def _group_command(incoming: Incoming, store: Store, lang: str) -> RoundTr
     assert isinstance(incoming.event, Command)
     sub, rest = round_commands.parse_round_command(incoming.event.args)
     key = group_key(ref)
-    if sub == "start":
-        return RoundTrigger(
-            new_round_id(incoming), key,
-            OpenRound(at, new_round_id(incoming), actor.group_address(ref), person(incoming),
-                      actor.privileged and actor.in_group, rest, lang),
-            is_new=True,
-        )
     current = await store.open_round(key)
+    if sub == "start":
+        # One round at a time in a group: a start while one runs goes to that round, which
+        # says so. One whose deadline has passed is closed by the timer; a new one opens.
+        running = current is not None and (current.deadline is None or at < current.deadline)
+        round_id = current.round_id if running and current else new_round_id(incoming)
+        return RoundTrigger(
+            round_id, key,
+            OpenRound(at, round_id, actor.group_address(ref), person(incoming),
+                      actor.privileged and actor.in_group, rest, lang,
+                      reachable=actor.reach_open),
+            is_new=not running,
+        )
     round_id = current.round_id if current else ""
     who = person(incoming)
     if sub == "end":

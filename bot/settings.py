@@ -109,6 +109,10 @@ class Settings(BaseSettings):
         default=None, gt=0,
         validation_alias=AliasChoices("DISCORD_GUILD_ID", "discord_guild_id"),
     )
+    discord_mentor_role_id: int | None = Field(
+        default=None, gt=0,
+        validation_alias=AliasChoices("DISCORD_MENTOR_ROLE_ID", "discord_mentor_role_id"),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -140,9 +144,9 @@ class Settings(BaseSettings):
             raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
         return value
 
-    @field_validator("discord_guild_id", mode="before")
+    @field_validator("discord_guild_id", "discord_mentor_role_id", mode="before")
     @classmethod
-    def _blank_guild_is_unset(cls, value: Any) -> Any:
+    def _blank_id_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_bot_token", "discord_bot_token", "telegram_webhook_secret",

@@ -3,6 +3,11 @@
 Thin by design: it translates gateway events into core events, acknowledges every
 interaction at once, keeps server practice private (a private thread, or a DM), and
 sends the core's outbox. The interview itself lives in `dialogs/`.
+
+Mentor rounds in a server channel: `/round` and the round's buttons there reach the core
+with who acted (an Actor: may they run rounds, where to reach them privately) and how
+to answer them privately in place (an ephemeral follow-up of their interaction). Join
+opens the member's private place, where the round's question is asked.
 """
 
 from __future__ import annotations
@@ -35,19 +40,23 @@ from bot.discord.translate import (
     ui_lang,
 )
 from bot.discord.views import PREFIX, ChoiceButton, button_label
-from bot.incoming import ConversationRef, Incoming
+from bot.incoming import Actor, ConversationRef, Incoming
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
 from dialogs.events import ChoicePressed, Command, Event, Start
 from dialogs.outgoing import Outgoing
 from dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
-from storage.base import ConversationRecord
+from dialogs.rounds.commands import parse_choice
+from dialogs.rounds.machine import destination
+from storage.base import ConversationRecord, OutboxItem, RoundRecord
 
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000
 ALREADY_ACKNOWLEDGED = 40060
 PRIVATE_START = ("practice", "start")  # commands that open a private place on a server
+ROUND_COMMAND = "round"
+INTERACTION_VIA = "interaction:"  # reply_via of a channel event: answer by follow-up
 
 
 def intents() -> discord.Intents:
@@ -165,10 +174,17 @@ class DiscordAdapter:
             try:
                 ref = ConversationRef.from_address(payload["address"])
                 event = ChoicePressed(at=float(payload["at"]), choice=str(payload["choice"]))
-            except (KeyError, TypeError, ValueError):
+                who = payload.get("actor") or {}
+                actor = Actor(name=str(who.get("name") or ""),
+                              in_group=bool(who.get("in_group")))
+                via = payload.get("reply_via")
+            except (KeyError, TypeError, ValueError, AttributeError):
                 await self.core.store.inbox_drop([event_id])
                 continue
-            incoming = Incoming(ref, event, event_id)
+            # A press in a channel answers its presser by the interaction's follow-up,
+            # still possible for 15 minutes; later the reply is dropped as undeliverable.
+            incoming = Incoming(ref, event, event_id, actor=actor,
+                                reply_via=str(via) if via else None)
             self.queue.submit(ref.key, lambda incoming=incoming: self._handle(incoming))
 
     def catch_up_later(self) -> None:
@@ -214,20 +230,28 @@ class DiscordAdapter:
             log.warning("could not read back %s: %s", conversation.conversation_key,
                         exc.status)
 
-    async def _handle(self, incoming: Incoming) -> None:
+    async def _handle(self, incoming: Incoming) -> list[OutboxItem] | None:
         for attempt in range(3):  # the commit is idempotent, so a retry is safe
             try:
-                await self.core.handle(incoming)
-                return
+                return await self.core.handle(incoming)
             except Exception:
                 if attempt == 2:
                     raise
                 log.warning("handling %s failed; retrying", incoming.event_id, exc_info=True)
                 await asyncio.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # -- buttons -----------------------------------------------------------------------
 
     async def on_choice(self, interaction: discord.Interaction[Any], choice: str) -> None:
+        parsed = parse_choice(choice)
+        if parsed is not None and self._in_channel(interaction):
+            # A round's public post: Join opens a private place; the rest are ratings.
+            if parsed[1] == "join":
+                await self._join_round(interaction, choice, parsed[0])
+            else:
+                await self._round_press(interaction, choice)
+            return
         ref = ref_of(interaction.channel_id or 0, interaction.user.id)
         incoming = Incoming(ref, ChoicePressed(at=self.clock(), choice=choice),
                             interaction_id(interaction.id))
@@ -280,6 +304,9 @@ class DiscordAdapter:
 
     async def on_command(self, interaction: discord.Interaction[Any], name: str,
                          args: str) -> None:
+        if name == ROUND_COMMAND and self._in_channel(interaction):
+            await self._round_command(interaction, args)
+            return
         me = self.client.user
         if interaction.guild_id is None or is_interview_place(interaction.channel,
                                                               me.id if me else 0):
@@ -379,6 +406,150 @@ class DiscordAdapter:
         with contextlib.suppress(discord.HTTPException):
             await with_retries(lambda: interaction.followup.send(
                 text, ephemeral=True, allowed_mentions=NO_PINGS))
+
+    # -- mentor rounds in a channel ----------------------------------------------------
+
+    def _in_channel(self, interaction: discord.Interaction[Any]) -> bool:
+        """A server channel (not the bot's private thread): where rounds run."""
+        me = self.client.user
+        return interaction.guild_id is not None and not is_interview_place(
+            interaction.channel, me.id if me else 0)
+
+    def _may_run_rounds(self, interaction: discord.Interaction[Any]) -> bool:
+        """Manage Server (or Administrator), or the role of DISCORD_MENTOR_ROLE_ID."""
+        permissions = interaction.permissions
+        if permissions.manage_guild or permissions.administrator:
+            return True
+        role_id = self.settings.discord_mentor_role_id
+        user = interaction.user
+        return (role_id is not None and isinstance(user, discord.Member)
+                and user.get_role(role_id) is not None)
+
+    async def _reach(self, user: discord.abc.User) -> dict[str, str]:
+        """The address of the user's DMs (where a mentor's report goes); {} if none."""
+        try:
+            dm = await with_retries(user.create_dm)
+        except discord.HTTPException as exc:
+            log.info("no DM channel with a round participant: %s %s", exc.status, exc.code)
+            return {}
+        return ref_of(dm.id, user.id).address()
+
+    @staticmethod
+    def _via(interaction: discord.Interaction[Any]) -> str:
+        return f"{INTERACTION_VIA}{interaction.application_id}:{interaction.token}"
+
+    async def _round_command(self, interaction: discord.Interaction[Any], args: str) -> None:
+        """`/round ...` in a channel: the round's business, answered privately in place."""
+        if not await self._defer(interaction):
+            return  # a re-sent interaction: already handled once
+        user = interaction.user
+        ref = ref_of(interaction.channel_id or 0, user.id)
+        actor = Actor(name=user.display_name, privileged=self._may_run_rounds(interaction),
+                      in_group=True, reach=await self._reach(user))
+        event = Command(at=interaction.created_at.timestamp(), name=ROUND_COMMAND, args=args,
+                        lang_hint=lang_hint(interaction.locale))
+        incoming = Incoming(ref, event, interaction_id(interaction.id), actor=actor,
+                            reply_via=self._via(interaction))
+        self.queue.submit(ref.key, lambda: self._round_event(interaction, incoming))
+
+    async def _round_event(self, interaction: discord.Interaction[Any], incoming: Incoming,
+                           acked: asyncio.Future[bool] | None = None) -> None:
+        if acked is not None:
+            await acked  # follow-ups need the acknowledgement first
+        items = await self._handle(incoming)
+        if not any(i.conversation_key == incoming.ref.key for i in items or ()):
+            # Nothing for the actor alone (the round's post says it all, or a re-sent
+            # event): the "thinking…" placeholder goes.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+
+    async def _round_press(self, interaction: discord.Interaction[Any], choice: str) -> None:
+        """A rating button under a shared answer (or Join on a round that is over):
+        counted once, answered only to the presser, and the public post keeps its
+        buttons for everyone else."""
+        user = interaction.user
+        ref = ref_of(interaction.channel_id or 0, user.id)
+        event_id = interaction_id(interaction.id)
+        at = self.clock()
+        via = self._via(interaction)
+        acked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        async def handle() -> None:
+            actor = Actor(name=user.display_name, in_group=True, reach=await self._reach(user))
+            incoming = Incoming(ref, ChoicePressed(at=at, choice=choice), event_id,
+                                actor=actor, reply_via=via)
+            await self._round_event(interaction, incoming, acked)
+
+        self.queue.submit(ref.key, handle)
+        try:  # durable before the ack, like every press (replayed after a crash)
+            await self.core.store.inbox_put([(event_id, {
+                "address": ref.address(), "choice": choice, "at": at, "reply_via": via,
+                "actor": {"name": user.display_name, "in_group": True}})])
+        except Exception:
+            log.exception("could not store a button press")
+        acked.set_result(await self._defer(interaction))
+
+    async def _join_round(self, interaction: discord.Interaction[Any], choice: str,
+                          round_id: str) -> None:
+        """Join: the round's question is asked in the member's private place (the one
+        they joined from before, else a new private thread, else their DMs)."""
+        record = await self.core.store.load_round(round_id)
+        if record is None or not record.is_open or (record.deadline or 0) <= self.clock():
+            # Over (or unknown): no private place to open; the round says so, privately.
+            await self._round_press(interaction, choice)
+            return
+        if not await self._defer(interaction):
+            return
+        lang = ui_lang(interaction.locale, self.settings.default_lang)
+        user = interaction.user
+        place = await self._joined_place(record, user.id)
+        if place is None:
+            place = await self._open_private(interaction, lang)
+        if place is None:
+            await self._reply(interaction, self.text("discord_no_private_place", lang))
+            return
+        chat_id, is_thread = place
+        ref = ref_of(chat_id, user.id)
+        event_id = interaction_id(interaction.id)
+        incoming = Incoming(ref, ChoicePressed(at=self.clock(), choice=choice), event_id,
+                            actor=Actor(name=user.display_name, in_group=False))
+        try:  # the ack went out before the place existed: a crash now is retried by
+            # pressing Join again (the post keeps its button); from here it is durable
+            await self.core.store.inbox_put([(event_id, {
+                "address": ref.address(), "choice": choice, "at": incoming.event.at,
+                "actor": {"name": user.display_name, "in_group": False}})])
+        except Exception:
+            log.exception("could not store a button press")
+        self.queue.submit(ref.key, lambda: self._handle_quietly(incoming))
+        if is_thread:
+            text = self.text("discord_round_in_thread", lang, DISCORD_MD,
+                             place=Safe(f"<#{chat_id}>"))
+        else:
+            text = self.text("discord_round_in_dm", lang)
+        await self._reply(interaction, text)
+
+    async def _handle_quietly(self, incoming: Incoming) -> None:
+        """A queue job (jobs return nothing)."""
+        await self._handle(incoming)
+
+    async def _joined_place(self, record: RoundRecord, user_id: int
+                            ) -> tuple[int, bool] | None:
+        """The private place a member joined this round from, if they did and it is ours:
+        pressing Join twice never opens a second thread."""
+        address = destination(record.state, f"member:{PLATFORM}:{user_id}")
+        if not address or address.get("platform") != PLATFORM:
+            return None
+        chat_id = int(address["chat_id"])
+        channel = self.client.get_channel(chat_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(chat_id)
+            except discord.HTTPException:
+                return None
+        me = self.client.user
+        if not is_interview_place(channel, me.id if me else 0):
+            return None
+        return chat_id, isinstance(channel, discord.Thread)
 
     # -- server settings ---------------------------------------------------------------
 

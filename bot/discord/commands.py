@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import discord
@@ -14,6 +15,11 @@ from dialogs.render import PLAIN, Renderer
 DESCRIPTION_LIMIT = 100
 SIMPLE_COMMANDS = ("start", "retry", "history", "stop", "help", "forget", "export", "role")
 CHANNEL_ACTIONS = ("add", "remove", "list", "clear")
+ROUND_ACTIONS = ("start", "end", "status", "comment")
+ROUND_EACH = "each"  # the situation option's value for "each member's own"
+WINDOW_LIMIT = 20  # characters of the window option ("1h30m", "3 days")
+COMMENT_LIMIT = 1000  # characters of a comment option (the round keeps fewer)
+_SPACES = re.compile(r"[\s,，、;；]+")
 
 
 class CommandHandler(Protocol):
@@ -22,6 +28,28 @@ class CommandHandler(Protocol):
 
     async def on_channels(self, interaction: discord.Interaction[Any], action: str,
                           channel: int | None) -> None: ...
+
+
+def round_args(action: str, *, situation: str | None = None, window: str | None = None,
+               followups: bool | None = None, answer: int | None = None,
+               text: str | None = None) -> str:
+    """The /round options as the text the round's parser reads after "/round"
+    (dialogs/rounds/commands.py): "start window=30m situation=laid_off followups=off",
+    "comment 2 Clear and short"."""
+    if action == "start":
+        parts = ["start"]
+        if window:
+            # "2 hours" or "1h, 30m" is one duration: no separators inside it
+            parts.append("window=" + _SPACES.sub("", window))
+        if situation:
+            parts.append(f"situation={situation}")
+        if followups is not None:
+            parts.append("followups=" + ("on" if followups else "off"))
+        return " ".join(parts)
+    if action == "comment":
+        number = str(answer) if answer is not None else ""
+        return " ".join(p for p in ("comment", number, (text or "").strip()) if p)
+    return action if action in ROUND_ACTIONS else "status"
 
 
 class ChannelId(app_commands.Transformer):
@@ -115,7 +143,33 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
                        channel: app_commands.Transform[int, ChannelId] | None = None) -> None:
         await handler.on_channels(interaction, action, channel)
 
-    for command in (practice, lang, channels, *(simple(n) for n in SIMPLE_COMMANDS)):
+    @app_commands.command(name="round", description=text("commands.round"))
+    @app_commands.describe(action=text("messages.discord_round_option_action"),
+                           situation=text("messages.discord_round_option_situation"),
+                           window=text("messages.discord_round_option_window"),
+                           followups=text("messages.discord_round_option_followups"),
+                           answer=text("messages.discord_round_option_answer"),
+                           comment=text("messages.discord_round_option_text"))
+    @app_commands.rename(comment="text")
+    @app_commands.choices(
+        action=[Choice(name=text(f"messages.discord_round_action_{a}"), value=a)
+                for a in ROUND_ACTIONS],
+        situation=[*(Choice(name=text(f"situations.{sid}.label"), value=sid)
+                     for sid in script.situation_order[:24]),
+                   Choice(name=text("messages.discord_round_each"), value=ROUND_EACH)])
+    @app_commands.guild_only()
+    async def round_(interaction: discord.Interaction[Any], action: str = "status",
+                     situation: str | None = None,
+                     window: app_commands.Range[str, 1, WINDOW_LIMIT] | None = None,
+                     followups: bool | None = None,
+                     answer: app_commands.Range[int, 1, 999_999] | None = None,
+                     comment: app_commands.Range[str, 1, COMMENT_LIMIT] | None = None) -> None:
+        await handler.on_command(interaction, "round", round_args(
+            action, situation=situation, window=window, followups=followups, answer=answer,
+            text=comment))
+
+    for command in (practice, lang, channels, round_,
+                    *(simple(n) for n in SIMPLE_COMMANDS)):
         tree.add_command(command, guild=guild)
 
 

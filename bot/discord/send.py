@@ -1,4 +1,9 @@
-"""Outbox row -> Discord messages: markdown within 2,000 characters, buttons, no pings."""
+"""Outbox row -> Discord messages: markdown within 2,000 characters, buttons, no pings.
+
+A row whose address carries reply_via "interaction:<application id>:<token>" is the
+answer to someone's own action in a server channel (a round's refusal, "rating
+counted"): it goes as an ephemeral follow-up of that interaction, which only they see.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -23,6 +29,7 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000
 FILES_PER_MESSAGE = 10
+INTERACTION_VIA = "interaction:"
 NO_PINGS = discord.AllowedMentions.none()
 TRANSIENT: tuple[type[BaseException], ...] = (
     discord.DiscordServerError, aiohttp.ClientError, asyncio.TimeoutError, OSError,
@@ -74,7 +81,7 @@ class DiscordSender:
         outgoing = Outgoing.from_dict(item.payload)
         rendered = self.renderer.render(outgoing, DISCORD_MD)
         # REST works from login on: replies need not wait for the gateway's READY.
-        channel = self.client.get_partial_messageable(int(item.address["chat_id"]))
+        post = self._target(item)
         chunks = split_markdown(rendered.text)
         view = choice_view(rendered.choices)
         # Files first: a store outage fails the row before any text has left (no
@@ -91,11 +98,12 @@ class DiscordSender:
                 kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
                 if last and view is not None:
                     kwargs["view"] = view
-                await with_retries(lambda chunk=chunk, kwargs=kwargs:
-                                   channel.send(chunk, **kwargs))
+                await with_retries(lambda chunk=chunk, kwargs=kwargs: post(chunk, **kwargs))
             if files:
-                await self._send_files(outgoing, files, channel)
+                await self._send_files(outgoing, files, post)
         except (discord.Forbidden, discord.NotFound) as exc:
+            # An interaction's token lives 15 minutes: after that its webhook is gone
+            # (404 Unknown Webhook) and the reply can never be delivered.
             raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
         except discord.HTTPException as exc:
             if exc.status >= 500 or exc.status == 429:
@@ -103,8 +111,22 @@ class DiscordSender:
             log.error("Discord refused outbox row %d: %s %s", item.id, exc.status, exc.code)
             raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
 
+    def _target(self, item: OutboxItem) -> Callable[..., Awaitable[Any]]:
+        """Where the row's messages go: its channel, or an interaction's follow-ups."""
+        via = str(item.address.get("reply_via") or "")
+        if not via.startswith(INTERACTION_VIA):
+            return self.client.get_partial_messageable(int(item.address["chat_id"])).send
+        app_id, _, token = via[len(INTERACTION_VIA):].partition(":")
+        if not app_id.isdigit() or not token:
+            raise PermanentDeliveryError(f"outbox row {item.id}: unusable reply_via")
+        webhook = discord.Webhook.partial(int(app_id), token, client=self.client)
+        # An interaction's follow-up webhook is an application webhook: the only kind
+        # that may send ephemeral messages.
+        webhook.type = discord.WebhookType.application
+        return partial(webhook.send, ephemeral=True)
+
     async def _send_files(self, outgoing: Outgoing, files: list[File],
-                          channel: discord.PartialMessageable) -> None:
+                          post: Callable[..., Awaitable[Any]]) -> None:
         """All files in one follow-up message (up to ten per message), after the text,
         so editing a message's buttons later never touches them. A caption, if any,
         is the message's content."""
@@ -118,7 +140,7 @@ class DiscordSender:
 
             def send(batch: list[File] = batch, content: str | None = content) -> Any:
                 # discord.File reads its stream: a fresh one for every try.
-                return channel.send(content, files=[
+                return post(content, files=[
                     discord.File(io.BytesIO(f.data), filename=f.name) for f in batch
                 ], allowed_mentions=NO_PINGS)
 

@@ -39,7 +39,7 @@ from telegram.ext import (
 )
 
 from bot.core import Core
-from bot.incoming import Actor
+from bot.incoming import Actor, ConversationRef
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
 from bot.telegram.send import TelegramSender, with_retries
@@ -134,9 +134,9 @@ class TelegramAdapter:
         self.app.add_error_handler(self._on_error)
         await self.app.initialize()  # getMe: a wrong token fails here, clearly
         await self.app.start()
-        self.core.register_sender(
-            PLATFORM, TelegramSender(self.app.bot, self.renderer, self.core.store.export_user)
-        )
+        self.core.register_sender(PLATFORM, TelegramSender(
+            self.app.bot, self.renderer, self.core.store.export_user,
+            bot_username=self.app.bot.username))
         await self._register_commands()
         await self._replay_inbox()
         if self.settings.telegram_webhook_url:
@@ -325,6 +325,7 @@ class TelegramAdapter:
         if user is None:
             return Actor(in_group=in_group)
         privileged = False
+        reach_open = True
         message = update.message
         if in_group and message is not None and update.effective_chat is not None:
             # Only /round asks: who may start and end rounds is the group's admins.
@@ -334,8 +335,20 @@ class TelegramAdapter:
                 privileged = member.status in ADMIN_STATUSES
             except TelegramError as exc:
                 log.warning("could not check whether a user is a group admin: %s", exc)
+            reach_open = await self._started_us(user.id)
         return Actor(name=user.full_name, privileged=privileged, in_group=in_group,
-                     reach=private_address(user.id))
+                     reach=private_address(user.id), reach_open=reach_open)
+
+    async def _started_us(self, user_id: int) -> bool:
+        """Whether the user ever wrote to us in private: until they do, Telegram refuses
+        what we send there (a mentor's report would be lost)."""
+        ref = ConversationRef.from_address(private_address(user_id))
+        try:
+            _user, conversation = await self.core.store.load(ref.key, ref.user_key)
+        except STORAGE_ERRORS:
+            log.warning("could not check for a private chat with a user", exc_info=True)
+            return True  # unknown: no warning rather than a wrong one
+        return conversation is not None
 
     def _addressed_to_us(self, update: Update) -> bool:
         """In a group only our own commands and replies to us get an answer, so the bot

@@ -1,4 +1,10 @@
-"""Outbox row -> Telegram messages: HTML within 4,096 characters, inline keyboards."""
+"""Outbox row -> Telegram messages: HTML within 4,096 characters, inline keyboards.
+
+Two things are Telegram's own: a round's Join choice becomes a deep link to a private
+chat with the bot (a bot cannot write to anyone who never started it), and a reply to a
+button pressed in a group (address["reply_via"] == "callback:<query id>") is the
+toast that answers the press, seen only by whoever pressed it.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +22,18 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.attachments import File, build_files
 from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
+from bot.telegram.translate import ROUND_DEEP_LINK
 from dialogs.outgoing import Choice, Outgoing
-from dialogs.render import TELEGRAM_HTML, Renderer
+from dialogs.render import PLAIN, TELEGRAM_HTML, Renderer
+from dialogs.rounds.commands import parse_choice
 from storage.base import OutboxItem
 
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
+TOAST_LIMIT = 200  # answerCallbackQuery's text
+CALLBACK_VIA = "callback:"
 _TAG = re.compile(r"<[^>]*>")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -40,13 +50,37 @@ def _cut_html_line(line: str, limit: int) -> list[str]:
     return [html.escape(plain[i:i + step], quote=False) for i in range(0, len(plain), step)]
 
 
-def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+def keyboard(choices: tuple[Choice, ...],
+             bot_username: str | None = None) -> InlineKeyboardMarkup | None:
     rows = []
     for choice in choices:
+        label = choice.label[:64]
+        link = deep_link(choice.id, bot_username)
+        if link is not None:
+            rows.append([InlineKeyboardButton(label, url=link)])
+            continue
         if not 1 <= len(choice.id.encode()) <= CALLBACK_DATA_LIMIT:
             raise ValueError(f"callback_data over {CALLBACK_DATA_LIMIT} bytes: {choice.id!r}")
-        rows.append([InlineKeyboardButton(choice.label[:64], callback_data=choice.id)])
+        rows.append([InlineKeyboardButton(label, callback_data=choice.id)])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def deep_link(choice_id: str, bot_username: str | None) -> str | None:
+    """A round's Join choice as t.me/<bot>?start=round_<id>: following it opens the
+    private chat and sends /start round_<id> there. None for any other choice."""
+    parsed = parse_choice(choice_id)
+    if parsed is None or parsed[1] != "join":
+        return None
+    if not bot_username:
+        # As callback data the press would come from the group, and the interview
+        # would answer there, in front of everyone.
+        raise ValueError("a round's Join button needs the bot's username")
+    return f"https://t.me/{bot_username}?start={ROUND_DEEP_LINK}{parsed[0]}"
+
+
+def toast_text(text: str, limit: int = TOAST_LIMIT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
 
 
 async def with_retries(call: Callable[[], Awaitable[Any]], attempts: int = 4) -> Any:
@@ -73,19 +107,29 @@ CAPTION_LIMIT = 1024
 
 class TelegramSender:
     def __init__(self, bot: Bot, renderer: Renderer,
-                 export: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+                 export: Callable[[str], Awaitable[dict[str, Any]]], *,
+                 bot_username: str | None = None) -> None:
         self.bot = bot
         self.renderer = renderer
+        self.bot_username = bot_username  # for deep links; known once the bot is initialised
         self.export = export
 
     async def send(self, item: OutboxItem) -> None:
         outgoing = Outgoing.from_dict(item.payload)
+        via = str(item.address.get("reply_via") or "")
+        if via.startswith(CALLBACK_VIA):
+            await self._answer_press(via[len(CALLBACK_VIA):], outgoing)
+            return
         rendered = self.renderer.render(outgoing, TELEGRAM_HTML)
         chat_id = int(item.address["chat_id"])
         thread = item.address.get("thread_id") or None
         thread_id = int(thread) if thread else None
         chunks = split_html(rendered.text)
-        markup = keyboard(rendered.choices)
+        try:
+            markup = keyboard(rendered.choices, self.bot_username)
+        except ValueError as exc:  # our bug (an id over 64 bytes): retrying cannot help
+            log.error("outbox row %d has buttons Telegram cannot take: %s", item.id, exc)
+            raise PermanentDeliveryError(str(exc)) from exc
         # Files first: a store outage fails the row before any text has left (no
         # duplicate text on the retry); a file that cannot be made is a bug, and the
         # text still goes.
@@ -111,6 +155,14 @@ class TelegramSender:
             raise PermanentDeliveryError(str(exc)) from exc
         except BadRequest as exc:  # our bug, not the platform's: retrying will not help
             log.error("Telegram refused outbox row %d: %s", item.id, exc.message)
+            raise PermanentDeliveryError(exc.message) from exc
+
+    async def _answer_press(self, query_id: str, outgoing: Outgoing) -> None:
+        """The reply to a press in a group: a toast only the presser sees."""
+        text = toast_text(self.renderer.render(outgoing, PLAIN).text)
+        try:
+            await with_retries(lambda: self.bot.answer_callback_query(query_id, text=text))
+        except (BadRequest, Forbidden) as exc:  # too old (or answered): it never will be
             raise PermanentDeliveryError(exc.message) from exc
 
     async def _send_file(self, outgoing: Outgoing, file: File, chat_id: int,

@@ -25,6 +25,9 @@ class OpenRound:
     privileged: bool  # a group admin / a member with the mentor role
     args: str  # the text after "/round start", parsed by commands.parse_start
     lang: str
+    # False when `by.reach` is known but not yet usable (the mentor never opened a private
+    # chat with the bot): the report could not be delivered unless they do.
+    reachable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

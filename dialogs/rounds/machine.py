@@ -120,13 +120,16 @@ def _people(event: RoundEvent) -> tuple[Person, ...]:
 
 
 def _remember_reach(st: RoundState, person: Person) -> None:
-    """A private address learnt later (e.g. the mentor opened a private chat) is kept."""
+    """A private address learnt later (e.g. the mentor opened a private chat) is kept.
+    A member keeps the place they joined from (on Discord, the private thread they
+    answered in, where "Shared; I'll send you the totals here" promised peer feedback);
+    a later address only fills in one that was unknown."""
     if not person.reach:
         return
     if st.mentor.get("user_key") == person.user_key:
         st.mentor["reach"] = clean_reach(person.reach)
     member = st.members.get(person.user_key)
-    if member is not None:
+    if member is not None and not member.get("reach"):
         member["reach"] = clean_reach(person.reach)
 
 
@@ -193,7 +196,7 @@ def on_open(step: _Step, event: OpenRound) -> None:
     join = Choice(commands.join_choice(st.round_id), step.label("round_join"))
     step.say("group", "round_opened", (join,), window=report.span(options.window),
              **_round_params(st), **_timing(st, event.at))
-    if not st.mentor["reach"]:
+    if not st.mentor["reach"] or not event.reachable:
         step.say("actor", "round_mentor_unreachable")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import Core
-from bot.incoming import ConversationRef, Incoming
+from bot.incoming import Actor, ConversationRef, Incoming
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.events import ChoicePressed, Command, Start, TextAnswer
 from dialogs.outgoing import Outgoing
@@ -291,3 +291,62 @@ async def test_one_broken_conversation_does_not_stop_other_timeouts(store: Store
     core.interviewer.step = step  # type: ignore[method-assign]
     assert await core.fire_due(now=10**6) == 1
     assert "timeout" in recorder.templates(good.key)
+
+
+# -- mentor rounds: regressions ----------------------------------------------------------
+
+
+def in_group(user: int, event: Command | ChoicePressed, event_id: str, *,
+             admin: bool = False) -> Incoming:
+    r = ConversationRef("test", "group1", f"user{user}")
+    actor = Actor(name=f"User {user}", privileged=admin, in_group=True,
+                  reach={"platform": "test", "chat_id": f"dm{user}", "user_id": f"user{user}",
+                         "thread_id": ""})
+    return Incoming(r, event, event_id, actor=actor)
+
+
+async def test_round_command_without_a_round_is_answered_not_crashed(store: Store) -> None:
+    """/round end (or status, comment) with no round in the group used to store a round
+    with an empty id, which SQLite refused: the update failed and got no answer."""
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    for n, args in enumerate(("end", "status", "comment 1 nice")):
+        items = await core.handle(in_group(2, Command(at=1000 + n, name="round", args=args),
+                                           f"g{n}"))
+        assert [i.payload["template"] for i in items or ()] == ["round_none"]
+    refused = await core.handle(in_group(2, Command(at=1010, name="round", args="start 1h"),
+                                         "g9"))
+    assert [i.payload["template"] for i in refused or ()] == ["round_not_allowed"]
+    assert await store.open_round("test:group1:") is None
+
+
+async def test_a_second_round_start_reaches_the_running_round(store: Store) -> None:
+    """Each /round start used to open a new round, so a second one in the same group left
+    the first unreachable (no /round end, no status) until its deadline."""
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    await core.handle(in_group(1, Command(at=1000, name="round", args="start 1h"), "s1",
+                               admin=True))
+    first = await store.open_round("test:group1:")
+    assert first is not None
+    items = await core.handle(in_group(1, Command(at=1010, name="round", args="start 2h"),
+                                       "s2", admin=True))
+    assert [i.payload["template"] for i in items or ()] == ["round_already_running"]
+    assert (await store.open_round("test:group1:")).round_id == first.round_id  # type: ignore
+    # once its deadline has passed (the timer not yet run), a start opens a new round
+    items = await core.handle(in_group(1, Command(at=1000 + 3601, name="round",
+                                                  args="start 1h"), "s3", admin=True))
+    assert "round_opened" in [i.payload["template"] for i in items or ()]
+    second = await store.open_round("test:group1:")
+    assert second is not None and second.round_id != first.round_id
+
+
+async def test_a_link_to_an_unknown_round_gets_an_answer(store: Store) -> None:
+    """A stale or mistyped join link used to be recorded without any reply."""
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    r = ref(5)
+    items = await core.handle(Incoming(r, Command(at=1000, name="start",
+                                                  args="round_0123456789ab"), "j1"))
+    assert [i.payload["template"] for i in items or ()] == ["round_none"]
+    assert recorder.templates(r.key) == ["round_none"]

@@ -285,6 +285,17 @@ def test_mentor_without_a_private_chat_is_warned_about_the_report() -> None:
     assert sent(result) == [("group", "round_opened"), ("actor", "round_mentor_unreachable")]
 
 
+def test_mentor_whose_private_chat_is_not_open_yet_is_warned_and_kept_reachable() -> None:
+    # Telegram: the address of the private chat is known, but the bot may not write there
+    # before the mentor starts it. The address is kept, so the report works once they do.
+    nomad = Person("telegram:9", "Nomad", {"platform": "telegram", "chat_id": "9",
+                                           "user_id": "9", "thread_id": ""})
+    result = step_round(None, OpenRound(T0, "r1", dict(GROUP), nomad, True, "2h", "en",
+                                        reachable=False))
+    assert sent(result) == [("group", "round_opened"), ("actor", "round_mentor_unreachable")]
+    assert destination(result.state, "mentor") == nomad.reach
+
+
 @pytest.mark.parametrize("event", [
     JoinRound(T0, member(1)),
     SubmitAttempt(T0, "telegram:101", attempt()),
@@ -628,6 +639,25 @@ def test_a_private_address_learnt_later_is_kept() -> None:
     assert destination(r.state, "mentor") is None
     r.status(MENTOR)  # now the platform knows a private chat
     assert destination(r.state, "mentor") == MENTOR.reach
+
+
+def test_a_member_keeps_the_private_place_they_joined_from() -> None:
+    """Discord: a member answers in a private thread; their later /round comment in the
+    channel comes with their DMs' address, yet peer feedback stays in the thread."""
+    r = Round()
+    r.open()
+    thread = {"platform": "discord", "chat_id": "55", "user_id": "7", "thread_id": ""}
+    dms = {"platform": "discord", "chat_id": "66", "user_id": "7", "thread_id": ""}
+    who = Person("discord:7", "Kit", thread)
+    r.join(who)
+    r.submit(who)
+    r.share(who)
+    r.status(Person(who.user_key, who.name, dms))
+    assert destination(r.state, f"member:{who.user_key}") == thread
+    unknown = Person("discord:8", "Lu", {})
+    r.join(unknown)
+    r.status(Person(unknown.user_key, unknown.name, dms))  # an unknown one is filled in
+    assert destination(r.state, f"member:{unknown.user_key}") == dms
 
 
 # -- independence, purity, restarts ------------------------------------------------------

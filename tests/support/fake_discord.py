@@ -44,7 +44,8 @@ I_GUILDS, I_MEMBERS, I_PRESENCES = 1 << 0, 1 << 1, 1 << 8
 I_GUILD_MESSAGES, I_DM_MESSAGES, I_MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
 PRIVILEGED_INTENTS = I_MEMBERS | I_PRESENCES | I_MESSAGE_CONTENT
 
-P_ADMIN, P_ADD_REACTIONS, P_VIEW, P_SEND = 1 << 3, 1 << 6, 1 << 10, 1 << 11
+P_ADMIN, P_MANAGE_GUILD, P_ADD_REACTIONS = 1 << 3, 1 << 5, 1 << 6
+P_VIEW, P_SEND = 1 << 10, 1 << 11
 P_MANAGE_MESSAGES, P_EMBED, P_ATTACH, P_HISTORY = 1 << 13, 1 << 14, 1 << 15, 1 << 16
 P_USE_COMMANDS, P_MANAGE_THREADS, P_PUBLIC_THREADS = 1 << 31, 1 << 34, 1 << 35
 P_PRIVATE_THREADS, P_SEND_IN_THREADS = 1 << 36, 1 << 38
@@ -393,10 +394,29 @@ class FakeDiscord:
                 **spec, "id": str(cid), "guild_id": str(guild_id)}
         return g
 
-    def _add_member(self, g: dict[str, Any], user: FakeUser, role_ids: list[int]) -> None:
+    def _add_member(self, g: dict[str, Any], user: FakeUser, role_ids: list[int],
+                    nick: str | None = None) -> None:
         self.users.setdefault(user.id, user)
-        g["members"][user.id] = {"roles": [str(r) for r in role_ids], "nick": None,
+        g["members"][user.id] = {"roles": [str(r) for r in role_ids], "nick": nick,
                                  "joined_at": _now_iso()}
+
+    def add_member(self, guild_id: int, user: FakeUser, roles: Iterable[int] = (), *,
+                   nick: str | None = None) -> FakeUser:
+        """A user joins a guild (after start-up too: members come in interaction payloads,
+        with their role ids and their permissions in the channel, as on Discord)."""
+        self._add_member(self.guilds[guild_id], user, list(roles), nick)
+        return user
+
+    def add_role(self, guild_id: int, role_id: int, name: str, permissions: int = 0
+                 ) -> dict[str, Any]:
+        """A role in a guild (before the client connects: it comes with GUILD_CREATE)."""
+        g = self.guilds[guild_id]
+        role = {"id": str(role_id), "name": name, "permissions": str(permissions),
+                "position": len(g["roles"]), "color": 0, "colors": {"primary_color": 0},
+                "hoist": False, "managed": False, "mentionable": False, "icon": None,
+                "unicode_emoji": None, "flags": 0}
+        g["roles"].append(role)
+        return role
 
     def member_payload(self, guild_id: int, user_id: int, *, with_user: bool = True,
                        channel_id: int | None = None) -> dict[str, Any]:
@@ -1592,6 +1612,20 @@ class FakeDiscord:
 
     def interaction_responses(self, interaction_id: int) -> list[dict[str, Any]]:
         return self.interactions[interaction_id].responses
+
+    def public_messages(self, channel_id: int) -> list[StoredMessage]:
+        """What everyone in the channel sees from the bot: no ephemeral replies."""
+        return [m for m in self.sent_messages(channel_id) if not m.ephemeral]
+
+    def replies_to(self, ix: FakeInteraction) -> list[StoredMessage]:
+        """The messages an interaction's response and follow-ups left (current content;
+        a deferred "thinking" one that was deleted is left out)."""
+        ids = ([ix.original_id] if ix.original_id else []) + ix.followup_ids
+        return [self.messages[i] for i in ids if not self.messages[i].deleted]
+
+    def expire(self, ix: FakeInteraction) -> None:
+        """Age an interaction past its token's 15 minutes: its webhook is gone."""
+        ix.dispatched_at -= 15 * 60 + 1
 
     def requests_to(self, method: str, path_regex: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method.upper()

@@ -11,6 +11,10 @@ It speaks the Bot API over HTTP (form, JSON, multipart or GET query), keeps long
 with offset confirmation, validates like Telegram (HTML entities, lengths, keyboards,
 "message is not modified", callback answers, unknown chats), injects faults, and records
 every request, error and bot message for assertions.
+
+Groups know their members' statuses (`group.set_status(user, "administrator")`, read by
+getChatMember); users follow t.me deep links (`user.open_link(url)`) and press buttons in
+groups as in private chats; the toasts that answer their presses are kept per user.
 """
 
 from __future__ import annotations
@@ -231,15 +235,40 @@ class SentMessage:
         return [[b["text"] for b in row] for row in rows]
 
 
+MEMBER_STATUSES = ("creator", "administrator", "member", "left", "kicked")
+PRESENT_STATUSES = frozenset({"creator", "administrator", "member"})
+
+
 @dataclass
 class FakeGroup:
     id: int
     title: str
     type: str = "group"
     privacy: bool = True  # the bot sees only commands, replies to it and mentions
+    # user id -> ChatMember status; whoever writes or presses here without one is a "member"
+    statuses: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> JSON:
         return {"id": self.id, "type": self.type, "title": self.title}
+
+    def set_status(self, user: FakeUser | int, status: str) -> None:
+        """Make a user the group's creator, an administrator, a plain member, or gone."""
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"unknown status {status!r}; one of {MEMBER_STATUSES}")
+        user_id = user if isinstance(user, int) else user.id
+        if status == "creator" and any(
+                s == "creator" and uid != user_id for uid, s in self.statuses.items()):
+            raise ValueError("a group has one creator")
+        self.statuses[user_id] = status
+
+    def status(self, user: FakeUser | int) -> str:
+        return self.statuses.get(user if isinstance(user, int) else user.id, "left")
+
+    def _take_part(self, user: FakeUser) -> None:
+        """Writing or pressing in a group needs being in it; newcomers join as members."""
+        status = self.statuses.setdefault(user.id, "member")
+        if status not in PRESENT_STATUSES:
+            raise ValueError(f"{user.first_name} is {status!r} in {self.title!r}")
 
 
 @dataclass
@@ -253,6 +282,7 @@ class _Fault:
 @dataclass
 class _Callback:
     pressed: float
+    user_id: int = 0
     answer: JSON | None = None
 
 
@@ -267,6 +297,8 @@ _BOOL_PARAMS = {"disable_notification", "protect_content", "show_alert", "drop_p
 _ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
             "upload_voice", "upload_document", "choose_sticker", "find_location",
             "record_video_note", "upload_video_note"}
+# https://t.me/<bot>?start=<parameter>: up to 64 of A-Z a-z 0-9 _ -
+_DEEP_LINK = re.compile(r"https://t\.me/([A-Za-z0-9_]{5,32})(?:\?start=([A-Za-z0-9_-]{1,64}))?")
 _BUTTON_ACTIONS = ("callback_data", "url", "web_app", "login_url", "switch_inline_query",
                    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
                    "copy_text", "callback_game", "pay")
@@ -387,13 +419,26 @@ class FakeUser:
         if not match:
             raise ValueError(f"no button data={callback_data!r} text={text!r} in message "
                              f"{message.message_id}; it has {message.buttons}")
+        group = self.tg._groups.get(message.chat_id)
+        if group is not None:
+            group._take_part(self)
         query_id = str(next(self.tg._query_ids))
-        self.tg._callbacks[query_id] = _Callback(pressed=time.monotonic())
+        self.tg._callbacks[query_id] = _Callback(pressed=time.monotonic(), user_id=self.id)
         query = {"id": query_id, "from": self.to_json(), "message": self.tg.message_json(message),
                  "chat_instance": str(abs(message.chat_id) * 7 + 13), "data": match[0][1]}
         return self.tg.push_raw({"callback_query": query})
 
+    def open_link(self, url: str) -> JSON:
+        """Follow a t.me link to this bot, as a Telegram client does: open the private chat
+        and send `/start <parameter>` there (what the START button sends)."""
+        match = _DEEP_LINK.fullmatch(url)
+        if match is None or match.group(1).lower() != self.tg.bot_username.lower():
+            raise ValueError(f"not a deep link to @{self.tg.bot_username}: {url!r}")
+        return self.send_text(f"/start {match.group(2) or ''}".rstrip())
+
     def _send(self, chat: FakeGroup | None, content: JSON) -> JSON:
+        if chat is not None:
+            chat._take_part(self)
         chat_id = self.id if chat is None else chat.id
         msg: JSON = {"message_id": self.tg._next_message_id(chat_id), "date": _now(),
                      "chat": self.chat_json() if chat is None else chat.to_json(),
@@ -462,7 +507,7 @@ class FakeTelegram:
                          "getMyCommands", "deleteMyCommands", "sendMessage", "editMessageText",
                          "editMessageCaption", "editMessageReplyMarkup", "answerCallbackQuery",
                          "sendChatAction", "sendDocument", "sendPhoto", "getFile",
-                         "deleteMessage", "getChat")}
+                         "deleteMessage", "getChat", "getChatMember")}
 
     # -- lifecycle
 
@@ -586,9 +631,18 @@ class FakeTelegram:
         cmds = self._commands.get((self._scope_key(scope), language_code), [])
         return [(c["command"], c["description"]) for c in cmds]
 
-    def callback_answer(self, query_id: str) -> JSON | None:
+    def callback_answer(self, query_id: str | JSON) -> JSON | None:
+        """The answerCallbackQuery params of a press (its query id or the pushed update)."""
+        if isinstance(query_id, dict):
+            query_id = query_id["callback_query"]["id"]
         cb = self._callbacks.get(str(query_id))
         return cb.answer if cb else None
+
+    def toasts(self, user: FakeUser | int) -> list[str]:
+        """The texts of the answers to this user's presses, in the order pressed."""
+        user_id = user if isinstance(user, int) else user.id
+        return [str(cb.answer.get("text") or "") for cb in self._callbacks.values()
+                if cb.user_id == user_id and cb.answer is not None]
 
     async def wait_for(self, predicate: Callable[[FakeTelegram], Any],
                        timeout: float = 5.0) -> Any:
@@ -1019,9 +1073,41 @@ class FakeTelegram:
         self._find(p, "delete").deleted = True
         return True
 
+    def _get_chat_member(self, p: JSON) -> JSON:
+        chat_id = self._chat_id(p, sending=False)
+        user = self._users.get(p.get("user_id"))  # type: ignore[arg-type]
+        if user is None and p.get("user_id") != self.bot_user["id"]:
+            raise bad("user not found")
+        if chat_id in self._groups:
+            group = self._groups[chat_id]
+            status = group.status(user) if user else "administrator"
+        elif user is not None and user.id == chat_id:
+            status = "member"  # a private chat: the user, talking to us
+        else:
+            raise bad("user not found")
+        who = user.to_json() if user else self.bot_user
+        return _chat_member(status, who)
+
     def _get_chat(self, p: JSON) -> JSON:
         chat = self.chat_json(self._chat_id(p, sending=False))
         gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts",
                                "premium_subscription", "gifts_from_channels"), True)
         return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
                 "accepted_gift_types": gifts}
+
+
+def _chat_member(status: str, user: JSON) -> JSON:
+    """A ChatMember object of the Bot API, with the fields each status must have."""
+    member: JSON = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(
+            can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+            can_delete_messages=True, can_manage_video_chats=True, can_restrict_members=True,
+            can_promote_members=False, can_change_info=True, can_invite_users=True,
+            can_post_stories=False, can_edit_stories=False, can_delete_stories=False,
+            can_pin_messages=True)
+    elif status == "kicked":
+        member["until_date"] = 0  # banned for ever
+    return member

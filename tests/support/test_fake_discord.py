@@ -13,7 +13,7 @@ import pytest
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from tests.support.fake_discord import FakeDiscord, FakeUser
+from tests.support.fake_discord import P_MANAGE_GUILD, FakeDiscord, FakeUser
 
 GUILD, CHANNEL, OTHER_CHANNEL = 1000, 1001, 1002
 
@@ -375,3 +375,34 @@ async def test_attachments_edits_and_deletes(dc: FakeDiscord, alice: FakeUser) -
         await sent.delete()
         assert dc.sent_messages(CHANNEL) == []
         assert [f["t"] for f in dc.dispatched[-2:]] == ["MESSAGE_UPDATE", "MESSAGE_DELETE"]
+
+
+async def test_member_roles_permissions_and_expired_follow_ups(dc: FakeDiscord,
+                                                               alice: FakeUser) -> None:
+    managers = dc.add_role(GUILD, 3001, "managers", P_MANAGE_GUILD)
+    mentors = dc.add_role(GUILD, 3002, "mentors")
+    carol = dc.add_member(GUILD, dc.user(2003, "carol", global_name="Carol C"), [3001, 3002],
+                          nick="Coach Carol")
+    seen: list[discord.Interaction] = []
+
+    async def on_interaction(interaction: discord.Interaction) -> None:
+        seen.append(interaction)
+
+    async with running(dc) as bot:
+        bot.on_interaction = on_interaction  # type: ignore[method-assign]
+        assert {r.name for r in bot.get_guild(GUILD).roles} >= {managers["name"],
+                                                                mentors["name"]}
+        for user in (carol, alice):
+            ix = await dc.slash_command(user, "slow", guild_id=GUILD)
+            await dc.wait_for(lambda ix=ix: len(ix.responses) == 2)
+        first, second = seen
+        assert isinstance(first.user, discord.Member)
+        assert first.user.display_name == "Coach Carol"
+        assert first.permissions.manage_guild and first.user.get_role(3002) is not None
+        assert not second.permissions.manage_guild and second.user.get_role(3002) is None
+        # An interaction's token lives 15 minutes; then its webhook is gone.
+        dc.expire(ix)
+        with pytest.raises(discord.NotFound) as refused:
+            await second.followup.send("too late", ephemeral=True)
+        assert refused.value.code == 10015
+        assert [m.content for m in dc.public_messages(CHANNEL)] == ["done thinking"] * 2

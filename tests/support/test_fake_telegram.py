@@ -10,7 +10,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
@@ -192,6 +201,58 @@ async def test_group_command_and_privacy_mode(tg: FakeTelegram) -> None:
         await tg.wait_for(lambda t: seen)
     assert seen == ["/start@leavewell_test_bot x"]
     assert tg.hidden[0]["text"] == "just chatting"
+
+
+async def test_group_members_and_their_statuses(tg: FakeTelegram, bot: Bot) -> None:
+    group = tg.group(-100501, "Mentors")
+    owner, admin, ann, gone = (tg.user(1001 + n, name) for n, name in
+                               enumerate(("Olga", "Adam", "Ann", "Gus")))
+    group.set_status(owner, "creator")
+    group.set_status(admin, "administrator")
+    group.set_status(gone, "left")
+    ann.send_text("/help", chat=group)  # writing in a group makes a member of a newcomer
+    members = [await bot.get_chat_member(group.id, u.id) for u in (owner, admin, ann, gone)]
+    assert [type(m) for m in members] == [ChatMemberOwner, ChatMemberAdministrator,
+                                         ChatMemberMember, ChatMemberLeft]
+    assert [m.status for m in members] == ["creator", "administrator", "member", "left"]
+    assert members[1].user.first_name == "Adam" and members[1].can_delete_messages
+    with pytest.raises(BadRequest, match="User not found"):
+        await bot.get_chat_member(group.id, 999)
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.get_chat_member(-100999, owner.id)
+    with pytest.raises(ValueError, match="one creator"):
+        group.set_status(ann, "creator")
+    with pytest.raises(ValueError, match="left"):
+        gone.send_text("/start", chat=group)
+
+
+async def test_deep_links_and_toasts_in_groups(tg: FakeTelegram, bot: Bot) -> None:
+    group = tg.group(-100502, "Mentors")
+    ann, bo = tg.user(1001, "Ann"), tg.user(1002, "Bo")
+    assert not bo.started
+    update = bo.open_link(f"https://t.me/{tg.bot_username}?start=round_abc-1")
+    assert update["message"]["text"] == "/start round_abc-1"
+    assert update["message"]["chat"]["type"] == "private" and bo.started
+    assert update["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
+    assert bo.open_link(f"https://t.me/{tg.bot_username}")["message"]["text"] == "/start"
+    with pytest.raises(ValueError, match="deep link"):
+        bo.open_link("https://t.me/some_other_bot?start=x")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("+1", callback_data="r.1")]])
+    sent = await bot.send_message(group.id, "Rate it", reply_markup=keyboard)
+    (post,) = tg.messages(group)
+    presses = [who.press(post, "r.1") for who in (ann, bo)]  # anyone in the group may press
+    assert group.status(ann) == group.status(bo) == "member"
+    assert [p["callback_query"]["message"]["chat"]["id"] for p in presses] == [sent.chat_id] * 2
+    first, second = (p["callback_query"]["id"] for p in presses)
+    assert await bot.answer_callback_query(first, text="Counted")
+    assert await bot.answer_callback_query(second, text="Yours")
+    assert tg.toasts(ann) == ["Counted"] and tg.toasts(bo) == ["Yours"]
+    assert tg.callback_answer(presses[0])["text"] == "Counted"
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(first, text="again")
+    with pytest.raises(BadRequest, match="Message_too_long"):
+        await bot.answer_callback_query(ann.press(post, "r.1")["callback_query"]["id"],
+                                        text="x" * 201)
 
 
 async def test_redelivered_update_reaches_a_restarted_bot(tg: FakeTelegram) -> None:

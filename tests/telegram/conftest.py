@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,30 @@ class RunningBot(RunningBotBase):
             task.result()
         # how the helpers below know the bot has finished with everything sent so far
         self.tg.bot_idle = lambda: all(a.idle for a in self.adapters)  # type: ignore[attr-defined]
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).parent / "leavewell"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+async def spawn(tg: FakeTelegram, database: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=tg.base_url,
+        TELEGRAM_API_FILE_URL=tg.file_url,
+        TELEGRAM_RATE_LIMIT="false",
+        LEAVEWELL_DATABASE_URL=f"sqlite:///{database}",
+        LEAVEWELL_LOG_LEVEL="INFO",
+    )
+    process = await asyncio.create_subprocess_exec(
+        *command(), env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    await tg.wait_for(lambda t: t.polling or process.returncode is not None, 30)
+    assert process.returncode is None, await process.stderr.read()
+    return process
 
 
 @pytest.fixture

@@ -6,41 +6,16 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 from tests.support.fake_telegram import FakeTelegram, FakeUser
-from tests.telegram.conftest import TOKEN, last_with_buttons
+from tests.telegram.conftest import TOKEN, command, last_with_buttons, spawn
 
 ANSWER = (
     "The company closed our office after losing its main contract. I had led the move of "
     "our support tooling to Python and cut response times by 20 percent. My manager is a "
     "reference, and this role lets me grow into support engineering."
 )
-
-
-def command() -> list[str]:
-    script = Path(sys.executable).parent / "leavewell"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
-
-
-async def spawn(tg: FakeTelegram, database: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=tg.base_url,
-        TELEGRAM_API_FILE_URL=tg.file_url,
-        TELEGRAM_RATE_LIMIT="false",
-        LEAVEWELL_DATABASE_URL=f"sqlite:///{database}",
-        LEAVEWELL_LOG_LEVEL="INFO",
-    )
-    process = await asyncio.create_subprocess_exec(
-        *command(), env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    await tg.wait_for(lambda t: t.polling or process.returncode is not None, 30)
-    assert process.returncode is None, await process.stderr.read()
-    return process
 
 
 async def settled(tg: FakeTelegram, user: FakeUser, count: int) -> None:
