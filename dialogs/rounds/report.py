@@ -22,6 +22,9 @@ from dialogs.rounds.state import RATING_POINTS, VERDICTS, RoundState
 # Below this many answers the group sees counts only: an average or a "most common red
 # flag" of one or two answers would point at the people who answered.
 MIN_ANSWERS_FOR_STATS = 3
+# A weak point shared by only one answer could point at that person in a small group:
+# the public summary names only those at least this many answers had.
+MIN_SHARED_WEAKNESS = 2
 TOP_FINDINGS = 3
 REPORT_ANSWER_CHARS = 700  # in the chat report; the exports carry the whole text
 # Over this many members the chat report lists one line each; the files have the rest.
@@ -61,9 +64,10 @@ def _on_time(st: RoundState) -> list[dict[str, Any]]:
 
 
 def _most_common(lists: Iterable[Iterable[str]], order: tuple[str, ...],
-                 limit: int = TOP_FINDINGS) -> list[dict[str, Any]]:
+                 limit: int = TOP_FINDINGS, at_least: int = 1) -> list[dict[str, Any]]:
     counts = Counter(fid for ids in lists for fid in set(ids))
-    ranked = sorted(counts, key=lambda fid: (-counts[fid], order.index(fid)))
+    ranked = sorted((fid for fid in counts if counts[fid] >= at_least),
+                    key=lambda fid: (-counts[fid], order.index(fid)))
     return [{"id": fid, "count": counts[fid]} for fid in ranked[:limit]]
 
 
@@ -96,8 +100,10 @@ def public_summary(state: Mapping[str, Any]) -> dict[str, Any]:
     params.update(
         average=_average(a["score"] for a in attempts),
         verdicts=[{"id": v, "count": verdicts[v]} for v in VERDICTS if verdicts[v]],
-        red_flags=_most_common((a["red_flags"] for a in attempts), RED_FLAG_IDS),
-        improvements=_most_common((a["improvements"] for a in attempts), IMPROVEMENT_IDS),
+        red_flags=_most_common((a["red_flags"] for a in attempts), RED_FLAG_IDS,
+                               at_least=MIN_SHARED_WEAKNESS),
+        improvements=_most_common((a["improvements"] for a in attempts), IMPROVEMENT_IDS,
+                                  at_least=MIN_SHARED_WEAKNESS),
         strengths=_most_common((a["strengths"] for a in attempts), STRENGTH_IDS),
         tip=next((t["id"] for t in _most_common(tips, RED_FLAG_IDS + IMPROVEMENT_IDS
                                                  + STRENGTH_IDS, limit=1)), None),

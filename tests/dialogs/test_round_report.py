@@ -128,12 +128,13 @@ def test_public_summary_counts_and_ranks_findings() -> None:
     assert params["stats"] is True
     assert params["average"] == round((17 + 58 + 94) / 3)
     assert params["improvements"][0] == {"id": "not_specific", "count": 3}
-    assert {"id": "trash_talk", "count": 1} in params["red_flags"]
+    # one answer's red flag could point at its author in a small group: not named
+    assert params["red_flags"] == []
     assert params["tip"] in {"trash_talk", "money_headline", "not_specific"}
     assert [v["id"] for v in params["verdicts"]] == ["strong", "acceptable", "red_flag"]
     text = render("round_summary", "en", params, PLAIN)
     assert "3 of 4 members answered" in text and "Average score: 56/100" in text
-    assert "Negative about the old job" in text or "trash" in text.lower()
+    assert "Negative about the old job" not in text and "trash" not in text.lower()
 
 
 def test_with_too_few_answers_the_group_sees_counts_only() -> None:
