@@ -52,20 +52,39 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+RISKY_EN = (
+    "Honestly my boss was terrible and the pay was not enough, so I guess I just wanted out. "
+) + ANSWER_150
+
+SETUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    # label: commands before the interview
+    "English": (),
+    "Chinese interface, English interview (phrase help, glossary)": (("lang", "zh en"),),
+}
+
+
 def bench_step(runs: int) -> None:
+    for label, commands in SETUPS.items():
+        answer = ANSWER_150 if not commands else RISKY_EN
+        step_latency(runs, label, commands, answer)
+
+
+def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
+                 answer: str) -> None:
     engine = Interviewer()
     renderer = default_renderer()
     profile: dict = {}
     state: dict = {}
-    for event in (Start(at=1, lang_hint="en"), TextAnswer(at=2, text="skip"),
+    setup = [Command(at=0.5, name=name, args=args) for name, args in commands]
+    for event in (*setup, Start(at=1, lang_hint="en"), TextAnswer(at=2, text="skip"),
                   TextAnswer(at=3, text="Acme"), TextAnswer(at=4, text="3")):
         result = engine.step(profile, state, event)
         profile, state = result.profile, result.state
-    words = len(ANSWER_150.split())
+    words = len(answer.split())
     samples: list[float] = []
     for i in range(runs):
         started = time.perf_counter()
-        result = engine.step(profile, state, TextAnswer(at=10 + i, text=ANSWER_150))
+        result = engine.step(profile, state, TextAnswer(at=10 + i, text=answer))
         for outgoing in result.outgoing:
             renderer.render(outgoing, TELEGRAM_HTML)
         samples.append((time.perf_counter() - started) * 1000)
@@ -79,7 +98,8 @@ def bench_step(runs: int) -> None:
             renderer.render(outgoing, TELEGRAM_HTML)
         feedback_samples.append((time.perf_counter() - started) * 1000)
     assert any(o.template == "feedback" for o in result2.outgoing)
-    print(f"core step, {words}-word answer (analysis + transition + render), {runs} runs:")
+    print(f"core step, {label}, {words}-word answer (analysis + transition + render), "
+          f"{runs} runs:")
     print(f"  answer step   p50 {statistics.median(samples):.3f} ms  "
           f"p99 {percentile(samples, 0.99):.3f} ms")
     print(f"  feedback step p50 {statistics.median(feedback_samples):.3f} ms  "
