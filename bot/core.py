@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.cache import LRUCache
@@ -21,7 +22,7 @@ from bot.locks import KeyedLocks
 from bot.rounds import RoundTrigger, trigger_of
 from dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
 from dialogs.events import RoundInvite, Timeout
-from dialogs.rounds.events import RoundDeadline, RoundEvent, SubmitAttempt
+from dialogs.rounds.events import ForgetPerson, RoundDeadline, RoundEvent, SubmitAttempt
 from dialogs.rounds.machine import RoundResult, destination, step_round
 from storage.base import (
     ConversationRecord,
@@ -78,7 +79,10 @@ class Core:
                 items, result = await self._round_event(incoming, trigger, profile, state)
             else:
                 result = self.interviewer.step(profile, state, incoming.event)
-                items = await self._commit_step(incoming, result)
+                if result.forget:
+                    items = await self._commit_forget(incoming, result, profile)
+                else:
+                    items = await self._commit_step(incoming, result)
             if items is None:
                 log.debug("event %s already processed", incoming.event_id)
                 return None
@@ -104,6 +108,28 @@ class Core:
             outcome = step_round(record.state, event)
             return await self.store.commit(self._record(
                 incoming, result, round_part=(record.group_key, round_id, outcome)))
+
+    async def _commit_forget(self, incoming: Incoming, result: StepResult,
+                             profile: dict[str, Any]) -> list[OutboxItem] | None:
+        """/forget reaches into the rounds the user joined, in the same transaction."""
+        round_ids = sorted({str(r) for r in profile.get("rounds") or ()})
+        async with contextlib.AsyncExitStack() as held:
+            for round_id in round_ids:  # sorted: two forgets never wait on each other
+                await held.enter_async_context(self._locks.hold(f"round:{round_id}"))
+            changed: list[RoundRecord] = []
+            routed: list[RoutedPayload] = []
+            for round_id in round_ids:
+                record = await self.store.load_round(round_id)
+                if record is None:
+                    continue
+                outcome = step_round(record.state, ForgetPerson(incoming.event.at,
+                                                                incoming.ref.user_key))
+                changed.append(RoundRecord(round_id, record.group_key, outcome.state,
+                                           outcome.deadline, outcome.is_open))
+                routed.extend(_route(outcome, None)[1])
+            step = self._record(incoming, result)
+            return await self.store.commit(replace(step, rounds=tuple(changed),
+                                                   routed=tuple(routed)))
 
     async def _round_event(
         self, incoming: Incoming, trigger: RoundTrigger, profile: dict[str, Any],

@@ -680,6 +680,7 @@ def join_round(engine: Interviewer, turn: _Turn, invite: RoundInvite) -> None:
         return
     iv.reset_round()
     iv.round_id = invite.round_id
+    turn.profile.joined_round(invite.round_id)  # so /forget can find them there
     iv.round_followups = invite.followups
     turn.say("joined_round", situation=invite.situation)
     if invite.situation in engine.script.situations:

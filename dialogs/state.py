@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 MAX_ATTEMPTS_KEPT = 50
+MAX_ROUNDS_KEPT = 50
 
 
 @dataclass(slots=True)
@@ -20,6 +21,7 @@ class Profile:
     company: str | None = None
     setup_done: bool = False
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[str] = field(default_factory=list)  # mentors' rounds joined, newest last
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)
@@ -31,6 +33,11 @@ class Profile:
     def record_attempt(self, summary: dict[str, Any]) -> None:
         self.attempts.append(summary)
         del self.attempts[:-MAX_ATTEMPTS_KEPT]
+
+    def joined_round(self, round_id: str) -> None:
+        if round_id not in self.rounds:
+            self.rounds.append(round_id)
+            del self.rounds[:-MAX_ROUNDS_KEPT]
 
     def last_attempt(self, situation: str) -> dict[str, Any] | None:
         for attempt in reversed(self.attempts):

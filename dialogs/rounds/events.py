@@ -93,7 +93,15 @@ class RoundStatus:
     lang: str | None = None  # the actor's language, for replies when no round exists
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetPerson:
+    """The person used /forget: every trace of them leaves the round, silently."""
+
+    at: float
+    user_key: str
+
+
 RoundEvent = (
     OpenRound | JoinRound | SubmitAttempt | ShareAnswer | RateAnswer | CommentAnswer
-    | EndRound | RoundDeadline | RoundStatus
+    | EndRound | RoundDeadline | RoundStatus | ForgetPerson
 )

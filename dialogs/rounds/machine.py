@@ -17,6 +17,7 @@ from dialogs.rounds.commands import RoundCommandError
 from dialogs.rounds.events import (
     CommentAnswer,
     EndRound,
+    ForgetPerson,
     JoinRound,
     OpenRound,
     Person,
@@ -277,7 +278,7 @@ def on_share(step: _Step, event: ShareAnswer) -> None:
 def _feedback_target(step: _Step, answer_no: int, rater: Person) -> dict[str, Any] | None:
     """The shared answer a rating or comment is for, or None after telling the rater why."""
     entry = step.st.shared_answer(answer_no)
-    if entry is None:
+    if entry is None or entry.get("withdrawn"):
         step.say("actor", "round_no_such_answer", no=answer_no, count=len(step.st.shared))
         return None
     if entry["user_key"] == rater.user_key:
@@ -363,6 +364,22 @@ def on_status(step: _Step, event: RoundStatus) -> None:
         step.say("actor", "round_status_closed", **counts, closed=report.utc_text(st.closed_at))
 
 
+def on_forget(step: _Step, event: ForgetPerson) -> None:
+    """Their membership, answer, shared post, ratings and comments go; a shared answer
+    keeps its number (others refer to it) but belongs to no one and takes no feedback."""
+    st, key = step.st, event.user_key
+    st.members.pop(key, None)
+    for entry in st.shared:
+        if entry["user_key"] == key:
+            entry.update(user_key="", withdrawn=True, ratings={}, comments={})
+        for raters in entry["ratings"].values():
+            if key in raters:
+                raters.remove(key)
+        entry["comments"].pop(key, None)
+    if st.mentor.get("user_key") == key:
+        st.mentor = {"user_key": "", "name": "", "reach": {}}
+
+
 HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     OpenRound: on_open,
     JoinRound: on_join,
@@ -373,4 +390,5 @@ HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     EndRound: on_end,
     RoundDeadline: on_deadline,
     RoundStatus: on_status,
+    ForgetPerson: on_forget,
 }

@@ -176,3 +176,37 @@ async def test_a_replayed_round_event_changes_nothing(store: Store) -> None:
     assert await core.handle(incoming) is not None
     assert await core.handle(incoming) is None
     assert recorder.templates(f"test:{GROUP}::").count("round_opened") == 1
+
+
+async def test_forget_removes_a_member_from_the_rounds_they_joined(store: Store) -> None:
+    import json
+
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    rnd = Round(core)
+    await rnd.group_command(1, "start laid_off 1h nofollowups", admin=True)
+    round_id = round_id_from(recorder)
+    for user, answer in ((11, ANSWERS[0]), (12, ANSWERS[1])):
+        await rnd.private(user, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+        await rnd.private(user, TextAnswer(at=T0 + 20, text=answer))
+    await rnd.private(11, ChoicePressed(at=T0 + 30, choice=f"round.{round_id}.share"))
+    rate = f"round.{round_id}.rate.1.specific"
+    await core.handle(Incoming(group_ref(12), ChoicePressed(at=T0 + 40, choice=rate),
+                               rnd.next_id(), actor=in_group(12)))
+
+    await rnd.private(11, Command(at=T0 + 50, name="forget"))
+    await rnd.private(11, ChoicePressed(at=T0 + 51, choice="forget.yes"))
+    stored = await store.load_round(round_id)
+    assert stored is not None
+    dumped = json.dumps(stored.state, ensure_ascii=False)
+    assert "test:11" not in dumped and "Member11" not in dumped
+    assert ANSWERS[0][:40] not in dumped
+    assert stored.state["shared"][0]["withdrawn"] is True  # number 1 stays taken
+
+    await core.handle(Incoming(group_ref(13), ChoicePressed(at=T0 + 60, choice=rate),
+                               rnd.next_id(), actor=in_group(13)))
+    assert recorder.templates(group_ref(13).key)[-1] == "round_no_such_answer"
+    await rnd.group_command(1, "end", admin=True)
+    report = next(i for i in recorder.sent if i.payload["template"] == "round_report")
+    assert "Member11" not in json.dumps(report.payload, ensure_ascii=False)
+    assert "Member12" in json.dumps(report.payload, ensure_ascii=False)
