@@ -24,6 +24,7 @@ from dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
 from dialogs.events import RoundInvite, Timeout
 from dialogs.rounds.events import ForgetPerson, RoundDeadline, RoundEvent, SubmitAttempt
 from dialogs.rounds.machine import RoundResult, destination, step_round
+from dialogs.state import Profile
 from storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -89,6 +90,8 @@ class Core:
             if result is not None:
                 self._remember(ref, result)
             own = [i for i in items if i.conversation_key == ref.key]
+            # Other conversations' rows wait their turn: marked before anyone can overtake.
+            self._stuck.update(i.conversation_key for i in items if i.conversation_key != ref.key)
             await self._deliver(ref.key, own)
         await self._deliver_elsewhere({i.conversation_key for i in items} - {ref.key})
         return items
@@ -151,6 +154,12 @@ class Core:
             round_part = (group, trigger.round_id, outcome)
             step = self._record(incoming, result, round_part=round_part,
                                 round_event=trigger.event)
+            if result is None and trigger.is_new and outcome.is_open:
+                # The mentor's profile lists the round too, so /forget reaches it there.
+                mentor = Profile.from_dict(profile)
+                mentor.joined_round(trigger.round_id)
+                step = replace(step, user=UserRecord(incoming.ref.user_key, mentor.to_dict()))
+                self._profiles.drop(incoming.ref.user_key)
             items = await self.store.commit(step)
         if outcome.deadline is not None and outcome.deadline < self._planned_wake:
             self._deadline_changed.set()
@@ -159,8 +168,8 @@ class Core:
     async def _deliver_elsewhere(self, keys: set[str]) -> None:
         """Replies a step addressed to other conversations (a group post, a mentor's
         report), each sent under that conversation's own lock, after its older rows."""
+        self._stuck.update(keys)  # all at once: none of them may send newer rows first
         for key in sorted(keys):
-            self._stuck.add(key)
             async with self._locks.hold(key):
                 await self._deliver(key, [])
 

@@ -308,6 +308,7 @@ class Interviewer:
             turn.meta["ignored"] = "not due"
             return
         iv.reset_round()
+        iv.leave_round()  # Join again to answer the round
         iv.stage = "idle"
         turn.say("timeout", minutes=round(self.settings.idle_timeout / 60))
 
@@ -317,7 +318,7 @@ class Interviewer:
         """Which language's rules fit this answer, or None when it cannot be scored
         fairly (mixed languages, no words): the user is told why and asked again."""
         expected = turn.interview_lang
-        detection = detect_language(text)
+        detection = detect_language(text[: self.settings.answer_char_limit])  # what is scored
         issue = answer_language_issue(detection, expected)
         if issue is None:
             return expected
@@ -552,6 +553,7 @@ def cmd_start(engine: Interviewer, turn: _Turn, args: str) -> None:
     if profile.lang is None and hint in LANGS:
         profile.lang = hint
     turn.iv.reset_round()
+    turn.iv.leave_round()
     turn.say("welcome")
     if profile.lang is None:
         engine.enter(turn, "choose_lang")
@@ -573,6 +575,7 @@ def cmd_practice(engine: Interviewer, turn: _Turn, args: str) -> None:
         turn.say("welcome")
     if turn.profile.lang is None:
         turn.profile.lang = DEFAULT_LANG
+    turn.iv.leave_round()  # a practice of one's own never counts for a mentor's round
     if not wanted:
         turn.iv.reset_round()
         engine.enter(turn, "choose_situation")
@@ -605,24 +608,30 @@ def cmd_history(engine: Interviewer, turn: _Turn, args: str) -> None:
 
 INTERVIEW_WORDS = frozenset({"interview", "answer", "answers", "面试", "回答"})
 HINT_WORDS = frozenset({"hint", "hints", "提示"})
-OFF_WORDS = frozenset({"off", "no", "0", "关", "关闭"})
+HINT_VALUES = {"on": "on", "yes": "on", "1": "on", "开": "on", "开启": "on",
+               "off": "off", "no": "off", "0": "off", "关": "off", "关闭": "off"}
+LANG_WORDS = {"en": "en", "english": "en", "英文": "en", "英语": "en",
+              "zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "zh-cn": "zh",
+              "zh-hans": "zh"}
 
 
 def cmd_lang(engine: Interviewer, turn: _Turn, args: str) -> None:
     """/lang zh · /lang zh en (interface, interview) · /lang interview en · /lang hints off;
     with nothing understood, buttons for each setting."""
     words = [w.lower() for w in args.split()]
-    codes = [w[:2] for w in words if w[:2] in LANGS]
-    if words and words[0] in INTERVIEW_WORDS and codes:
-        set_interview_lang(engine, turn, codes[0])
-    elif words and words[0] in HINT_WORDS:
-        set_hints(engine, turn, "off" if set(words[1:]) & OFF_WORDS else "on")
-    elif words and words[0][:2] in LANGS:
-        set_lang(engine, turn, codes[0])
-        if len(codes) > 1:
-            set_interview_lang(engine, turn, codes[1])
+    codes = [LANG_WORDS.get(w) for w in words]
+    if len(words) == 2 and words[0] in INTERVIEW_WORDS and codes[1]:
+        set_interview_lang(engine, turn, codes[1], reask=False)
+    elif len(words) == 2 and words[0] in HINT_WORDS and words[1] in HINT_VALUES:
+        set_hints(engine, turn, HINT_VALUES[words[1]], reask=False)
+    elif 1 <= len(words) <= 2 and all(codes):
+        set_lang(engine, turn, str(codes[0]), reask=False)
+        if len(words) == 2:
+            set_interview_lang(engine, turn, str(codes[1]), reask=False)
     else:
         show_lang_menu(engine, turn)
+        return
+    _reask(engine, turn)  # once, in the settled languages
 
 
 def show_lang_menu(engine: Interviewer, turn: _Turn) -> None:
@@ -638,15 +647,17 @@ def show_lang_menu(engine: Interviewer, turn: _Turn) -> None:
              hints=turn.profile.hints)
 
 
-def set_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
+def set_lang(engine: Interviewer, turn: _Turn, lang: str, reask: bool = True) -> None:
     if lang not in LANGS:
         return
     turn.profile.lang = lang
     turn.say("lang_set")
-    _reask(engine, turn)
+    if reask:
+        _reask(engine, turn)
 
 
-def set_interview_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
+def set_interview_lang(engine: Interviewer, turn: _Turn, lang: str,
+                       reask: bool = True) -> None:
     if lang not in LANGS:
         return
     if turn.profile.lang is None:
@@ -654,13 +665,15 @@ def set_interview_lang(engine: Interviewer, turn: _Turn, lang: str) -> None:
     # Stored only when it differs, so changing the interface later moves both together.
     turn.profile.interview_lang = None if lang == turn.lang else lang
     turn.say("interview_lang_set", interview=lang, hints=turn.hint_lang is not None)
-    _reask(engine, turn)
+    if reask:
+        _reask(engine, turn)
 
 
-def set_hints(engine: Interviewer, turn: _Turn, value: str) -> None:
+def set_hints(engine: Interviewer, turn: _Turn, value: str, reask: bool = True) -> None:
     turn.profile.hints = value != "off"
     turn.say("hints_set", hints=turn.profile.hints)
-    _reask(engine, turn)
+    if reask:
+        _reask(engine, turn)
 
 
 def _reask(engine: Interviewer, turn: _Turn) -> None:
@@ -715,11 +728,13 @@ def cmd_role(engine: Interviewer, turn: _Turn, args: str) -> None:
     if turn.profile.lang is None:
         turn.profile.lang = DEFAULT_LANG
     turn.iv.reset_round()
+    turn.iv.leave_round()
     engine.enter(turn, "ask_role")
 
 
 def cmd_stop(engine: Interviewer, turn: _Turn, args: str) -> None:
     turn.iv.reset_round()
+    turn.iv.leave_round()
     turn.iv.stage = "idle"
     turn.say("stopped")
 

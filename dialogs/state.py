@@ -75,6 +75,11 @@ class Interview:
     def from_dict(cls, data: Mapping[str, Any] | None) -> Interview:
         return cls(**_known(cls, data))
 
+    def leave_round(self) -> None:
+        """Practice on one's own from here: the next answer is not the round's."""
+        self.round_id = None
+        self.round_followups = True
+
     def reset_round(self) -> None:
         self.answer = None
         self.answer_lang = None

@@ -303,20 +303,25 @@ class TelegramAdapter:
         if isinstance(incoming.event, TextAnswer):
             self._in_background(self.app.bot.send_chat_action(
                 int(incoming.ref.chat_id), ChatAction.TYPING))
-        for attempt in range(3):  # the commit is idempotent, so a retry is safe
-            try:
-                await self.core.handle(incoming)
-                break
-            except Exception as exc:
-                if attempt == 2:
-                    if not isinstance(exc, STORAGE_ERRORS):
-                        # A bug in handling this update: give up on it rather than
-                        # replay it at every start. A storage outage keeps it for later.
-                        await self.core.store.inbox_drop([event_id_of(update)])
-                    raise
-                log.warning("handling update %s failed; retrying", update.update_id,
-                            exc_info=True)
-                await asyncio.sleep(0.2 * (attempt + 1))
+        replied = False
+        try:
+            for attempt in range(3):  # the commit is idempotent, so a retry is safe
+                try:
+                    replied = await self.core.handle(incoming) is not None
+                    break
+                except Exception as exc:
+                    if attempt == 2:
+                        if not isinstance(exc, STORAGE_ERRORS):
+                            # A bug in handling this update: give up on it rather than
+                            # replay it at every start. A storage outage keeps it for later.
+                            await self.core.store.inbox_drop([event_id_of(update)])
+                        raise
+                    log.warning("handling update %s failed; retrying", update.update_id,
+                                exc_info=True)
+                    await asyncio.sleep(0.2 * (attempt + 1))
+        finally:
+            if query is not None and round_in_group and not replied:
+                await self._acknowledge(query)  # a replay or a failure: stop the spinner
         if query is not None and not in_group:
             await self._show_choice(query)
 

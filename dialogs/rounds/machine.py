@@ -284,6 +284,10 @@ def _feedback_target(step: _Step, answer_no: int, rater: Person) -> dict[str, An
     if entry["user_key"] == rater.user_key:
         step.say("actor", "round_no_self_rating")
         return None
+    # Peers are the round's members and its mentor: that also bounds the round's size.
+    if rater.user_key not in step.st.members and rater.user_key != step.st.mentor.get("user_key"):
+        step.say("actor", "round_peers_only")
+        return None
     return entry
 
 

@@ -106,7 +106,8 @@ def public_summary(state: Mapping[str, Any]) -> dict[str, Any]:
                                   at_least=MIN_SHARED_WEAKNESS),
         strengths=_most_common((a["strengths"] for a in attempts), STRENGTH_IDS),
         tip=next((t["id"] for t in _most_common(tips, RED_FLAG_IDS + IMPROVEMENT_IDS
-                                                 + STRENGTH_IDS, limit=1)), None),
+                                                 + STRENGTH_IDS, limit=1,
+                                                 at_least=MIN_SHARED_WEAKNESS)), None),
     )
     return params
 

@@ -210,3 +210,43 @@ async def test_forget_removes_a_member_from_the_rounds_they_joined(store: Store)
     report = next(i for i in recorder.sent if i.payload["template"] == "round_report")
     assert "Member11" not in json.dumps(report.payload, ensure_ascii=False)
     assert "Member12" in json.dumps(report.payload, ensure_ascii=False)
+
+
+async def test_a_private_practice_after_stop_does_not_count_for_the_round(store: Store) -> None:
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    rnd = Round(core)
+    await rnd.group_command(1, "start laid_off 1h nofollowups", admin=True)
+    round_id = round_id_from(recorder)
+    await rnd.private(11, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+    await rnd.private(11, Command(at=T0 + 11, name="stop"))
+    await rnd.private(11, Command(at=T0 + 12, name="practice", args="quit"))
+    await rnd.private(11, TextAnswer(at=T0 + 13, text=ANSWERS[1]))
+    stored = await store.load_round(round_id)
+    assert stored is not None and stored.state["members"]["test:11"]["attempt"] is None
+    # Join again: the round's question, and this answer counts
+    await rnd.private(11, Command(at=T0 + 20, name="start", args=f"round_{round_id}"))
+    assert recorder.templates(private_ref(11).key)[-1] == "main_question"
+    await rnd.private(11, TextAnswer(at=T0 + 21, text=ANSWERS[0]))
+    stored = await store.load_round(round_id)
+    assert stored is not None
+    assert stored.state["members"]["test:11"]["attempt"]["situation"] == "laid_off"
+
+
+async def test_a_mentor_who_forgets_leaves_no_trace_and_gets_no_report(store: Store) -> None:
+    import json
+
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    rnd = Round(core)
+    await core.handle(Incoming(group_ref(1), Command(at=T0, name="round",
+                                                     args="start laid_off 1h"),
+                               rnd.next_id(), actor=in_group(1, admin=True, name="Mia Mentor")))
+    round_id = round_id_from(recorder)
+    await rnd.private(1, Command(at=T0 + 5, name="forget"))
+    await rnd.private(1, ChoicePressed(at=T0 + 6, choice="forget.yes"))
+    stored = await store.load_round(round_id)
+    assert stored is not None and "Mia Mentor" not in json.dumps(stored.state)
+    await rnd.group_command(2, "end", admin=True)  # another admin closes it
+    assert "round_summary" in recorder.templates(f"test:{GROUP}::")
+    assert "round_report" not in recorder.templates()

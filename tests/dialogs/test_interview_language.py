@@ -194,3 +194,34 @@ def test_every_language_message_renders_as_valid_telegram_html(ui: str) -> None:
     for outgoing in s.last.outgoing:  # type: ignore[union-attr]
         html = s.renderer.render(outgoing, TELEGRAM_HTML).text
         assert telegram_html_problems(html) == []
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ("中文", {"lang": "zh"}),
+    ("english chinese", {"lang": "en", "interview_lang": "zh"}),
+    ("interview en", {"interview_lang": None}),  # the same as the interface: "follow it"
+    ("hints off", {"hints": False}),
+])
+def test_lang_arguments_in_words(args: str, expected: dict[str, Any]) -> None:
+    s = Session()
+    s.command("lang", "en")
+    s.command("lang", args)
+    assert {k: s.profile.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize("args", ["enough", "zhxx", "hints maybe", "hints", "interview",
+                                  "en zh fr"])
+def test_lang_arguments_not_understood_show_the_menu(args: str) -> None:
+    s = Session()
+    s.command("lang", "en")
+    before = dict(s.profile)
+    s.command("lang", args)
+    assert s.templates() == ["lang_menu"] and s.profile == before
+
+
+def test_changing_both_languages_mid_question_asks_it_once() -> None:
+    s = Session()
+    s.command("lang", "en")
+    s.command("practice", "laid_off")
+    s.command("lang", "zh en")
+    assert s.templates() == ["lang_set", "interview_lang_set", "main_question"]

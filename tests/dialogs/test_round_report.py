@@ -130,7 +130,9 @@ def test_public_summary_counts_and_ranks_findings() -> None:
     assert params["improvements"][0] == {"id": "not_specific", "count": 3}
     # one answer's red flag could point at its author in a small group: not named
     assert params["red_flags"] == []
-    assert params["tip"] in {"trash_talk", "money_headline", "not_specific"}
+    # the tip too comes only from what two or more answers had in common
+    assert params["tip"] in {None, "not_specific"}
+    assert params["tip"] not in {"trash_talk", "money_headline"}
     assert [v["id"] for v in params["verdicts"]] == ["strong", "acceptable", "red_flag"]
     text = render("round_summary", "en", params, PLAIN)
     assert "3 of 4 members answered" in text and "Average score: 56/100" in text

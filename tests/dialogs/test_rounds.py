@@ -447,6 +447,7 @@ def shared_round() -> tuple[Round, Person, Person]:
     r.open()
     r.join(author)
     r.submit(author, answer="Our team was cut after the merger; I led the billing migration.")
+    r.join(peer)  # peers are the round's members
     return r, author, peer
 
 
@@ -498,6 +499,17 @@ def test_rating_is_counted_once_and_the_author_sees_totals_without_names() -> No
     assert "counted" in text(again.outgoing[0].outgoing)
     other = r.rate(peer, 1, "concise")
     assert sent(other)[0] == ("actor", "round_rating_counted")
+
+
+def test_only_members_and_the_mentor_rate_and_comment() -> None:
+    r, author, _ = shared_round()
+    r.share(author)
+    outsider = member(9, "Otto Outsider")
+    before = r.state
+    assert sent(r.rate(outsider, 1, "positive")) == [("actor", "round_peers_only")]
+    assert sent(r.comment(outsider, 1, "nice")) == [("actor", "round_peers_only")]
+    assert r.state == before
+    assert sent(r.rate(MENTOR, 1, "positive"))[0] == ("actor", "round_rating_counted")
 
 
 def test_nobody_rates_their_own_answer() -> None:
