@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ _MADE_FROM_PARAMS = frozenset({"progress_chart", "round_chart", "round_csv", "ro
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True, slots=True)
 class File:
     name: str  # deterministic, ASCII: the same row always gives the same file name
@@ -38,6 +42,17 @@ class File:
 
 
 Export = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+async def files_to_send(outgoing: Outgoing, item: OutboxItem, export: Export) -> list[File]:
+    """Made before any text of the row is sent: a store outage fails the row before
+    anything has left (no duplicate text on the retry). A file that cannot be made is
+    a bug: it is logged and left out, and the text still goes."""
+    try:
+        return await build_files(outgoing, item, export)
+    except ValueError:
+        log.exception("outbox row %d: attachments left out", item.id)
+        return []
 
 
 async def build_files(outgoing: Outgoing, item: OutboxItem, export: Export) -> list[File]:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.attachments import File, build_files
+from bot.attachments import File, files_to_send
 from bot.core import Core
 from bot.incoming import ConversationRef, Incoming
 from dialogs.events import Command, Event, Resume, Start, TextAnswer
@@ -43,11 +43,7 @@ class ConsoleSender:
     async def send(self, item: OutboxItem) -> None:
         outgoing = Outgoing.from_dict(item.payload)
         rendered = self.renderer.render(outgoing, PLAIN, numbered_choices=True)
-        try:
-            files = await build_files(outgoing, item, self._export)
-        except ValueError:  # a bug in making a file: the text still goes
-            log.exception("outbox row %d: attachments left out", item.id)
-            files = []
+        files = await files_to_send(outgoing, item, self._export)
         self.out.write(rendered.text + "\n")
         for file in files:
             self.out.write(f"{self._write(file)}\n")

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.attachments import File, build_files
+from bot.attachments import File, files_to_send
 from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from bot.discord.views import choice_view
@@ -84,14 +84,7 @@ class DiscordSender:
         post = self._target(item)
         chunks = split_markdown(rendered.text)
         view = choice_view(rendered.choices)
-        # Files first: a store outage fails the row before any text has left (no
-        # duplicate text on the retry); a file that cannot be made is a bug, and the
-        # text still goes.
-        try:
-            files = await build_files(outgoing, item, self.export)
-        except ValueError:
-            log.exception("outbox row %d: attachments left out", item.id)
-            files = []
+        files = await files_to_send(outgoing, item, self.export)
         try:
             for number, chunk in enumerate(chunks, 1):
                 last = number == len(chunks)

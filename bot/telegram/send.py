@@ -19,7 +19,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.attachments import File, build_files
+from bot.attachments import File, files_to_send
 from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from bot.telegram.translate import ROUND_DEEP_LINK
@@ -130,14 +130,7 @@ class TelegramSender:
         except ValueError as exc:  # our bug (an id over 64 bytes): retrying cannot help
             log.error("outbox row %d has buttons Telegram cannot take: %s", item.id, exc)
             raise PermanentDeliveryError(str(exc)) from exc
-        # Files first: a store outage fails the row before any text has left (no
-        # duplicate text on the retry); a file that cannot be made is a bug, and the
-        # text still goes.
-        try:
-            files = await build_files(outgoing, item, self.export)
-        except ValueError:
-            log.exception("outbox row %d: attachments left out", item.id)
-            files = []
+        files = await files_to_send(outgoing, item, self.export)
         try:
             for number, chunk in enumerate(chunks, 1):
                 last = number == len(chunks)

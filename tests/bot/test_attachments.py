@@ -241,7 +241,7 @@ async def test_telegram_sends_documents_and_captions(monkeypatch: pytest.MonkeyP
     async def files(*_: Any) -> list[File]:
         return [File("a.json", b"{}", "document", caption_key="export_ready")]
 
-    monkeypatch.setattr(telegram_send, "build_files", files)
+    monkeypatch.setattr(telegram_send, "files_to_send", files)
     sender, stub = telegram_sender()
     await sender.send(item_for(Outgoing("export_ready", "en", attachments=("export",))))
     kind, data, kwargs = stub.calls[-1]
