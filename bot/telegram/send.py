@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.attachments import File, files_to_send
 from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
-from bot.telegram.translate import ROUND_DEEP_LINK
+from bot.rounds import DEEP_LINK_PREFIX
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.render import PLAIN, TELEGRAM_HTML, Renderer
 from dialogs.rounds.commands import parse_choice
@@ -75,7 +75,7 @@ def deep_link(choice_id: str, bot_username: str | None) -> str | None:
         # As callback data the press would come from the group, and the interview
         # would answer there, in front of everyone.
         raise ValueError("a round's Join button needs the bot's username")
-    return f"https://t.me/{bot_username}?start={ROUND_DEEP_LINK}{parsed[0]}"
+    return f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{parsed[0]}"
 
 
 def toast_text(text: str, limit: int = TOAST_LIMIT) -> str:

@@ -7,11 +7,11 @@ from datetime import timedelta
 from telegram import Chat, Message, Update
 
 from bot.incoming import ConversationRef, Incoming
+from bot.rounds import DEEP_LINK_PREFIX
 from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Unsupported
+from dialogs.rounds import commands as round_commands
 
 PLATFORM = "telegram"
-ROUND_DEEP_LINK = "round_"
-ROUND_CHOICE = "round."
 
 
 def conversation_of(update: Update) -> ConversationRef | None:
@@ -57,7 +57,7 @@ def event_of(update: Update, bot_username: str, now: float) -> Event | None:
     if command is not None:
         name, args = command
         user = update.effective_user
-        if name == "start" and args.startswith(ROUND_DEEP_LINK):
+        if name == "start" and args.startswith(DEEP_LINK_PREFIX):
             # t.me/<bot>?start=round_<id>: the Join button of a mentor's round
             return Command(at=at, name="start", args=args,
                            lang_hint=user.language_code if user else None)
@@ -85,7 +85,7 @@ def is_round_business(update: Update, bot_username: str) -> bool:
     """In a group, what belongs to a mentor's round: /round and the round's buttons."""
     query = update.callback_query
     if query is not None:
-        return (query.data or "").startswith(ROUND_CHOICE)
+        return round_commands.parse_choice(query.data or "") is not None
     message = update.message
     command = command_of(message, bot_username) if message is not None else None
     return command is not None and command[0] == "round"
