@@ -321,22 +321,21 @@ def test_analysis_is_deterministic() -> None:
 
 
 def test_every_english_term_is_found_on_its_own() -> None:
-    from dialogs.analyzer.core import MATCHERS
-    from dialogs.analyzer.lexicon_en import TERMS
+    from dialogs.analyzer.core import BOOK, MATCHERS
     from dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["en"]
-    for term, tags in term_table(TERMS).items():
-        hits = matcher.scan(matcher.normalize(term))
-        for tag in tags:
-            assert (0, len(term)) in hits.get(tag, []), (term, tag)
+    for term, meanings in term_table(BOOK.lexicons["en"].terms).items():
+        hits = matcher.scan(matcher.normalize(term)).hits
+        for tag, rule, _ in meanings:
+            assert (0, len(term)) in hits.get(tag, []), (term, tag, rule)
 
 
 def test_rule_tables_must_be_in_normal_form() -> None:
     import dataclasses
 
-    from dialogs.analyzer.lexicon_en import LEXICON
+    from dialogs.analyzer.core import BOOK
     from dialogs.analyzer.matcher import Matcher
 
     with pytest.raises(ValueError, match="normal form"):
-        Matcher(dataclasses.replace(LEXICON, terms=(("trash_talk", "Jerk"),)))
+        Matcher(dataclasses.replace(BOOK.lexicons["en"], terms=(("trash_talk", "Jerk"),)))

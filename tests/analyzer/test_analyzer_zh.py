@@ -178,12 +178,11 @@ def test_odd_input_never_raises(text: str) -> None:
 
 
 def test_every_chinese_term_is_found_on_its_own() -> None:
-    from dialogs.analyzer.core import MATCHERS
-    from dialogs.analyzer.lexicon_zh import TERMS
+    from dialogs.analyzer.core import BOOK, MATCHERS
     from dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["zh"]
-    for term, tags in term_table(TERMS).items():
-        hits = matcher.scan(matcher.normalize(term))
-        for tag in tags:
-            assert (0, len(term)) in hits.get(tag, []), (term, tag)
+    for term, meanings in term_table(BOOK.lexicons["zh"].terms).items():
+        hits = matcher.scan(matcher.normalize(term)).hits
+        for tag, rule, _ in meanings:
+            assert (0, len(term)) in hits.get(tag, []), (term, tag, rule)
