@@ -170,8 +170,12 @@ def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
         rule = BOOK.findings[fid]
         if rule.raised_by_reason:
             continue
+        precise = [s for tag in _variants(rule, hits) if tag != LEXICON_TAG for s in hits[tag]]
         for tag in _variants(rule, hits):
             for span in hits[tag]:
+                if tag == LEXICON_TAG and any(s[0] < span[1] and span[0] < s[1]
+                                              for s in precise):
+                    continue  # a rule already quotes these words, and more exactly
                 origin = scan.rule_of(tag, span)
                 signal: Signal = "lexicon" if tag == LEXICON_TAG else "rule"
                 why = _suppressed_by(rule, tag, span, hits, rubric)
@@ -221,7 +225,9 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             found.spans.setdefault(fid, [])
         return
     for kind, spans in reasons.stated.items():
-        role = "headline" if kind == headline else "aside"
+        role = "aside"
+        if kind == headline:
+            role = "framed" if "growth" in reasons.stated else "headline"
         fid = table.means(rubric.id, kind, role)
         if fid == "ok" or fid not in BOOK.findings:
             continue

@@ -20,14 +20,19 @@ NONE = "none"
 class ReasonTable:
     kinds: Mapping[str, tuple[str, ...]]  # kind -> tags that state it
     direction: tuple[str, ...]
+    not_headline: frozenset[str]
     meaning: Mapping[str, Mapping[str, Mapping[str, str]]]  # situation -> kind -> role -> id
 
     def means(self, situation: str, kind: str, role: str) -> str:
-        for key in (situation, "default"):
-            value = self.meaning.get(key, {}).get(kind, {}).get(role)
+        """The finding id (or "ok") a reason kind means in a role; a headline that is
+        framed by growth falls back to the plain headline when nothing says otherwise."""
+        roles = (role, "headline") if role == "framed" else (role,)
+        for key, wanted in ((k, r) for r in roles for k in (situation, "default")):
+            value = self.meaning.get(key, {}).get(kind, {}).get(wanted)
             if value is not None:
                 return value
         return "ok"
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ def reason_table() -> ReasonTable:
     try:
         kinds = {str(k): tuple(map(str, v)) for k, v in data["kinds"].items()}
         direction = tuple(map(str, data["direction"]))
+        not_headline = frozenset(map(str, data.get("not_headline", ())))
         meaning = {
             str(situation): {str(kind): {str(r): str(f) for r, f in roles.items()}
                              for kind, roles in table.items()}
@@ -62,10 +68,10 @@ def reason_table() -> ReasonTable:
             if kind not in kinds and kind != NONE:
                 raise ScriptError(f"{where}: meaning.{situation}.{kind}: unknown reason kind")
             for role in roles:
-                if role not in ("headline", "aside"):
+                if role not in ("headline", "framed", "aside"):
                     raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
-                                      "use headline or aside")
-    return ReasonTable(kinds, direction, meaning)
+                                      "use headline, framed or aside")
+    return ReasonTable(kinds, direction, not_headline, meaning)
 
 
 def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
@@ -77,6 +83,10 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
             stated[kind] = spans
     ordered = dict(sorted(stated.items(), key=lambda item: item[1][0]))
     substantive = [k for k in ordered if k != "vague"]
+    # A complaint is its own red flag; the headline is what else the answer gives as its
+    # reason ("the owner was a jerk and I'm here for the money": the money)
+    others = [k for k in substantive if k not in table.not_headline]
+    substantive = others or substantive
     headline = substantive[0] if substantive else ("vague" if "vague" in ordered else NONE)
     forward = any(hits.get(tag) for tag in table.direction)
     return Reasons(headline, ordered, forward)
