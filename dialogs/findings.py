@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["red_flag", "improvement", "strength"]
+# What kind of evidence made a finding fire (shown by "Why was this flagged?"):
+# a sentiment lexicon judged a statement about the old job or its people, the classified
+# reason for leaving, a pattern rule, something missing, or the answer's length.
+Signal = Literal["lexicon", "reason", "rule", "absence", "length"]
+SIGNALS: tuple[str, ...] = ("lexicon", "reason", "rule", "absence", "length")
 Verdict = Literal["red_flag", "acceptable", "strong"]
 
 RED_FLAG_IDS: tuple[str, ...] = (
@@ -62,6 +67,8 @@ class Finding:
     kind: Kind
     message: str
     evidence: tuple[Evidence, ...] = ()
+    rule: str = ""  # the id of the rule entry that matched; "" means the finding's id
+    signal: Signal = "rule"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +76,8 @@ class Finding:
             "message": self.message,
             "evidence": [{"start": e.start, "end": e.end, "text": e.text}
                          for e in self.evidence],
+            "rule": self.rule,
+            "signal": self.signal,
         }
 
 

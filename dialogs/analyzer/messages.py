@@ -1,4 +1,4 @@
-"""Texts of the findings (name, message, tip), loaded from ``scripts/findings_<lang>.yaml``.
+"""Texts of the findings (name, message, tip, infer), loaded from ``scripts/findings_<lang>.yaml``.
 
 Each file has one mapping ``findings`` with an entry for every id in
 ``dialogs.findings.ALL_FINDING_IDS``:
@@ -8,6 +8,7 @@ Each file has one mapping ``findings`` with an entry for every id in
         name: short label
         message: one sentence, what was found and why it matters
         tip: the single change that helps most (red flags and improvements)
+        infer: what an interviewer infers from such words (red flags and improvements)
 
 The files are validated when loaded; any problem raises ``ScriptError`` naming the
 file and the field, e.g. ``findings_zh.yaml: findings.blame.tip: missing``.
@@ -28,8 +29,8 @@ from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS, RED_FLAG_IDS
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
 LANGS: tuple[str, ...] = ("en", "zh")
-FIELDS: tuple[str, ...] = ("name", "message", "tip")
-_NEEDS_TIP = frozenset(RED_FLAG_IDS + IMPROVEMENT_IDS)
+FIELDS: tuple[str, ...] = ("name", "message", "tip", "infer")
+_NEEDS_ADVICE = frozenset(RED_FLAG_IDS + IMPROVEMENT_IDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class FindingText:
     name: str
     message: str
     tip: str = ""  # empty for strengths
+    infer: str = ""  # empty for strengths
 
 
 Catalog = Mapping[str, FindingText]
@@ -82,7 +84,8 @@ def parse_catalog(data: Any, name: str) -> dict[str, FindingText]:
         catalog[fid] = FindingText(
             name=_text(entry, "name", where, required=True),
             message=_text(entry, "message", where, required=True),
-            tip=_text(entry, "tip", where, required=fid in _NEEDS_TIP),
+            tip=_text(entry, "tip", where, required=fid in _NEEDS_ADVICE),
+            infer=_text(entry, "infer", where, required=fid in _NEEDS_ADVICE),
         )
     return catalog
 
@@ -122,7 +125,8 @@ def messages_for(lang: str) -> Mapping[str, str]:
 
 
 def finding_field(finding_id: str, lang: str, field: str) -> str:
-    """``name``, ``message`` or ``tip`` of a finding (``tip`` is "" for strengths)."""
+    """``name``, ``message``, ``tip`` or ``infer`` of a finding (``tip`` and ``infer``
+    are "" for strengths)."""
     catalogs = default_catalogs()
     if lang not in catalogs:
         raise ValueError(f"unsupported language {lang!r}; expected one of {LANGS}")
