@@ -126,7 +126,7 @@ def command(engine: Interviewer, turn: _Turn, args: str) -> None:
     elif len(words) == 2 and words[0].isdigit() and words[1].casefold() in DISAGREE_WORDS:
         disagree(turn, int(words[0]))
     else:
-        _unknown(turn, words[0][:20])
+        _unknown(turn, " ".join(words)[:20])
 
 
 def press(engine: Interviewer, turn: _Turn, value: str) -> None:
