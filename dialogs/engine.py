@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs import feedback
+from dialogs import feedback, why
 from dialogs.errors import ScriptError
 from dialogs.events import (
     EVENT_KINDS,
@@ -363,8 +363,9 @@ class Interviewer:
             known={"company": profile.company, "role": profile.role},
         )
         params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
+        explain = why.remember(turn, analysis, params, situation.id)
         profile.record_attempt(summary)
-        turn.say("feedback", **params)
+        turn.say("feedback", explain, **params)
         if iv.round_id is not None:
             submit_to_round(turn, summary, analysis)
         self.enter(turn, "after_feedback")
@@ -789,6 +790,7 @@ COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "forget": cmd_forget,
     "export": cmd_export,
     "round": cmd_round,
+    "why": why.command,
 }
 
 # Buttons that are valid whatever the stage (not tied to one prompt).
@@ -797,4 +799,5 @@ GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "ilang": set_interview_lang,
     "hints": set_hints,
     "forget": confirm_forget,
+    why.SCOPE: why.press,
 }

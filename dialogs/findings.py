@@ -15,6 +15,7 @@ Verdict = Literal["red_flag", "acceptable", "strong"]
 # statement about the old job, the classified reason for leaving, something missing,
 # or the length.
 Signal = Literal["rule", "lexicon", "reason", "absence", "length"]
+SIGNALS: tuple[str, ...] = ("rule", "lexicon", "reason", "absence", "length")
 
 # The finding ids are declared by the rule files (scripts/rules/<id>.yaml), each kind in
 # the order of its rank: RED_FLAG_IDS, IMPROVEMENT_IDS, STRENGTH_IDS and ALL_FINDING_IDS

@@ -279,7 +279,7 @@ def _parse_texts(data: Any, kind: str, where: str) -> dict[str, FindingText]:
             raise ScriptError(f"{at}: missing")
         entry = _mapping(data[lang], at)
         _unknown(entry, TEXT_FIELDS, at)
-        for name in ("name", "message") + (("tip",) if kind != "strength" else ()):
+        for name in ("name", "message") + (("tip", "infer") if kind != "strength" else ()):
             if name not in entry:
                 raise ScriptError(f"{at}.{name}: missing")
         texts[lang] = FindingText(**{k: _text(v, f"{at}.{k}") for k, v in entry.items()})

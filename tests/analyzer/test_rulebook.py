@@ -92,7 +92,8 @@ def _finding(**changes: object) -> dict[str, object]:
         ({"rules": {"en": [{"id": "x", "regex": "a", "after": "b"}]}},
          r"rules\.en\[0\]\.after: must end with \$"),
         ({"rules": {"fr": []}}, r"rules\.fr: unknown language"),
-        ({"texts": {"en": {"name": "n", "message": "m", "tip": "t"}}}, r"texts\.zh: missing"),
+        ({"texts": {"en": {"name": "n", "message": "m", "tip": "t", "infer": "i"}}},
+         r"texts\.zh: missing"),
         ({"suppressed_by": {"trash_talk~soft": ["ownership"]}},
          r"suppressed_by\.trash_talk~soft: must be a tag of this finding"),
     ],
@@ -108,7 +109,8 @@ def test_a_mentor_adds_a_rule_in_yaml_only(tmp_path: Path) -> None:
     (folder / "name_dropping.yaml").write_text(yaml.safe_dump({
         "id": "name_dropping", "kind": "red_flag", "rank": 65, "points": 20,
         "meaning": "Drops the names of famous people to impress.",
-        "texts": {lang: {"name": "Name dropping", "message": "m", "tip": "t"} for lang in LANGS},
+        "texts": {lang: {"name": "Name dropping", "message": "m", "tip": "t", "infer": "i"}
+                  for lang in LANGS},
         "rules": {"en": [{"id": "words", "terms": ["i know elon | friends with elon"]}]},
     }), encoding="utf-8")
     book = load_rulebook(folder)
