@@ -164,7 +164,8 @@ class Tally:
         agree = (self.caught + self.good - self.alarms) / total
         caught = f"{self.caught / self.bad:6.1%}" if self.bad else "     -"
         alarms = f"{self.alarms / self.good:6.1%}" if self.good else "     -"
-        return f"{agree:7.1%} {caught:>8} {alarms:>8}   n={total:<4} (bad {self.bad}, good {self.good})"
+        counts = f"n={total:<4} (bad {self.bad}, good {self.good})"
+        return f"{agree:7.1%} {caught:>8} {alarms:>8}   {counts}"
 
 
 def evaluate(items: list[Item]) -> list[tuple[Item, Analysis]]:

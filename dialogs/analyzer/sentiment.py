@@ -136,7 +136,7 @@ def _hownet() -> Mapping[str, float]:
     for name, value in (("pos.pkl", 1.0), ("neg.pkl", -1.0)):
         with (folder / name).open("rb") as handle:
             # the package's own word lists: plain lists of strings
-            words = pickle.load(handle)  # noqa: S301
+            words = pickle.load(handle)
         for word in words:
             word = str(word).strip()
             if len(word) >= 2:
@@ -177,9 +177,9 @@ def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
         target = None
         for word in conf.targets:
             pos = text.find(word)
-            if pos != -1 and not any(text[:pos].endswith(n) for n in conf.not_before):
-                if target is None or pos < target[0]:
-                    target = (pos, word)
+            if (pos != -1 and not any(text[:pos].endswith(n) for n in conf.not_before)
+                    and (target is None or pos < target[0])):
+                target = (pos, word)
         if target is None:
             continue
         score, negatives = _clause_score(text, conf.events)
