@@ -17,7 +17,7 @@ import importlib.util
 import pickle
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -192,7 +192,14 @@ def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
     return out
 
 
+# Thresholds tried by the calibration's cross-validation (bench/calibrate.py --cv);
+# empty in normal use, where the declared threshold applies.
+threshold_overrides: dict[str, float] = {}
+
+
 def judge(low: str, lang: str) -> list[Judgement]:
     """Negative statements about the old job in ``low`` (normalised text)."""
     conf = settings(lang)
+    if lang in threshold_overrides:
+        conf = replace(conf, threshold=threshold_overrides[lang])
     return _judge_en(low, conf) if lang == "en" else _judge_zh(low, conf)
