@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["red_flag", "improvement", "strength"]
-# What kind of evidence made a finding fire (shown by "Why was this flagged?"):
-# a sentiment lexicon judged a statement about the old job or its people, the classified
-# reason for leaving, a pattern rule, something missing, or the answer's length.
-Signal = Literal["lexicon", "reason", "rule", "absence", "length"]
-SIGNALS: tuple[str, ...] = ("lexicon", "reason", "rule", "absence", "length")
 Verdict = Literal["red_flag", "acceptable", "strong"]
+# How a finding was found: a rule entry's phrase or pattern, the sentiment lexicon on a
+# statement about the old job, the classified reason for leaving, something missing,
+# or the length.
+Signal = Literal["rule", "lexicon", "reason", "absence", "length"]
 
 RED_FLAG_IDS: tuple[str, ...] = (
     "trash_talk",

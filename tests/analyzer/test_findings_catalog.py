@@ -39,9 +39,6 @@ def test_both_files_cover_every_finding() -> None:
             assert text.name.strip() and text.message.strip()
             if fid in RED_FLAG_IDS or fid in IMPROVEMENT_IDS:
                 assert text.tip.strip(), fid
-                assert text.infer.strip(), fid
-            else:
-                assert text.infer == "", fid
 
 
 def test_messages_are_one_sentence_in_the_right_language() -> None:
@@ -64,25 +61,12 @@ def test_texts_differ_between_findings() -> None:
         tips = [t.tip for t in catalog.values() if t.tip]
         assert len(set(tips)) == len(tips)
         assert all(t.tip != t.message for t in catalog.values())
-        inferences = [t.infer for t in catalog.values() if t.infer]
-        assert len(set(inferences)) == len(inferences)
-        assert all(t.infer not in (t.message, t.tip) for t in catalog.values() if t.infer)
-
-
-def test_inferences_are_one_sentence_in_the_right_language() -> None:
-    catalogs = load_catalogs()
-    for fid in (*RED_FLAG_IDS, *IMPROVEMENT_IDS):
-        english, chinese = catalogs["en"][fid].infer, catalogs["zh"][fid].infer
-        assert english.isascii() and english.endswith(".") and ". " not in english, fid
-        assert chinese.endswith("。") and "。" not in chinese[:-1], fid
-        assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), fid
 
 
 def test_accessors() -> None:
     assert finding_message("blame", "en") == load_catalogs()["en"]["blame"].message
     assert finding_tip("blame", "zh") == load_catalogs()["zh"]["blame"].tip
     assert finding_name("hedging", "en") == finding_field("hedging", "en", "name")
-    assert finding_field("blame", "zh", "infer") == load_catalogs()["zh"]["blame"].infer
     for sid in STRENGTH_IDS:
         assert finding_tip(sid, "en") == ""
     with pytest.raises(KeyError):
@@ -163,12 +147,3 @@ def test_a_directory_missing_one_language_fails(tmp_path: Path) -> None:
 def test_script_error_is_a_value_error() -> None:
     assert issubclass(ScriptError, ValueError)
 
-
-def test_a_finding_says_which_rule_and_signal_fired() -> None:
-    from dialogs.findings import Evidence, Finding
-
-    plain = Finding("blame", "red_flag", "m", (Evidence(0, 2, "it"),)).to_dict()
-    assert (plain["rule"], plain["signal"]) == ("", "rule")  # "": the finding's own id
-    told = Finding("trash_talk", "red_flag", "m", rule="trash_talk.insult",
-                   signal="lexicon").to_dict()
-    assert (told["rule"], told["signal"]) == ("trash_talk.insult", "lexicon")
