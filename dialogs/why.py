@@ -26,8 +26,8 @@ SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLO
 LIST, DISAGREE = "list", "no"
 SIGNALS: tuple[str, ...] = get_args(Signal)
 DISAGREE_WORDS = frozenset({"disagree", "no", "wrong", "不同意", "不对"})
-# The feedback's sections that get numbers, in the order it shows them, with the kind of
-# finding each holds and where its findings come from.
+# The feedback's sections that get numbers, in the order it shows them, and the kind of
+# finding each holds (the follow-up answers' red flags come last).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("red_flags", "red_flag"),
     ("improvements", "improvement"),
