@@ -12,10 +12,10 @@ an older feedback is recognised and never explains or disputes the wrong point.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from dialogs.analyzer.messages import finding_name
-from dialogs.findings import Signal
+from dialogs.findings import SIGNALS
 from dialogs.outgoing import Choice
 from dialogs.phrases import PHRASE_LANG, PhraseBank, default_phrase_bank
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLOBAL_CHOICES)
 LIST, DISAGREE = "list", "no"
-SIGNALS: tuple[str, ...] = get_args(Signal)
 DISAGREE_WORDS = frozenset({"disagree", "no", "wrong", "不同意", "不对"})
 # The feedback's sections that get numbers, in the order it shows them, and the kind of
 # finding each holds (the follow-up answers' red flags come last).
