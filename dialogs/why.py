@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLOBAL_CHOICES)
 LIST, DISAGREE = "list", "no"
 DISAGREE_WORDS = frozenset({"disagree", "no", "wrong", "不同意", "不对"})
-# The feedback's sections that get numbers, in the order it shows them, with the kind of
-# finding each holds and where its findings come from.
+# The feedback's sections that get numbers, in the order it shows them, and the kind of
+# finding each holds (the follow-up answers' red flags come last).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("red_flags", "red_flag"),
     ("improvements", "improvement"),
