@@ -25,10 +25,12 @@ from dialogs.events import (
     Timeout,
     Unsupported,
 )
+from dialogs.exchange import MAIN, Exchange, Said, compact, judge
 from dialogs.findings import Analysis
-from dialogs.followups import plan_followups
+from dialogs.followups import next_followup
 from dialogs.language import answer_language_issue, detect_language
 from dialogs.language_help import phrase_help
+from dialogs.modes import MAX_FOLLOWUPS, Mode, mode_of
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.rubric import SituationRubric
 from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
@@ -38,6 +40,13 @@ Analyzer = Callable[..., Analysis]
 DEFAULT_LANG = "en"
 # Stages in which nothing is awaited, so no idle deadline runs.
 RESTING_STAGES = frozenset({"new", "idle"})
+# Stages that take an answer to the interview question; the other text stages are set-up.
+ANSWER_STAGES = frozenset({"answer_main", "answer_followup"})
+# Typed at a prompt that offers Skip, in any language, these mean Skip. At a set-up prompt
+# an empty message does too.
+SKIP_WORDS = frozenset({"skip", "none", "-", "–", "—", "n/a", "na", "no", "pass",
+                        "跳过", "略过", "无", "没有", "不填", "不用"})
+NAME_LIMIT = 60  # characters kept of a role or company name
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +112,14 @@ class _Turn:
         return self.profile.interview_lang or self.lang
 
     @property
+    def mode(self) -> Mode:
+        """The interviewer for this round: a mentor's choice, else the user's."""
+        return mode_of(self.iv.round_mode or self.profile.mode)
+
+    @property
     def hint_lang(self) -> str | None:
         """Under a question in the interview language, its translation (if wanted)."""
-        if self.profile.hints and self.interview_lang != self.lang:
+        if self.profile.hints and self.mode.hints and self.interview_lang != self.lang:
             return self.lang
         return None
 
@@ -274,6 +288,10 @@ class Interviewer:
         if spec.input == "none":
             STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text))
             return
+        if spec.skip and _means_skip(text, setup=turn.iv.stage not in ANSWER_STAGES,
+                                     voice=voice_seconds is not None):
+            STAGE_HANDLERS[turn.iv.stage](self, turn, Input("skip"))
+            return
         if voice_seconds is not None and not text.strip():
             if self.settings.transcribes_voice:
                 turn.say("empty_answer")
@@ -332,6 +350,7 @@ class Interviewer:
 
     def analyse(self, turn: _Turn, text: str, voice_seconds: float | None,
                 rubric: SituationRubric, lang: str) -> dict[str, Any]:
+        rubric = turn.mode.rubric(rubric)
         limit = self.settings.answer_char_limit
         if len(text) > limit:
             turn.say("long_answer", words=len(text.split()), limit=limit)
@@ -347,26 +366,56 @@ class Interviewer:
         )
         return result.to_dict()
 
+    def heard(self, turn: _Turn) -> Exchange:
+        """The whole exchange so far, judged as one."""
+        iv = turn.iv
+        assert iv.analysis is not None and iv.answer is not None
+        said = [Said(MAIN, iv.answer, iv.analysis)]
+        said += [Said(a["id"], a["text"], a) for a in iv.followup_answers]
+        return judge(said, turn.mode)
+
+    def continue_exchange(self, turn: _Turn) -> None:
+        """Ask the follow-up that fits what was heard so far, or give the feedback."""
+        iv = turn.iv
+        if not iv.round_followups:
+            self.finish_round(turn)
+            return
+        situation = self.script.situation(iv.situation)
+        pick = next_followup(self.script.followup_table, situation, self.heard(turn),
+                             asked=iv.followups, probed=iv.probed, mode=turn.mode.id)
+        asked = len(iv.followups)
+        room = asked < turn.mode.followup_limit(self.settings.max_followups)
+        if pick is None or not (room or (pick.urgent and asked < MAX_FOLLOWUPS)):
+            self.finish_round(turn)
+            return
+        iv.followups.append(pick.id)
+        iv.followup_index = asked
+        iv.probed.extend(pick.probes)
+        iv.followup_pair = pick.pair
+        turn.meta["followup"] = {"id": pick.id, "probes": list(pick.probes)}
+        self.enter(turn, "answer_followup")
+
     def finish_round(self, turn: _Turn) -> None:
         iv, profile = turn.iv, turn.profile
         situation = self.script.situation(iv.situation)
         analysis = iv.analysis
         assert analysis is not None
-        summary = feedback.attempt_summary(analysis, situation, turn.at)
+        exchange = self.heard(turn).to_dict()
+        summary = feedback.attempt_summary(exchange, situation, turn.at)
         previous = profile.last_attempt(situation.id)
         params = feedback.feedback_params(
+            exchange,
             analysis,
             situation,
             previous=previous,
             summary=summary,
-            followup_answers=iv.followup_answers,
             known={"company": profile.company, "role": profile.role},
         )
         params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
         profile.record_attempt(summary)
         turn.say("feedback", **params)
         if iv.round_id is not None:
-            submit_to_round(turn, summary, analysis)
+            submit_to_round(turn, summary, exchange)
         self.enter(turn, "after_feedback")
 
 
@@ -383,6 +432,7 @@ def _main_question_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
         "detail": turn.iv.detail,
         "ask_lang": turn.interview_lang,
         "hint_lang": turn.hint_lang,
+        "guide": turn.mode.hints,
     }
 
 
@@ -392,6 +442,7 @@ def _followup_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
         "question_key": f"followups.{fid}",
         "company": turn.profile.company,
         "role": turn.profile.role,
+        "pair": turn.iv.followup_pair or {},
         "ask_lang": turn.interview_lang,
         "hint_lang": turn.hint_lang,
     }
@@ -422,16 +473,20 @@ def on_choose_lang(engine: Interviewer, turn: _Turn, given: Input) -> None:
 
 
 def on_ask_role(engine: Interviewer, turn: _Turn, given: Input) -> None:
-    turn.profile.role = _short(given.value) if given.kind == "text" else None
+    turn.profile.role = _name(given.value) if given.kind == "text" else None
     engine.enter(turn, "ask_company")
 
 
 def on_ask_company(engine: Interviewer, turn: _Turn, given: Input) -> None:
     profile = turn.profile
-    profile.company = _short(given.value) if given.kind == "text" else None
+    profile.company = _name(given.value) if given.kind == "text" else None
     profile.setup_done = True
-    if profile.role or profile.company:
-        turn.say("role_set", role=profile.role, company=profile.company)
+    if profile.role or profile.company:  # echoed, so a typo can be corrected at once
+        shortened = NAME_LIMIT in (len(profile.role or ""), len(profile.company or ""))
+        turn.say("role_set", role=profile.role, company=profile.company,
+                 shortened=shortened, limit=NAME_LIMIT)
+    else:
+        turn.say("role_cleared")
     engine.enter(turn, "choose_situation")
 
 
@@ -458,16 +513,12 @@ def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
     turn.meta["question"] = f"situations.{situation.id}.question"
     if given.voice_seconds is not None:
         turn.say("voice_received", seconds=round(given.voice_seconds))
-    found = [f["id"] for key in ("red_flags", "improvements") for f in analysis[key]]
-    iv.followups = plan_followups(
-        engine.script, situation, found, limit=engine.settings.max_followups
-    ) if iv.round_followups else []
+    iv.followups = []
     iv.followup_index = 0
     iv.followup_answers = []
-    if iv.followups:
-        engine.enter(turn, "answer_followup")
-    else:
-        engine.finish_round(turn)
+    iv.probed = []
+    iv.followup_pair = None
+    engine.continue_exchange(turn)
 
 
 def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
@@ -486,13 +537,9 @@ def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
         iv.followup_answers.append({
             "id": fid,
             "text": given.value[: engine.settings.answer_char_limit],
-            "red_flags": analysis["red_flags"],
+            **compact(analysis),
         })
-    iv.followup_index += 1
-    if iv.followup_index < len(iv.followups):
-        engine.enter(turn, "answer_followup")
-    else:
-        engine.finish_round(turn)
+    engine.continue_exchange(turn)
 
 
 def on_after_feedback(engine: Interviewer, turn: _Turn, given: Input) -> None:
@@ -542,6 +589,22 @@ def start_situation(engine: Interviewer, turn: _Turn, situation_id: str) -> None
 
 def _short(text: str, limit: int = 80) -> str:
     return " ".join(text.split())[:limit]
+
+
+_NAME_TRIM = " \t\"'“”‘’`.,;:!?。，；：！？「」《》()（）"
+
+
+def _name(text: str) -> str | None:
+    """A role or company as typed: one line, no wrapping quotes or trailing dots, at most
+    NAME_LIMIT characters; None when nothing is left."""
+    return _short(text.strip(_NAME_TRIM), NAME_LIMIT).strip() or None
+
+
+def _means_skip(text: str, *, setup: bool, voice: bool) -> bool:
+    typed = text.strip().casefold().rstrip(".!。！")
+    if not typed:
+        return setup and not voice
+    return typed in SKIP_WORDS
 
 
 # -- commands: available in every state ----------------------------------------------
@@ -702,7 +765,7 @@ def join_round(engine: Interviewer, turn: _Turn, invite: RoundInvite) -> None:
         engine.enter(turn, "choose_situation")
 
 
-def submit_to_round(turn: _Turn, summary: dict[str, Any], analysis: dict[str, Any]) -> None:
+def submit_to_round(turn: _Turn, summary: dict[str, Any], exchange: dict[str, Any]) -> None:
     """Hand the finished answer to its round (once) and offer to share it."""
     iv = turn.iv
     round_id = iv.round_id
@@ -710,13 +773,15 @@ def submit_to_round(turn: _Turn, summary: dict[str, Any], analysis: dict[str, An
     turn.round_attempt = {
         **summary,
         "round_id": round_id,
-        "strengths": feedback.ids(analysis, "strengths"),
+        "strengths": feedback.ids(exchange, "strengths"),
         "answer": iv.answer,
         "answer_lang": iv.answer_lang,
         "followup_answers": [{"id": a["id"], "text": a["text"]} for a in iv.followup_answers],
         "findings": [
-            {"id": f["id"], "kind": kind, "evidence": [e["text"] for e in f["evidence"]]}
-            for kind in ("red_flags", "improvements", "strengths") for f in analysis[kind]
+            {"id": f["id"], "kind": kind, "evidence": list(f["evidence"])}
+            for kind, key in (("red_flags", "red_flags"), ("improvements", "gaps"),
+                              ("strengths", "strengths"))
+            for f in exchange[key]
         ],
     }
     iv.round_id = None
