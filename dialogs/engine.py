@@ -30,7 +30,7 @@ from dialogs.findings import Analysis
 from dialogs.followups import next_followup
 from dialogs.language import answer_language_issue, detect_language
 from dialogs.language_help import phrase_help
-from dialogs.modes import MAX_FOLLOWUPS, Mode, mode_of
+from dialogs.modes import COACH, MAX_FOLLOWUPS, MODES, SKEPTICAL, Mode, mode_of, parse_mode
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.rubric import SituationRubric
 from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
@@ -246,13 +246,18 @@ class Interviewer:
         turn.iv.stage = stage
         self.prompt(turn)
 
+    def offered(self, turn: _Turn, stage: str) -> tuple[Choice, ...]:
+        """The prompt's own choices and the buttons some stages add (not tied to it)."""
+        extra = EXTRA_CHOICES.get(stage)
+        return self.choices_for(turn, stage) + (extra(turn) if extra else ())
+
     def prompt(self, turn: _Turn) -> None:
         """(Re)ask the question of the current stage, with fresh buttons."""
         iv = turn.iv
         spec = self.spec(iv.stage)
         iv.prompt_seq += 1
         params = PROMPT_PARAMS.get(iv.stage, _no_params)(self, turn)
-        turn.say(spec.prompt, self.choices_for(turn, iv.stage), **params)
+        turn.say(spec.prompt, self.offered(turn, iv.stage), **params)
 
     # -- input -------------------------------------------------------------------------
 
@@ -275,15 +280,13 @@ class Interviewer:
     def _on_text(self, turn: _Turn, text: str, voice_seconds: float | None) -> None:
         spec = self.spec(turn.iv.stage)
         if spec.input == "choice":
-            value = self._match_choice(turn, text)
-            if value is None:
-                if turn.iv.stage in RESTING_STAGES:
-                    self.prompt(turn)
-                else:
+            choice = self._match_choice(turn, text)
+            if choice is None:
+                if turn.iv.stage not in RESTING_STAGES:
                     turn.say("pick_option")
-                    self.prompt(turn)
+                self.prompt(turn)
                 return
-            STAGE_HANDLERS[turn.iv.stage](self, turn, Input("choice", value))
+            self._on_choice(turn, choice)
             return
         if spec.input == "none":
             STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text))
@@ -308,15 +311,14 @@ class Interviewer:
         STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text, voice_seconds))
 
     def _match_choice(self, turn: _Turn, text: str) -> str | None:
-        """Typed input for a button: its number, its id, or its label."""
+        """Typed input for a button: its number, its id, or its label -> the button."""
         wanted = text.strip().casefold().rstrip(".")
-        choices = self.choice_ids(turn.iv.stage)
-        labels = self.choices_for(turn, turn.iv.stage)
+        choices = self.offered(turn, turn.iv.stage)
         if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
-            return choices[int(wanted) - 1]
-        for cid, choice in zip(choices, labels, strict=True):
-            if wanted in (cid.casefold(), choice.label.casefold()):
-                return cid
+            return choices[int(wanted) - 1].id
+        for choice in choices:
+            if wanted in (choice.id.partition(".")[2].casefold(), choice.label.casefold()):
+                return choice.id
         return None
 
     def _on_timeout(self, turn: _Turn) -> None:
@@ -758,6 +760,7 @@ def join_round(engine: Interviewer, turn: _Turn, invite: RoundInvite) -> None:
     iv.round_id = invite.round_id
     turn.profile.joined_round(invite.round_id)  # so /forget can find them there
     iv.round_followups = invite.followups
+    iv.round_mode = invite.mode
     turn.say("joined_round", situation=invite.situation)
     if invite.situation in engine.script.situations:
         start_situation(engine, turn, invite.situation)
@@ -773,6 +776,7 @@ def submit_to_round(turn: _Turn, summary: dict[str, Any], exchange: dict[str, An
     turn.round_attempt = {
         **summary,
         "round_id": round_id,
+        "mode": turn.mode.id,
         "strengths": feedback.ids(exchange, "strengths"),
         "answer": iv.answer,
         "answer_lang": iv.answer_lang,
@@ -787,6 +791,46 @@ def submit_to_round(turn: _Turn, summary: dict[str, Any], exchange: dict[str, An
     iv.round_id = None
     iv.round_followups = True
     turn.say("share_offer", (Choice(f"round.{round_id}.share", turn.label("share_answer")),))
+
+
+def cmd_mode(engine: Interviewer, turn: _Turn, args: str) -> None:
+    """/mode skeptical · /mode coach (also in Chinese); with nothing understood, buttons."""
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    wanted = parse_mode(args) if args else None
+    if wanted is None:
+        turn.say("mode_menu", tuple(Choice(f"mode.{m}", turn.label(f"mode_pick_{m}"))
+                                    for m in MODES), mode=turn.mode.id)
+        return
+    set_mode(engine, turn, wanted)
+
+
+RETRY_WITH = "retry_"  # a mode button after the feedback: that interviewer, same question
+
+
+def set_mode(engine: Interviewer, turn: _Turn, value: str) -> None:
+    mode = value.removeprefix(RETRY_WITH)
+    if mode not in MODES:
+        turn.say("stale_button")
+        return
+    turn.profile.mode = None if mode == COACH else mode
+    turn.say("mode_set", mode=mode)
+    if value.startswith(RETRY_WITH) and turn.iv.stage == "after_feedback":
+        turn.iv.round_mode = None  # the user's own choice from here on
+        cmd_retry(engine, turn, "")
+    else:
+        _reask(engine, turn)
+
+
+def _mode_switch(turn: _Turn) -> tuple[Choice, ...]:
+    """After the feedback: the same question again with the other interviewer."""
+    other = COACH if turn.mode.id == SKEPTICAL else SKEPTICAL
+    return (Choice(f"mode.{RETRY_WITH}{other}", turn.label(f"mode_{other}")),)
+
+
+EXTRA_CHOICES: dict[str, Callable[[_Turn], tuple[Choice, ...]]] = {
+    "after_feedback": _mode_switch,
+}
 
 
 def cmd_role(engine: Interviewer, turn: _Turn, args: str) -> None:
@@ -854,6 +898,7 @@ COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "forget": cmd_forget,
     "export": cmd_export,
     "round": cmd_round,
+    "mode": cmd_mode,
 }
 
 # Buttons that are valid whatever the stage (not tied to one prompt).
@@ -862,4 +907,5 @@ GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "ilang": set_interview_lang,
     "hints": set_hints,
     "forget": confirm_forget,
+    "mode": set_mode,
 }

@@ -16,6 +16,7 @@ COMMANDS: tuple[str, ...] = (
     "forget",
     "export",
     "round",
+    "mode",
 )
 
 
@@ -74,6 +75,7 @@ class RoundInvite:
     round_id: str
     situation: str | None  # None: the member picks their own
     followups: bool = True
+    mode: str | None = None  # the interviewer the mentor chose; None: the member's own
 
 
 Event = Start | TextAnswer | ChoicePressed | Command | Timeout | Unsupported | Resume | RoundInvite

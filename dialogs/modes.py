@@ -65,3 +65,16 @@ MODES: Mapping[str, Mode] = {
 def mode_of(mode_id: str | None) -> Mode:
     """A stored or typed mode id; anything unknown is the default coach."""
     return MODES.get(mode_id or COACH, MODES[COACH])
+
+
+# What people type for each mode (/mode skeptical, /mode 严格, /round start 2h tough).
+MODE_WORDS: Mapping[str, str] = {
+    **dict.fromkeys(("skeptical", "sceptical", "skeptic", "tough", "strict", "hard",
+                     "严格", "挑剔", "质疑", "怀疑", "严厉"), SKEPTICAL),
+    **dict.fromkeys(("coach", "friendly", "default", "normal", "gentle", "easy",
+                     "教练", "友好", "默认", "温和", "普通"), COACH),
+}
+
+
+def parse_mode(word: str) -> str | None:
+    return MODE_WORDS.get(word.strip().casefold())
