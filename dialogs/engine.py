@@ -34,6 +34,7 @@ from dialogs.modes import COACH, MAX_FOLLOWUPS, MODES, SKEPTICAL, Mode, mode_of,
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.rubric import SituationRubric
 from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
+from dialogs.speech import combine, speech_stats
 from dialogs.state import Interview, Profile
 
 Analyzer = Callable[..., Analysis]
@@ -54,7 +55,6 @@ class DialogSettings:
     idle_timeout: float = 30 * 60
     max_followups: int = 2
     answer_char_limit: int = 5000
-    transcribes_voice: bool = False  # True when voice arrives with a transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ class Input:
     kind: str  # "text", "choice" or "skip"
     value: str = ""
     voice_seconds: float | None = None
+    transcribed: bool = False  # the text is what a speech-to-text engine heard
 
 
 class _Turn:
@@ -209,8 +210,8 @@ class Interviewer:
             case ChoicePressed(choice=choice):
                 self._on_choice(turn, choice)
                 return choice
-            case TextAnswer(text=text, voice_seconds=seconds):
-                self._on_text(turn, text, seconds)
+            case TextAnswer(text=text, voice_seconds=seconds, transcribed=heard):
+                self._on_text(turn, text, seconds, heard)
                 return text
         raise TypeError(f"unknown event {event!r}")
 
@@ -277,7 +278,8 @@ class Interviewer:
         kind = "skip" if value == "skip" else "choice"
         STAGE_HANDLERS[turn.iv.stage](self, turn, Input(kind, value))
 
-    def _on_text(self, turn: _Turn, text: str, voice_seconds: float | None) -> None:
+    def _on_text(self, turn: _Turn, text: str, voice_seconds: float | None,
+                 transcribed: bool = False) -> None:
         spec = self.spec(turn.iv.stage)
         if spec.input == "choice":
             choice = self._match_choice(turn, text)
@@ -296,8 +298,8 @@ class Interviewer:
             STAGE_HANDLERS[turn.iv.stage](self, turn, Input("skip"))
             return
         if voice_seconds is not None and not text.strip():
-            if self.settings.transcribes_voice:
-                turn.say("empty_answer")
+            if transcribed:
+                turn.say("voice_no_words")
             else:
                 turn.iv.pending_voice_seconds = voice_seconds
                 turn.say("voice_needs_text", seconds=round(voice_seconds))
@@ -308,7 +310,7 @@ class Interviewer:
         if voice_seconds is None and turn.iv.pending_voice_seconds is not None:
             voice_seconds = turn.iv.pending_voice_seconds
         turn.iv.pending_voice_seconds = None
-        STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text, voice_seconds))
+        STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text, voice_seconds, transcribed))
 
     def _match_choice(self, turn: _Turn, text: str) -> str | None:
         """Typed input for a button: its number, its id, or its label -> the button."""
@@ -368,6 +370,19 @@ class Interviewer:
         )
         return result.to_dict()
 
+    def heard_voice(self, turn: _Turn, given: Input,
+                    analysis: dict[str, Any]) -> dict[str, Any] | None:
+        """Say what was heard of a spoken answer; its fillers and pace when transcribed."""
+        if given.voice_seconds is None:
+            return None
+        seconds = round(given.voice_seconds)
+        if not given.transcribed:
+            turn.say("voice_received", seconds=seconds)
+            return None
+        turn.say("voice_transcribed", seconds=seconds, text=_short(given.value, 600))
+        return speech_stats(given.value, given.voice_seconds, analysis["word_count"],
+                            analysis["lang"])
+
     def heard(self, turn: _Turn) -> Exchange:
         """The whole exchange so far, judged as one."""
         iv = turn.iv
@@ -414,6 +429,8 @@ class Interviewer:
             known={"company": profile.company, "role": profile.role},
         )
         params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
+        params["speech"] = combine([iv.speech or {}, *(a.get("speech") or {}
+                                                       for a in iv.followup_answers)])
         profile.record_attempt(summary)
         turn.say("feedback", **params)
         if iv.round_id is not None:
@@ -513,8 +530,7 @@ def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
     iv.analysis = analysis
     turn.analysis = analysis
     turn.meta["question"] = f"situations.{situation.id}.question"
-    if given.voice_seconds is not None:
-        turn.say("voice_received", seconds=round(given.voice_seconds))
+    iv.speech = engine.heard_voice(turn, given, analysis)
     iv.followups = []
     iv.followup_index = 0
     iv.followup_answers = []
@@ -540,6 +556,7 @@ def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
             "id": fid,
             "text": given.value[: engine.settings.answer_char_limit],
             **compact(analysis),
+            "speech": engine.heard_voice(turn, given, analysis),
         })
     engine.continue_exchange(turn)
 

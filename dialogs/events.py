@@ -31,6 +31,7 @@ class TextAnswer:
     at: float
     text: str
     voice_seconds: float | None = None  # set when the answer was spoken
+    transcribed: bool = False  # the text is the speech-to-text of the voice answer
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ class Interview:
     pending_confirm: str | None = None
     pending_voice_seconds: float | None = None  # a voice answer awaiting its typed gist
     answer_lang: str | None = None  # the rules the main answer was analysed with
+    speech: dict[str, Any] | None = None  # fillers and pace of a transcribed main answer
     # A mentor's round this interview answers: its id, and whether it asks follow-ups.
     round_id: str | None = None
     round_followups: bool = True
@@ -90,6 +91,7 @@ class Interview:
     def reset_round(self) -> None:
         self.answer = None
         self.answer_lang = None
+        self.speech = None
         self.analysis = None
         self.followups = []
         self.followup_index = 0
