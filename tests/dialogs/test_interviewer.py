@@ -242,7 +242,8 @@ def test_a_skeptical_round_pushes_back_three_times_without_hints(lang: str) -> N
     t.press("skip")
     reply = t.command("mode", "skeptical" if lang == "en" else "严格")
     assert t.profile["mode"] == "skeptical" and reply.strip()
-    t.press("laid_off")
+    question = t.press("laid_off")
+    assert "30 to 60" not in question and "30 到 60" not in question  # no pacing hint
     assert t.last.outgoing[-1].params["hint_lang"] is None
     assert t.last.outgoing[-1].params["guide"] is False
     t.say(COMPLETE[lang])
