@@ -8,7 +8,7 @@ at construction that code and declaration agree.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dialogs import feedback
@@ -47,6 +47,8 @@ ANSWER_STAGES = frozenset({"answer_main", "answer_followup"})
 # an empty message does too.
 SKIP_WORDS = frozenset({"skip", "none", "-", "–", "—", "n/a", "na", "no", "pass",
                         "跳过", "略过", "无", "没有", "不填", "不用"})
+# At a set-up prompt with buttons, the button a skip word presses.
+SKIP_CHOICES: dict[str, str] = {"choose_situation": "unspecified"}
 NAME_LIMIT = 60  # characters kept of a role or company name
 
 
@@ -316,6 +318,8 @@ class Interviewer:
         """Typed input for a button: its number, its id, or its label -> the button."""
         wanted = text.strip().casefold().rstrip(".")
         choices = self.offered(turn, turn.iv.stage)
+        if _means_skip(text, setup=False, voice=False) and turn.iv.stage in SKIP_CHOICES:
+            wanted = SKIP_CHOICES[turn.iv.stage]
         if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
             return choices[int(wanted) - 1].id
         for choice in choices:
@@ -397,7 +401,8 @@ class Interviewer:
         if not iv.round_followups:
             self.finish_round(turn)
             return
-        situation = self.script.situation(iv.situation)
+        base = self.script.situation(iv.situation)
+        situation = replace(base, rubric=turn.mode.rubric(base.rubric))  # what it stresses
         pick = next_followup(self.script.followup_table, situation, self.heard(turn),
                              asked=iv.followups, probed=iv.probed, mode=turn.mode.id)
         asked = len(iv.followups)

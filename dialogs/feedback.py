@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from dialogs.exchange import FILLED_BY
 from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
 from dialogs.script import SituationSpec
 
@@ -132,7 +133,8 @@ def feedback_params(
         "red_flags": [_place(f) for f in exchange["red_flags"]],
         "improvements": [_place(f) for f in exchange["gaps"] if f["id"] not in PACING],
         "strengths": [_place(f) for f in exchange["strengths"]],
-        "filled": exchange["filled"],
+        # what the follow-up answers added, by the strengths that filled the gaps
+        "filled": [FILLED_BY.get(gap, gap) for gap in exchange["filled"]],
         "inconsistencies": exchange["inconsistencies"],
         "tip": summary["top"],
         "delta": delta(previous, summary),

@@ -9,7 +9,8 @@ for it (``when``) and the ones that make it pointless (``unless``). After every 
 3. a check or probe for something heard earlier and not yet asked about;
 4. a question for a gap the main answer left open, the gaps the situation weighs most
    first;
-5. the situation's own questions, then the mode's ``always`` list.
+5. the situation's own questions, then the mode's ``always`` list, unless what calls for
+   them was already asked about.
 
 Steps 1 to 3 are urgent: a red flag in the last answer may bring one probe past the
 mode's number of follow-ups (never past ``modes.MAX_FOLLOWUPS``).
@@ -83,6 +84,10 @@ def next_followup(
         return (rule is not None and fid not in asked and not (rule.unless & given)
                 and (not rule.modes or mode in rule.modes))
 
+    def still_open(fid: str) -> bool:
+        """Not asked about yet by another question (a gap already probed is closed)."""
+        return usable(fid) and not (table.rules[fid].when & set(probed))
+
     def probe_for(finding_id: str) -> str | None:
         named = [fid for fid in table.calling(finding_id, mode) if usable(fid)]
         if named:
@@ -113,11 +118,13 @@ def next_followup(
         if fid := probe_for(h.id):
             return Pick(fid, (h.id,))
     for gap in sorted(heard.gaps, key=lambda g: -situation.rubric.weight(g.id)):
+        if gap.id in probed:
+            continue
         fid = next((f for f in table.calling(gap.id, mode) if usable(f)), None)
         if fid is not None:
             return Pick(fid, (gap.id,))
     for fid in (*situation.followups, *table.always.get(mode, ())):
-        if usable(fid):
+        if still_open(fid):
             return Pick(fid, ())
     return None
 

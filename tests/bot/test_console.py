@@ -216,3 +216,23 @@ def test_console_english_interface_chinese_interview(tmp_path: Path) -> None:
     assert "请问你为什么离开上一份工作" in out and "(Let's begin." in out
     assert "mixes Chinese and English" in out
     assert "What the interviewer hears" in out and "/100" in out
+
+
+def test_the_issue_13_case_on_the_console(tmp_path: Path) -> None:
+    """A laid-off user skips the set-up with words, gives a complete answer, then insults
+    the old director: the interviewer reacts, and the verdict covers the whole talk."""
+    from tests.dialogs.test_interviewer import BLAME, COMPLETE, INSULT, NEUTRAL
+
+    lines = ["skip", "-", "2", COMPLETE["en"], INSULT["en"], BLAME["en"], NEUTRAL["en"],
+             "4", COMPLETE["en"], NEUTRAL["en"], NEUTRAL["en"], NEUTRAL["en"], "3"]
+    result = run_cli(["practice", "--lang", "en"], "\n".join(lines) + "\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "No role or company" in out and "the skip role" not in out
+    assert "proudest" not in out.split("Earlier you said")[0]  # the result was given
+    assert "Earlier you said" in out and "What part of that was yours?" in out
+    first_feedback = out.split("What next?")[0]
+    assert "Contains a red flag" in first_feedback and "Strong answer" not in first_feedback
+    assert "in follow-up answer 1" in first_feedback
+    # "4": the button under the feedback, the same question with a skeptical interviewer
+    assert "skeptical interviewer" in out and "(skeptical interviewer)" in out

@@ -190,7 +190,7 @@ def test_followup_answers_fill_the_gaps_of_the_main_answer(lang: str) -> None:
     t.say(RESULT_AND_REFERENCE[lang])
     finish(t, NEUTRAL[lang])
     params = t.outgoing("feedback").params
-    assert "no_results" in params["filled"]
+    assert "results" in params["filled"]  # the strength that filled the gap
     assert "no_results" not in {f["id"] for f in params["improvements"]}
     assert params["score"] > params["main_score"]
 
@@ -313,6 +313,10 @@ def test_skip_words_skip_every_setup_prompt(word: str) -> None:
         t.press("between_jobs")
         t.say(word)
         assert t.stage == "answer_main" and t.state["detail"] is None
+        if word:  # at the situation buttons a skip word picks "Skip, just ask me"
+            t.command("practice")
+            t.say(word)
+            assert t.stage == "answer_main" and t.state["situation"] == "unspecified"
 
 
 @LANGS
@@ -348,3 +352,21 @@ def test_a_mentor_can_choose_the_skeptic_for_a_round() -> None:
     finish(t, NEUTRAL["en"])
     assert len(t.state["followups"]) == 3
     assert t.last.round_attempt is not None and t.last.round_attempt["mode"] == "skeptical"
+
+
+@LANGS
+def test_the_skeptic_presses_on_hedging(lang: str) -> None:
+    t = started(lang, "quit", "skeptical")
+    t.say(HEDGING[lang])  # hedged and vague: the two soft spots the skeptic weighs most
+    assert current_question(t) in {"straight_answer", "concrete_example"}
+    finish(t, NEUTRAL[lang])
+    assert {"straight_answer", "concrete_example"} <= set(t.state["followups"])
+
+
+@LANGS
+def test_a_gap_already_asked_about_is_not_asked_again(lang: str) -> None:
+    t = started(lang, "laid_off", "skeptical")
+    t.say(THIN[lang])  # no result and no word about the old manager
+    finish(t, NEUTRAL[lang])
+    asked = t.state["followups"]
+    assert "call_manager" in asked and "references" not in asked, asked
