@@ -26,11 +26,10 @@ SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLO
 LIST, DISAGREE = "list", "no"
 DISAGREE_WORDS = frozenset({"disagree", "no", "wrong", "不同意", "不对"})
 # The feedback's sections that get numbers, in the order it shows them, and the kind of
-# finding each holds (the follow-up answers' red flags come last).
+# finding each holds (red flags of the whole exchange, follow-up answers included).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("red_flags", "red_flag"),
     ("improvements", "improvement"),
-    ("followup_flags", "red_flag"),
 )
 # Analyses stored before findings named their signal: the signal their id implies.
 SIGNAL_OF_OLD_FINDINGS: Mapping[str, str] = {
@@ -51,18 +50,12 @@ def remember(turn: _Turn, analysis: Mapping[str, Any], params: dict[str, Any],
     nothing was flagged)."""
     iv = turn.iv
     answer_lang = iv.answer_lang or str(analysis.get("lang") or turn.lang)
-    sources = {
-        "red_flags": list(analysis.get("red_flags") or ()),
-        "improvements": list(analysis.get("improvements") or ()),
-        "followup_flags": [f for answer in iv.followup_answers for f in answer["red_flags"]],
-    }
     bank = default_phrase_bank() if answer_lang == PHRASE_LANG else None
     suggested = list(params.get("phrases") or ())
     findings: list[dict[str, Any]] = []
     for section, kind in SECTIONS:
-        for shown, found in zip(params.get(section) or (), sources[section], strict=False):
-            findings.append(_finding(found, kind, section == "followup_flags", bank,
-                                     suggested))
+        for shown in params.get(section) or ():
+            findings.append(_finding(shown, kind, bool(shown.get("answer")), bank, suggested))
             shown["no"] = len(findings)
     previous = iv.why or {}
     tag = int(previous.get("tag") or 0) + 1

@@ -157,6 +157,9 @@ def _suppressed_by(rule: FindingRule, tag: str, span: Span, hits: Hits,
         elif condition.before:
             if any(s[0] < span[0] for s in hits.get(condition.tag, ())):
                 return condition.describe()
+        elif condition.around:
+            if any(s[0] < span[1] and span[0] < s[1] for s in hits.get(condition.tag, ())):
+                return condition.describe()
         elif hits.get(condition.tag):
             return condition.describe()
     return None
