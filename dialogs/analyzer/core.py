@@ -220,6 +220,12 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
     headline = reasons.headline
     said = len(_LANGUAGE_WORDS[lang].findall(low)) >= MIN_WORDS_TO_DODGE
     if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
+        kind_words = sentiment.praise(low, lang)
+        if kind_words:  # speaking well of the old job is substance, and good terms
+            for span in kind_words:
+                scan.hits.setdefault("good_terms", []).append(span)
+                scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+            return
         fid = table.means(rubric.id, reason_rules.NONE, "headline")
         if fid != "ok":
             spans = reasons.stated.get("vague", [])

@@ -214,6 +214,33 @@ def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
     return out
 
 
+# A statement about the old job at or above this is praise (both languages' scales: VADER's
+# compound in [-1, 1], HowNet's sum of word polarities).
+PRAISE: Mapping[str, float] = {"en": 0.5, "zh": 1.0}
+
+
+def praise(low: str, lang: str) -> list[Span]:
+    """Sentences that speak well of the old job or its people ("my manager was very
+    supportive"): substance, not a dodge. Only asked when nothing else was said."""
+    conf = settings(lang)
+    out: list[Span] = []
+    if lang == "en":
+        vader = _vader()
+        for sentence in _SENTENCES.finditer(low):
+            words = [m.group() for m in _WORD.finditer(sentence.group())]
+            if any(w.removesuffix("'s") in conf.targets for w in words) and (
+                vader.polarity_scores(sentence.group())["compound"] >= PRAISE[lang]
+            ):
+                out.append(sentence.span())
+        return out
+    for clause in _CLAUSES_ZH.finditer(low):
+        if _target_regex(conf).search(clause.group()) and (
+            _clause_score(clause.group(), conf.events)[0] >= PRAISE[lang]
+        ):
+            out.append(clause.span())
+    return out
+
+
 # Thresholds tried by the calibration's cross-validation (bench/calibrate.py --cv);
 # empty in normal use, where the declared threshold applies.
 threshold_overrides: dict[str, float] = {}
