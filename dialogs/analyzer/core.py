@@ -144,7 +144,7 @@ class _Found:
 
 def _variants(rule: FindingRule, hits: Hits) -> Iterable[str]:
     prefix = rule.id + "~"
-    return (tag for tag in hits if tag == rule.id or tag.startswith(prefix))
+    return [tag for tag in hits if tag == rule.id or tag.startswith(prefix)]
 
 
 def _suppressed_by(rule: FindingRule, tag: str, span: Span, hits: Hits,
@@ -170,7 +170,10 @@ def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
     """Red flags found by rule entries (phrases, patterns, the lexicon), suppressions
     applied and traced."""
     hits = scan.hits
+    present = {tag.split("~")[0] for tag in hits}
     for fid in RED_FLAGS:
+        if fid not in present:
+            continue
         rule = BOOK.findings[fid]
         if rule.raised_by_reason:
             continue

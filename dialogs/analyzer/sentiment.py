@@ -81,11 +81,24 @@ def _vader() -> Any:
     return SentimentIntensityAnalyzer()
 
 
+@cache
+def _en_words(conf: Settings) -> tuple[re.Pattern[str], frozenset[str]]:
+    """A regex that finds a target word (to skip sentences without one cheaply), and
+    the lexicon's negative words that are not event words."""
+    lexicon: Mapping[str, float] = _vader().lexicon
+    targets = "|".join(sorted(map(re.escape, conf.targets), key=len, reverse=True))
+    negative = frozenset(w for w, v in lexicon.items() if v < 0 and w not in conf.events)
+    return re.compile(rf"\b(?:{targets})(?:'s)?\b"), negative
+
+
 def _judge_en(low: str, conf: Settings) -> list[Judgement]:
     vader = _vader()
     lexicon: Mapping[str, float] = vader.lexicon
+    has_target, negative = _en_words(conf)
     out: list[Judgement] = []
     for sentence in _SENTENCES.finditer(low):
+        if has_target.search(sentence.group()) is None:
+            continue
         words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
         targets = [(pos, word) for i, (pos, word) in enumerate(words)
                    if word.removesuffix("'s") in conf.targets
@@ -93,8 +106,8 @@ def _judge_en(low: str, conf: Settings) -> list[Judgement]:
         if not targets:
             continue
         negatives = [(pos, w) for pos, w in words
-                     if (lexicon.get(w, 0.0) < 0 or w in _NEGATORS or w.endswith("n't"))
-                     and w not in conf.events]
+                     if w in negative or ((w in _NEGATORS or w.endswith("n't"))
+                     and w not in conf.events)]
         if not negatives:
             continue  # nothing negative to weigh; saves the lexicon's full pass
         if all(lexicon.get(w, 0.0) >= 0 for _, w in negatives) and not any(
