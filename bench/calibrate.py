@@ -171,12 +171,12 @@ class Tally:
     def row(self) -> str:
         total = self.bad + self.good
         if not total:
-            return "      -"
+            return f"{'-':>7} {'-':>7} {'-':>7} {'':>13}"
         agree = (self.caught + self.good - self.alarms) / total
-        caught = f"{self.caught / self.bad:6.1%}" if self.bad else "     -"
-        alarms = f"{self.alarms / self.good:6.1%}" if self.good else "     -"
-        counts = f"n={total:<4} (bad {self.bad}, good {self.good})"
-        return f"{agree:7.1%} {caught:>8} {alarms:>8}   {counts}"
+        caught = f"{self.caught / self.bad:.1%}" if self.bad else "-"
+        alarms = f"{self.alarms / self.good:.1%}" if self.good else "-"
+        counts = f"{self.bad}/{self.good}"
+        return f"{agree:7.1%} {caught:>7} {alarms:>7} {counts:>13}"
 
 
 def evaluate(items: list[Item]) -> list[tuple[Item, Analysis]]:
@@ -200,14 +200,16 @@ def report(results: list[tuple[Item, Analysis]], verbose: bool, show_held_out: b
                 f"{describe(analysis)}"
             )
     sides = ("held-out", "development")
-    print("part         lang bucket      agree   caught  f.alarm")
-    for side in sides:
-        for lang in ("en", "zh", "all"):
-            for bucket in (*(name for name, _ in BUCKETS), "all"):
-                tally = tallies.get((side, lang, bucket))
-                if tally is not None:
-                    print(f"{side:12} {lang:4} {bucket:11} {tally.row()}")
-        print()
+    half = f"{'agree':>7} {'caught':>7} {'f.alarm':>7} {'n bad/good':>13}"
+    print(f"{'':16} {'held-out (not read while writing rules)':^37} | {'development':^37}")
+    print(f"{'lang bucket':16} {half} | {half}")
+    for lang in ("en", "zh", "all"):
+        for bucket in (*(name for name, _ in BUCKETS), "all"):
+            rows = [tallies.get((side, lang, bucket)) for side in sides]
+            if any(rows):
+                print(f"{lang:4} {bucket:11} " + " | ".join(
+                    (t or Tally()).row() for t in rows))
+    print()
     for side in sides:
         for lang in ("en", "zh"):
             table = confusion.get((side, lang))
