@@ -165,8 +165,7 @@ def _suppressed_by(rule: FindingRule, tag: str, span: Span, hits: Hits,
     return None
 
 
-def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
-                    text_of: Mapping[Span, str]) -> None:
+def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found, text: str) -> None:
     """Red flags found by rule entries (phrases, patterns, the lexicon), suppressions
     applied and traced."""
     hits = scan.hits
@@ -187,7 +186,7 @@ def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
                 signal: Signal = "lexicon" if tag == LEXICON_TAG else "rule"
                 why = _suppressed_by(rule, tag, span, hits, rubric)
                 if why is not None:
-                    found.trace.append(TraceLine(tag, origin, span, text_of[span],
+                    found.trace.append(TraceLine(tag, origin, span, text[span[0]:span[1]],
                                                  f"suppressed by {why}"))
                     continue
                 found.add(fid, span, origin, signal)
@@ -277,15 +276,10 @@ def analyze(
         scan.origins[(LEXICON_TAG, *judgement.span)] = LEXICON_RULE
     skill_spans, skills = extract_skills(matcher, low, hits)
 
-    class _Texts(dict[Span, str]):
-        def __missing__(self, span: Span) -> str:
-            return text[span[0]:span[1]]
-
-    text_of = _Texts()
     found = _Found()
     for tag, span, rule, why in scan.dropped:
-        found.trace.append(TraceLine(tag, rule, span, text_of[span], why))
-    _rule_red_flags(scan, rubric, found, text_of)
+        found.trace.append(TraceLine(tag, rule, span, text[span[0]:span[1]], why))
+    _rule_red_flags(scan, rubric, found, text)
     _contradictions(scan, rubric, found)
     reasons = reason_rules.classify(hits)
     _reason_findings(reasons, rubric, scan, found, low, lang)

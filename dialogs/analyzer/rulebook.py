@@ -205,7 +205,7 @@ def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pat
     if data is None:
         return out
     data = _mapping(data, where)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for lang, entries in data.items():
         if lang not in LANGS:
             raise ScriptError(f"{where}.{lang}: unknown language; expected one of {LANGS}")
@@ -215,7 +215,7 @@ def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pat
             parsed = _parse_rule(entry, owner, f"{where}.{lang}[{index}]")
             if (lang, parsed.rule) in seen:
                 raise ScriptError(f"{where}.{lang}[{index}].id: {parsed.rule} is declared twice")
-            seen.add((lang, parsed.rule))  # type: ignore[arg-type]
+            seen.add((lang, parsed.rule))
             out[lang].append(parsed)
     return out
 
