@@ -93,9 +93,17 @@ def _analyze(args: argparse.Namespace) -> int:
         if not args.batch.is_file():
             print(f"leavewell: no such file: {args.batch}", file=sys.stderr)
             return 2
-        analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang)
+        try:
+            analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang)
+        except OSError as exc:  # unreadable file; every row's own trouble is an output line
+            print(f"leavewell: cannot read {args.batch}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         return 0
-    answer = sys.stdin.read()
+    try:
+        answer = sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        print("leavewell: the answer on standard input is not UTF-8 text", file=sys.stderr)
+        return 2
     if not answer.strip():
         print("leavewell: give the answer on standard input", file=sys.stderr)
         return 2
