@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(overrides)
     redact = configure_logging(settings.log_level, settings.secrets())
     from bot.app import run_platforms, run_practice
+    from bot.startup import EXIT_CODE as STARTUP_EXIT_CODE
+    from bot.startup import StartupError, one_line
 
     try:
         if args.command is None and (settings.telegram_bot_token or settings.discord_bot_token):
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_practice(settings, lang=lang))
     except KeyboardInterrupt:
         print()
+    except StartupError as exc:
+        logging.getLogger("leavewell").debug("start-up failed", exc_info=True)
+        print(f"leavewell: could not start: {redact(one_line(str(exc)))}", file=sys.stderr)
+        return STARTUP_EXIT_CODE
     except Exception as exc:
         # e.g. a token the platform rejected: say so plainly, and never print the token
         logging.getLogger("leavewell").debug("start-up failed", exc_info=True)
