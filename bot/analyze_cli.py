@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from bot.batch_io import has_lone_surrogate, read_rows, write_line
 from dialogs.analyzer import analyze
+from dialogs.analyzer.explain import explain as explain_analysis
 from dialogs.language import detect_language
 from dialogs.script import LANGS, default_script
 
@@ -23,14 +24,15 @@ NO_WORDS = "the answer has no words to score (only symbols, emoji or invisible c
 
 
 def analyze_one(answer: str, lang: str, situation: str | None,
-                ui_lang: str | None = None) -> dict[str, Any]:
+                ui_lang: str | None = None, explain: bool = False) -> dict[str, Any]:
     """Analyse one answer. ``lang`` is "en", "zh" or "auto"; ``ui_lang`` ("en", "zh" or
     None: the answer's language) chooses the language of the messages.
 
     Raises ``ValueError`` for an unknown language and, whatever ``lang`` is, for an answer
-    with no words (the chat refuses those too, by the same detection). A mixed answer is
-    analysed with the rules of its main language; an explicit ``lang`` is always obeyed,
-    with a ``warning`` when the answer looks like the other language.
+    with no words (the chat refuses those too, by the same detection). ``explain`` adds
+    what is behind the verdict (rules, signals, the stated reason, dropped matches). A
+    mixed answer is analysed with the rules of its main language; an explicit ``lang`` is
+    always obeyed, with a ``warning`` when the answer looks like the other language.
     """
     if lang not in ANSWER_LANGS:
         raise ValueError(f"unknown lang {lang!r} (use one of {', '.join(ANSWER_LANGS)})")
@@ -50,14 +52,17 @@ def analyze_one(answer: str, lang: str, situation: str | None,
             warning = f"answer looks like {detection.lang}, analysed with {lang} rules"
     messages_lang = ui_lang or answer_lang
     spec = default_script().situation(situation)  # unknown ids fall back to unspecified
-    result = analyze(answer, lang=answer_lang, rubric=spec.rubric,
-                     messages_lang=messages_lang).to_dict()
+    analysis = analyze(answer, lang=answer_lang, rubric=spec.rubric,
+                       messages_lang=messages_lang)
+    result = analysis.to_dict()
     result["situation"] = spec.id
     result["detected_lang"] = detection.lang
     result["answer_lang"] = answer_lang
     result["ui_lang"] = messages_lang
     if warning is not None:
         result["warning"] = warning
+    if explain:
+        result["explain"] = explain_analysis(analysis)
     return result
 
 
@@ -74,7 +79,7 @@ def _optional_text(row: dict[str, Any], field: str) -> str | None:
 
 
 def analyze_batch(path: Path, default_lang: str, out: TextIO,
-                  default_ui_lang: str | None = None) -> int:
+                  default_ui_lang: str | None = None, explain: bool = False) -> int:
     """Write one strict JSON line per input row; a bad row gets an error line with its
     number, never a crash (see bot.batch_io for the limits). A row may carry its own
     ``lang`` (also "auto"), ``ui_lang``, ``situation`` and ``id`` (echoed back, made
@@ -83,14 +88,14 @@ def analyze_batch(path: Path, default_lang: str, out: TextIO,
     with path.open("rb") as handle:
         for row in read_rows(path, handle):
             result = _analyze_row(row.number, row.value, row.error, default_lang,
-                                  default_ui_lang)
+                                  default_ui_lang, explain)
             errors += "error" in result
             write_line(out, result)
     return errors
 
 
 def _analyze_row(number: int, row: Any, error: str | None, default_lang: str,
-                 default_ui_lang: str | None) -> dict[str, Any]:
+                 default_ui_lang: str | None, explain: bool) -> dict[str, Any]:
     try:
         if error is not None:
             raise ValueError(error)
@@ -104,7 +109,7 @@ def _analyze_row(number: int, row: Any, error: str | None, default_lang: str,
         situation = row.get("situation")  # anything unknown counts as unspecified
         situation = situation.strip() if isinstance(situation, str) else None
         result: dict[str, Any] = {
-            "row": number, **analyze_one(answer, lang, situation, ui_lang)}
+            "row": number, **analyze_one(answer, lang, situation, ui_lang, explain)}
         if "id" in row:
             result["id"] = row["id"]
         return result

@@ -16,6 +16,7 @@ from bot.console import run_console
 from bot.core import Core
 from bot.settings import APP_NAME, Settings
 from bot.startup import StartupError, store_error
+from bot.voice import Listener, Transcriber, load_transcriber
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.render import Renderer
 from storage import Store, open_store
@@ -62,24 +63,28 @@ async def run_platforms(
     settings: Settings,
     stop: asyncio.Event | None = None,
     started: list[Any] | None = None,
+    transcriber: Transcriber | None = None,
 ) -> int:
     """Serve every platform whose token is set, on this one event loop, until SIGTERM.
-    `started` (for test harnesses) receives the adapters once they run."""
+    `started` (for test harnesses) receives the adapters once they run; `transcriber`
+    replaces the one the settings name (bot.voice)."""
     stop = stop or _stop_on_signals()
     store = await _open_store(settings.database_url)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     renderer = Renderer()
+    transcriber = transcriber or load_transcriber(settings)
+    listener = Listener(transcriber) if transcriber is not None else None
     adapters: list[Any] = []
     timers: asyncio.Task[None] | None = None
     try:
         if settings.telegram_bot_token:
             from bot.telegram.adapter import TelegramAdapter
 
-            adapters.append(TelegramAdapter(core, renderer, settings))
+            adapters.append(TelegramAdapter(core, renderer, settings, listener=listener))
         if settings.discord_bot_token:
             from bot.discord.adapter import DiscordAdapter
 
-            adapters.append(DiscordAdapter(core, renderer, settings))
+            adapters.append(DiscordAdapter(core, renderer, settings, listener=listener))
         await core.recover()  # before any event: unsent replies go first
         for adapter in adapters:
             await _start(adapter)

@@ -31,11 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--ui-lang", choices=["en", "zh"], default=None,
                          help="language of the finding messages (default: the answer's)")
     analyze.add_argument("--situation", default=None, help="situation id, e.g. laid_off")
+    analyze.add_argument("--explain", action="store_true",
+                         help="also show which rules and signals fired on which words, the "
+                              "stated reason, and every match dropped and why")
     analyze.add_argument("--batch", type=Path,
                          help="JSONL or CSV with answer, lang, ui_lang, situation")
 
     sub.add_parser("diagram", help="print the interview flow as a mermaid diagram")
-    sub.add_parser("check", help="validate the interview scripts and templates")
+    sub.add_parser("check", help="validate the interview scripts, the analyzer's rule files "
+                   "(running their examples) and the templates")
     return parser
 
 
@@ -57,13 +61,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(mermaid())
         return 0
     if args.command == "check":
+        from dialogs.analyzer.examples import failing_examples
         from dialogs.phrases import load_glossary, load_phrase_bank
         from dialogs.render import Renderer
 
         Renderer()
         load_phrase_bank()
         load_glossary()
-        print("scripts, phrase bank, glossary and templates are valid")
+        failures = failing_examples()
+        for failure in failures:
+            print(f"leavewell: {failure}", file=sys.stderr)
+        if failures:
+            return 1
+        print("scripts, analyzer rules and their examples, phrase bank, glossary and "
+              "templates are valid")
         return 0
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}
@@ -85,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"leavewell: could not start: {redact(one_line(str(exc)))}", file=sys.stderr)
         return STARTUP_EXIT_CODE
     except Exception as exc:
-        # e.g. a token the platform rejected: say so plainly, and never print the token
-        logging.getLogger("leavewell").debug("start-up failed", exc_info=True)
-        print(f"leavewell: could not start: {redact(str(exc))}", file=sys.stderr)
+        # a failure while serving: say so plainly, and never print the token
+        logging.getLogger("leavewell").debug("stopped by an error", exc_info=True)
+        print(f"leavewell: stopped by an error: {redact(one_line(str(exc)))}", file=sys.stderr)
         return 1
     return 0
 
@@ -100,7 +111,7 @@ def _analyze(args: argparse.Namespace) -> int:
             print(f"leavewell: no such file: {args.batch}", file=sys.stderr)
             return 2
         try:
-            analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang)
+            analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang, args.explain)
         except OSError as exc:  # unreadable file; every row's own trouble is an output line
             print(f"leavewell: cannot read {args.batch}: {exc.strerror or exc}", file=sys.stderr)
             return 2
@@ -114,7 +125,7 @@ def _analyze(args: argparse.Namespace) -> int:
         print("leavewell: give the answer on standard input", file=sys.stderr)
         return 2
     try:
-        result = analyze_one(answer, args.lang, args.situation, args.ui_lang)
+        result = analyze_one(answer, args.lang, args.situation, args.ui_lang, args.explain)
     except ValueError as exc:
         print(f"leavewell: {exc}", file=sys.stderr)
         return 2

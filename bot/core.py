@@ -148,7 +148,8 @@ class Core:
                 result = self.interviewer.step(profile, state, RoundInvite(
                     at=incoming.event.at, round_id=trigger.round_id,
                     situation=admitted.get("situation"),
-                    followups=bool(admitted.get("followups", True))))
+                    followups=bool(admitted.get("followups", True)),
+                    mode=admitted.get("mode")))
             # No round behind the event (a stale link, /round end with none running, a
             # refused start): the replies still go out, and no round row is written.
             round_part = (group, trigger.round_id, outcome)

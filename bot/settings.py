@@ -94,6 +94,17 @@ class Settings(BaseSettings):
         default=True,
         validation_alias=AliasChoices("TELEGRAM_RATE_LIMIT", "telegram_rate_limit"),
     )
+    voice_transcription: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("LEAVEWELL_VOICE_TRANSCRIPTION", "voice_transcription"),
+    )
+    voice_model: str = Field(
+        default="base", min_length=1,
+        validation_alias=AliasChoices("LEAVEWELL_VOICE_MODEL", "voice_model"),
+    )
+    voice_device: str = Field(
+        default="cpu", validation_alias=AliasChoices("LEAVEWELL_VOICE_DEVICE", "voice_device"),
+    )
     discord_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN", "discord_bot_token")
     )

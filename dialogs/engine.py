@@ -8,10 +8,10 @@ at construction that code and declaration agree.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dialogs import feedback
+from dialogs import feedback, why
 from dialogs.errors import ScriptError
 from dialogs.events import (
     EVENT_KINDS,
@@ -25,19 +25,31 @@ from dialogs.events import (
     Timeout,
     Unsupported,
 )
+from dialogs.exchange import MAIN, Exchange, Said, compact, judge
 from dialogs.findings import Analysis
-from dialogs.followups import plan_followups
+from dialogs.followups import next_followup
 from dialogs.language import answer_language_issue, detect_language
 from dialogs.language_help import phrase_help
+from dialogs.modes import COACH, MAX_FOLLOWUPS, MODES, SKEPTICAL, Mode, mode_of, parse_mode
 from dialogs.outgoing import Choice, Outgoing
 from dialogs.rubric import SituationRubric
 from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
+from dialogs.speech import combine, speech_stats
 from dialogs.state import Interview, Profile
 
 Analyzer = Callable[..., Analysis]
 DEFAULT_LANG = "en"
 # Stages in which nothing is awaited, so no idle deadline runs.
 RESTING_STAGES = frozenset({"new", "idle"})
+# Stages that take an answer to the interview question; the other text stages are set-up.
+ANSWER_STAGES = frozenset({"answer_main", "answer_followup"})
+# Typed at a prompt that offers Skip, in any language, these mean Skip. At a set-up prompt
+# an empty message does too.
+SKIP_WORDS = frozenset({"skip", "none", "-", "–", "—", "n/a", "na", "no", "pass",
+                        "跳过", "略过", "无", "没有", "不填", "不用"})
+# At a set-up prompt with buttons, the button a skip word presses.
+SKIP_CHOICES: dict[str, str] = {"choose_situation": "unspecified"}
+NAME_LIMIT = 60  # characters kept of a role or company name
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +57,6 @@ class DialogSettings:
     idle_timeout: float = 30 * 60
     max_followups: int = 2
     answer_char_limit: int = 5000
-    transcribes_voice: bool = False  # True when voice arrives with a transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +87,7 @@ class Input:
     kind: str  # "text", "choice" or "skip"
     value: str = ""
     voice_seconds: float | None = None
+    transcribed: bool = False  # the text is what a speech-to-text engine heard
 
 
 class _Turn:
@@ -103,9 +115,14 @@ class _Turn:
         return self.profile.interview_lang or self.lang
 
     @property
+    def mode(self) -> Mode:
+        """The interviewer for this round: a mentor's choice, else the user's."""
+        return mode_of(self.iv.round_mode or self.profile.mode)
+
+    @property
     def hint_lang(self) -> str | None:
         """Under a question in the interview language, its translation (if wanted)."""
-        if self.profile.hints and self.interview_lang != self.lang:
+        if self.profile.hints and self.mode.hints and self.interview_lang != self.lang:
             return self.lang
         return None
 
@@ -195,8 +212,8 @@ class Interviewer:
             case ChoicePressed(choice=choice):
                 self._on_choice(turn, choice)
                 return choice
-            case TextAnswer(text=text, voice_seconds=seconds):
-                self._on_text(turn, text, seconds)
+            case TextAnswer(text=text, voice_seconds=seconds, transcribed=heard):
+                self._on_text(turn, text, seconds, heard)
                 return text
         raise TypeError(f"unknown event {event!r}")
 
@@ -232,13 +249,18 @@ class Interviewer:
         turn.iv.stage = stage
         self.prompt(turn)
 
+    def offered(self, turn: _Turn, stage: str) -> tuple[Choice, ...]:
+        """The prompt's own choices and the buttons some stages add (not tied to it)."""
+        extra = EXTRA_CHOICES.get(stage)
+        return self.choices_for(turn, stage) + (extra(turn) if extra else ())
+
     def prompt(self, turn: _Turn) -> None:
         """(Re)ask the question of the current stage, with fresh buttons."""
         iv = turn.iv
         spec = self.spec(iv.stage)
         iv.prompt_seq += 1
         params = PROMPT_PARAMS.get(iv.stage, _no_params)(self, turn)
-        turn.say(spec.prompt, self.choices_for(turn, iv.stage), **params)
+        turn.say(spec.prompt, self.offered(turn, iv.stage), **params)
 
     # -- input -------------------------------------------------------------------------
 
@@ -258,25 +280,28 @@ class Interviewer:
         kind = "skip" if value == "skip" else "choice"
         STAGE_HANDLERS[turn.iv.stage](self, turn, Input(kind, value))
 
-    def _on_text(self, turn: _Turn, text: str, voice_seconds: float | None) -> None:
+    def _on_text(self, turn: _Turn, text: str, voice_seconds: float | None,
+                 transcribed: bool = False) -> None:
         spec = self.spec(turn.iv.stage)
         if spec.input == "choice":
-            value = self._match_choice(turn, text)
-            if value is None:
-                if turn.iv.stage in RESTING_STAGES:
-                    self.prompt(turn)
-                else:
+            choice = self._match_choice(turn, text)
+            if choice is None:
+                if turn.iv.stage not in RESTING_STAGES:
                     turn.say("pick_option")
-                    self.prompt(turn)
+                self.prompt(turn)
                 return
-            STAGE_HANDLERS[turn.iv.stage](self, turn, Input("choice", value))
+            self._on_choice(turn, choice)
             return
         if spec.input == "none":
             STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text))
             return
+        if spec.skip and _means_skip(text, setup=turn.iv.stage not in ANSWER_STAGES,
+                                     voice=voice_seconds is not None):
+            STAGE_HANDLERS[turn.iv.stage](self, turn, Input("skip"))
+            return
         if voice_seconds is not None and not text.strip():
-            if self.settings.transcribes_voice:
-                turn.say("empty_answer")
+            if transcribed:
+                turn.say("voice_no_words")
             else:
                 turn.iv.pending_voice_seconds = voice_seconds
                 turn.say("voice_needs_text", seconds=round(voice_seconds))
@@ -287,18 +312,19 @@ class Interviewer:
         if voice_seconds is None and turn.iv.pending_voice_seconds is not None:
             voice_seconds = turn.iv.pending_voice_seconds
         turn.iv.pending_voice_seconds = None
-        STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text, voice_seconds))
+        STAGE_HANDLERS[turn.iv.stage](self, turn, Input("text", text, voice_seconds, transcribed))
 
     def _match_choice(self, turn: _Turn, text: str) -> str | None:
-        """Typed input for a button: its number, its id, or its label."""
+        """Typed input for a button: its number, its id, or its label -> the button."""
         wanted = text.strip().casefold().rstrip(".")
-        choices = self.choice_ids(turn.iv.stage)
-        labels = self.choices_for(turn, turn.iv.stage)
+        choices = self.offered(turn, turn.iv.stage)
+        if _means_skip(text, setup=False, voice=False) and turn.iv.stage in SKIP_CHOICES:
+            wanted = SKIP_CHOICES[turn.iv.stage]
         if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
-            return choices[int(wanted) - 1]
-        for cid, choice in zip(choices, labels, strict=True):
-            if wanted in (cid.casefold(), choice.label.casefold()):
-                return cid
+            return choices[int(wanted) - 1].id
+        for choice in choices:
+            if wanted in (choice.id.partition(".")[2].casefold(), choice.label.casefold()):
+                return choice.id
         return None
 
     def _on_timeout(self, turn: _Turn) -> None:
@@ -332,6 +358,7 @@ class Interviewer:
 
     def analyse(self, turn: _Turn, text: str, voice_seconds: float | None,
                 rubric: SituationRubric, lang: str) -> dict[str, Any]:
+        rubric = turn.mode.rubric(rubric)
         limit = self.settings.answer_char_limit
         if len(text) > limit:
             turn.say("long_answer", words=len(text.split()), limit=limit)
@@ -347,26 +374,73 @@ class Interviewer:
         )
         return result.to_dict()
 
+    def heard_voice(self, turn: _Turn, given: Input,
+                    analysis: dict[str, Any]) -> dict[str, Any] | None:
+        """Say what was heard of a spoken answer; its fillers and pace when transcribed."""
+        if given.voice_seconds is None:
+            return None
+        seconds = round(given.voice_seconds)
+        if not given.transcribed:
+            turn.say("voice_received", seconds=seconds)
+            return None
+        turn.say("voice_transcribed", seconds=seconds, text=_short(given.value, 600))
+        return speech_stats(given.value, given.voice_seconds, analysis["word_count"],
+                            analysis["lang"])
+
+    def heard(self, turn: _Turn) -> Exchange:
+        """The whole exchange so far, judged as one."""
+        iv = turn.iv
+        assert iv.analysis is not None and iv.answer is not None
+        said = [Said(MAIN, iv.answer, iv.analysis)]
+        said += [Said(a["id"], a["text"], a) for a in iv.followup_answers]
+        return judge(said, turn.mode)
+
+    def continue_exchange(self, turn: _Turn) -> None:
+        """Ask the follow-up that fits what was heard so far, or give the feedback."""
+        iv = turn.iv
+        if not iv.round_followups:
+            self.finish_round(turn)
+            return
+        base = self.script.situation(iv.situation)
+        situation = replace(base, rubric=turn.mode.rubric(base.rubric))  # what it stresses
+        pick = next_followup(self.script.followup_table, situation, self.heard(turn),
+                             asked=iv.followups, probed=iv.probed, mode=turn.mode.id)
+        asked = len(iv.followups)
+        room = asked < turn.mode.followup_limit(self.settings.max_followups)
+        if pick is None or not (room or (pick.urgent and asked < MAX_FOLLOWUPS)):
+            self.finish_round(turn)
+            return
+        iv.followups.append(pick.id)
+        iv.followup_index = asked
+        iv.probed.extend(pick.probes)
+        iv.followup_pair = pick.pair
+        turn.meta["followup"] = {"id": pick.id, "probes": list(pick.probes)}
+        self.enter(turn, "answer_followup")
+
     def finish_round(self, turn: _Turn) -> None:
         iv, profile = turn.iv, turn.profile
         situation = self.script.situation(iv.situation)
         analysis = iv.analysis
         assert analysis is not None
-        summary = feedback.attempt_summary(analysis, situation, turn.at)
+        exchange = self.heard(turn).to_dict()
+        summary = feedback.attempt_summary(exchange, situation, turn.at)
         previous = profile.last_attempt(situation.id)
         params = feedback.feedback_params(
+            exchange,
             analysis,
             situation,
             previous=previous,
             summary=summary,
-            followup_answers=iv.followup_answers,
             known={"company": profile.company, "role": profile.role},
         )
         params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
+        explain = why.remember(turn, analysis, params, situation.id)
+        params["speech"] = combine([iv.speech or {}, *(a.get("speech") or {}
+                                                       for a in iv.followup_answers)])
         profile.record_attempt(summary)
-        turn.say("feedback", **params)
+        turn.say("feedback", explain, **params)
         if iv.round_id is not None:
-            submit_to_round(turn, summary, analysis)
+            submit_to_round(turn, summary, exchange)
         self.enter(turn, "after_feedback")
 
 
@@ -383,6 +457,7 @@ def _main_question_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
         "detail": turn.iv.detail,
         "ask_lang": turn.interview_lang,
         "hint_lang": turn.hint_lang,
+        "guide": turn.mode.hints,
     }
 
 
@@ -392,6 +467,7 @@ def _followup_params(engine: Interviewer, turn: _Turn) -> dict[str, Any]:
         "question_key": f"followups.{fid}",
         "company": turn.profile.company,
         "role": turn.profile.role,
+        "pair": turn.iv.followup_pair or {},
         "ask_lang": turn.interview_lang,
         "hint_lang": turn.hint_lang,
     }
@@ -422,16 +498,20 @@ def on_choose_lang(engine: Interviewer, turn: _Turn, given: Input) -> None:
 
 
 def on_ask_role(engine: Interviewer, turn: _Turn, given: Input) -> None:
-    turn.profile.role = _short(given.value) if given.kind == "text" else None
+    turn.profile.role = _name(given.value) if given.kind == "text" else None
     engine.enter(turn, "ask_company")
 
 
 def on_ask_company(engine: Interviewer, turn: _Turn, given: Input) -> None:
     profile = turn.profile
-    profile.company = _short(given.value) if given.kind == "text" else None
+    profile.company = _name(given.value) if given.kind == "text" else None
     profile.setup_done = True
-    if profile.role or profile.company:
-        turn.say("role_set", role=profile.role, company=profile.company)
+    if profile.role or profile.company:  # echoed, so a typo can be corrected at once
+        shortened = NAME_LIMIT in (len(profile.role or ""), len(profile.company or ""))
+        turn.say("role_set", role=profile.role, company=profile.company,
+                 shortened=shortened, limit=NAME_LIMIT)
+    else:
+        turn.say("role_cleared")
     engine.enter(turn, "choose_situation")
 
 
@@ -456,18 +536,13 @@ def on_answer_main(engine: Interviewer, turn: _Turn, given: Input) -> None:
     iv.analysis = analysis
     turn.analysis = analysis
     turn.meta["question"] = f"situations.{situation.id}.question"
-    if given.voice_seconds is not None:
-        turn.say("voice_received", seconds=round(given.voice_seconds))
-    found = [f["id"] for key in ("red_flags", "improvements") for f in analysis[key]]
-    iv.followups = plan_followups(
-        engine.script, situation, found, limit=engine.settings.max_followups
-    ) if iv.round_followups else []
+    iv.speech = engine.heard_voice(turn, given, analysis)
+    iv.followups = []
     iv.followup_index = 0
     iv.followup_answers = []
-    if iv.followups:
-        engine.enter(turn, "answer_followup")
-    else:
-        engine.finish_round(turn)
+    iv.probed = []
+    iv.followup_pair = None
+    engine.continue_exchange(turn)
 
 
 def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
@@ -486,13 +561,10 @@ def on_answer_followup(engine: Interviewer, turn: _Turn, given: Input) -> None:
         iv.followup_answers.append({
             "id": fid,
             "text": given.value[: engine.settings.answer_char_limit],
-            "red_flags": analysis["red_flags"],
+            **compact(analysis),
+            "speech": engine.heard_voice(turn, given, analysis),
         })
-    iv.followup_index += 1
-    if iv.followup_index < len(iv.followups):
-        engine.enter(turn, "answer_followup")
-    else:
-        engine.finish_round(turn)
+    engine.continue_exchange(turn)
 
 
 def on_after_feedback(engine: Interviewer, turn: _Turn, given: Input) -> None:
@@ -542,6 +614,22 @@ def start_situation(engine: Interviewer, turn: _Turn, situation_id: str) -> None
 
 def _short(text: str, limit: int = 80) -> str:
     return " ".join(text.split())[:limit]
+
+
+_NAME_TRIM = " \t\"'“”‘’`.,;:!?。，；：！？「」《》()（）"
+
+
+def _name(text: str) -> str | None:
+    """A role or company as typed: one line, no wrapping quotes or trailing dots, at most
+    NAME_LIMIT characters; None when nothing is left."""
+    return _short(text.strip(_NAME_TRIM), NAME_LIMIT).strip() or None
+
+
+def _means_skip(text: str, *, setup: bool, voice: bool) -> bool:
+    typed = text.strip().casefold().rstrip(".!。！")
+    if not typed:
+        return setup and not voice
+    return typed in SKIP_WORDS
 
 
 # -- commands: available in every state ----------------------------------------------
@@ -695,6 +783,7 @@ def join_round(engine: Interviewer, turn: _Turn, invite: RoundInvite) -> None:
     iv.round_id = invite.round_id
     turn.profile.joined_round(invite.round_id)  # so /forget can find them there
     iv.round_followups = invite.followups
+    iv.round_mode = invite.mode
     turn.say("joined_round", situation=invite.situation)
     if invite.situation in engine.script.situations:
         start_situation(engine, turn, invite.situation)
@@ -702,7 +791,7 @@ def join_round(engine: Interviewer, turn: _Turn, invite: RoundInvite) -> None:
         engine.enter(turn, "choose_situation")
 
 
-def submit_to_round(turn: _Turn, summary: dict[str, Any], analysis: dict[str, Any]) -> None:
+def submit_to_round(turn: _Turn, summary: dict[str, Any], exchange: dict[str, Any]) -> None:
     """Hand the finished answer to its round (once) and offer to share it."""
     iv = turn.iv
     round_id = iv.round_id
@@ -710,18 +799,61 @@ def submit_to_round(turn: _Turn, summary: dict[str, Any], analysis: dict[str, An
     turn.round_attempt = {
         **summary,
         "round_id": round_id,
-        "strengths": feedback.ids(analysis, "strengths"),
+        "mode": turn.mode.id,
+        "strengths": feedback.ids(exchange, "strengths"),
         "answer": iv.answer,
         "answer_lang": iv.answer_lang,
         "followup_answers": [{"id": a["id"], "text": a["text"]} for a in iv.followup_answers],
         "findings": [
-            {"id": f["id"], "kind": kind, "evidence": [e["text"] for e in f["evidence"]]}
-            for kind in ("red_flags", "improvements", "strengths") for f in analysis[kind]
+            {"id": f["id"], "kind": kind, "evidence": list(f["evidence"])}
+            for kind, key in (("red_flags", "red_flags"), ("improvements", "gaps"),
+                              ("strengths", "strengths"))
+            for f in exchange[key]
         ],
     }
     iv.round_id = None
     iv.round_followups = True
     turn.say("share_offer", (Choice(f"round.{round_id}.share", turn.label("share_answer")),))
+
+
+def cmd_mode(engine: Interviewer, turn: _Turn, args: str) -> None:
+    """/mode skeptical · /mode coach (also in Chinese); with nothing understood, buttons."""
+    if turn.profile.lang is None:
+        turn.profile.lang = DEFAULT_LANG
+    wanted = parse_mode(args) if args else None
+    if wanted is None:
+        turn.say("mode_menu", tuple(Choice(f"mode.{m}", turn.label(f"mode_pick_{m}"))
+                                    for m in MODES), mode=turn.mode.id)
+        return
+    set_mode(engine, turn, wanted)
+
+
+RETRY_WITH = "retry_"  # a mode button after the feedback: that interviewer, same question
+
+
+def set_mode(engine: Interviewer, turn: _Turn, value: str) -> None:
+    mode = value.removeprefix(RETRY_WITH)
+    if mode not in MODES:
+        turn.say("stale_button")
+        return
+    turn.profile.mode = None if mode == COACH else mode
+    turn.say("mode_set", mode=mode)
+    if value.startswith(RETRY_WITH) and turn.iv.stage == "after_feedback":
+        turn.iv.round_mode = None  # the user's own choice from here on
+        cmd_retry(engine, turn, "")
+    else:
+        _reask(engine, turn)
+
+
+def _mode_switch(turn: _Turn) -> tuple[Choice, ...]:
+    """After the feedback: the same question again with the other interviewer."""
+    other = COACH if turn.mode.id == SKEPTICAL else SKEPTICAL
+    return (Choice(f"mode.{RETRY_WITH}{other}", turn.label(f"mode_{other}")),)
+
+
+EXTRA_CHOICES: dict[str, Callable[[_Turn], tuple[Choice, ...]]] = {
+    "after_feedback": _mode_switch,
+}
 
 
 def cmd_role(engine: Interviewer, turn: _Turn, args: str) -> None:
@@ -789,6 +921,8 @@ COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "forget": cmd_forget,
     "export": cmd_export,
     "round": cmd_round,
+    "why": why.command,
+    "mode": cmd_mode,
 }
 
 # Buttons that are valid whatever the stage (not tied to one prompt).
@@ -797,4 +931,6 @@ GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "ilang": set_interview_lang,
     "hints": set_hints,
     "forget": confirm_forget,
+    why.SCOPE: why.press,
+    "mode": set_mode,
 }

@@ -16,6 +16,8 @@ COMMANDS: tuple[str, ...] = (
     "forget",
     "export",
     "round",
+    "why",
+    "mode",
 )
 
 
@@ -30,6 +32,7 @@ class TextAnswer:
     at: float
     text: str
     voice_seconds: float | None = None  # set when the answer was spoken
+    transcribed: bool = False  # the text is the speech-to-text of the voice answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class RoundInvite:
     round_id: str
     situation: str | None  # None: the member picks their own
     followups: bool = True
+    mode: str | None = None  # the interviewer the mentor chose; None: the member's own
 
 
 Event = Start | TextAnswer | ChoicePressed | Command | Timeout | Unsupported | Resume | RoundInvite

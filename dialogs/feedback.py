@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from dialogs.exchange import FILLED_BY
 from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
 from dialogs.script import SituationSpec
 
@@ -30,9 +31,12 @@ CLEAR_EXITS = frozenset({"employed", "laid_off", "contract_ended", "relocation_f
 BASE_DEDUCTION_ORDER = IMPROVEMENT_IDS
 
 
-def signals(analysis: dict[str, Any], situation_id: str) -> list[dict[str, str]]:
-    present = {f["id"] for key in ("red_flags", "improvements", "strengths")
-               for f in analysis.get(key, ())}
+def signals(found: dict[str, Any], situation_id: str) -> list[dict[str, str]]:
+    """``found``: an analysis or an exchange (anything with lists of findings by kind)."""
+    present = {f["id"] for key in ("red_flags", "improvements", "gaps", "strengths")
+               for f in found.get(key, ())}
+    if found.get("inconsistencies"):
+        present.add("contradicts_situation")
     rows = []
     for signal_id, concerns, supports in SIGNAL_RULES:
         if present & concerns:
@@ -45,36 +49,44 @@ def signals(analysis: dict[str, Any], situation_id: str) -> list[dict[str, str]]
     return rows
 
 
-def top_change(analysis: dict[str, Any], situation: SituationSpec) -> str | None:
+def top_change(red_flags: list[str], improvements: list[str],
+               situation: SituationSpec) -> str | None:
     """The single finding whose fix would help most: the gravest red flag, else the
-    improvement this situation weighs most."""
-    flags = [f["id"] for f in analysis.get("red_flags", ())]
-    if flags:
-        return min(flags, key=RED_FLAG_IDS.index)
-    improvements = [f["id"] for f in analysis.get("improvements", ())]
+    improvement this situation weighs most. Ids the catalog does not know come last."""
+    if red_flags:
+        return min(red_flags, key=lambda fid: _rank(RED_FLAG_IDS, fid))
     if not improvements:
         return None
     return max(
         improvements,
-        key=lambda fid: (situation.rubric.weight(fid), -BASE_DEDUCTION_ORDER.index(fid)),
+        key=lambda fid: (situation.rubric.weight(fid), -_rank(BASE_DEDUCTION_ORDER, fid)),
     )
 
 
-def ids(analysis: dict[str, Any], key: str) -> list[str]:
-    return [f["id"] for f in analysis.get(key, ())]
+def _rank(order: tuple[str, ...], fid: str) -> int:
+    return order.index(fid) if fid in order else len(order)
+
+
+def ids(found: dict[str, Any], key: str) -> list[str]:
+    """The distinct ids under ``key``, in order."""
+    return list(dict.fromkeys(f["id"] for f in found.get(key, ())))
 
 
 def attempt_summary(
-    analysis: dict[str, Any], situation: SituationSpec, at: float
+    exchange: dict[str, Any], situation: SituationSpec, at: float
 ) -> dict[str, Any]:
+    """One attempt as /history, the retry delta and mentor rounds see it: the score and
+    verdict of the whole exchange (dialogs.exchange), red flags from every answer."""
+    red_flags = ids(exchange, "red_flags")
+    improvements = ids(exchange, "gaps")
     return {
         "at": at,
         "situation": situation.id,
-        "score": analysis["score"],
-        "verdict": analysis["verdict"],
-        "red_flags": ids(analysis, "red_flags"),
-        "improvements": ids(analysis, "improvements"),
-        "top": top_change(analysis, situation),
+        "score": exchange["score"],
+        "verdict": exchange["verdict"],
+        "red_flags": red_flags,
+        "improvements": improvements,
+        "top": top_change(red_flags, improvements, situation),
     }
 
 
@@ -83,49 +95,56 @@ def delta(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str,
         return None
     before = set(previous["red_flags"]) | set(previous["improvements"])
     after = set(current["red_flags"]) | set(current["improvements"])
-    order = [*RED_FLAG_IDS, *IMPROVEMENT_IDS]
     return {
         "previous_score": previous["score"],
         "score_change": current["score"] - previous["score"],
-        "fixed": [fid for fid in order if fid in before - after],
-        "new": [fid for fid in order if fid in after - before],
+        "fixed": _in_order(before - after),
+        "new": _in_order(after - before),
     }
 
 
-def _evidence_texts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"id": f["id"], "evidence": [e["text"] for e in f.get("evidence", ())]}
-            for f in findings]
+PACING = ("too_short", "too_long")  # shown with the measured time, not the finding text
 
 
 def feedback_params(
+    exchange: dict[str, Any],
     analysis: dict[str, Any],
     situation: SituationSpec,
     *,
     previous: dict[str, Any] | None,
     summary: dict[str, Any],
-    followup_answers: list[dict[str, Any]],
     known: dict[str, str | None],
 ) -> dict[str, Any]:
-    followup_flags = [
-        flag for answer in followup_answers for flag in _evidence_texts(answer["red_flags"])
-    ]
+    """``exchange``: the whole exchange judged as one; ``analysis``: the main answer's."""
     skills = analysis.get("skills") or []
+    seconds = round(analysis["speaking_seconds"])
     return {
         "situation": situation.id,
-        "score": analysis["score"],
-        "verdict": analysis["verdict"],
+        "score": exchange["score"],
+        "verdict": exchange["verdict"],
+        "main_score": exchange["main_score"],
+        "answers": exchange["answers"],
+        "mode": exchange["mode"],
         "word_count": analysis["word_count"],
-        "speaking_seconds": round(analysis["speaking_seconds"]),
+        "speaking_seconds": seconds,
         "voice": analysis.get("voice", False),
-        "signals": signals(analysis, situation.id),
-        "red_flags": _evidence_texts(analysis["red_flags"]),
-        "improvements": _evidence_texts(analysis["improvements"]),
-        "strengths": _evidence_texts(analysis.get("strengths", [])),
-        "followup_flags": followup_flags,
+        "pacing": next((f["id"] for f in exchange["gaps"] if f["id"] in PACING), None),
+        "signals": signals(exchange, situation.id),
+        "red_flags": [_place(f) for f in exchange["red_flags"]],
+        "improvements": [_place(f) for f in exchange["gaps"] if f["id"] not in PACING],
+        "strengths": [_place(f) for f in exchange["strengths"]],
+        # what the follow-up answers added, by the strengths that filled the gaps
+        "filled": [FILLED_BY.get(gap, gap) for gap in exchange["filled"]],
+        "inconsistencies": exchange["inconsistencies"],
         "tip": summary["top"],
         "delta": delta(previous, summary),
         "model": {**known, "skill": skills[0] if skills else None},
     }
+
+
+def _place(heard: dict[str, Any]) -> dict[str, Any]:
+    return {"id": heard["id"], "answer": heard["answer"], "evidence": heard["evidence"],
+            "rule": heard.get("rule", ""), "signal": heard.get("signal", "")}
 
 
 HISTORY_ROWS_PER_SITUATION = 5

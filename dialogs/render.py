@@ -40,14 +40,24 @@ _MD_SPECIAL = re.compile(r"([\\*_~`|>#\-\[\]()<:])")
 # carry the user's words, and it changes how the words look.
 ZWSP = "\u200b"
 _URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|tg|ton|discord)://")
-# A dot between domain characters: "evil.com/login", "t.me/joinchat/x", "me@x.org",
-# "1.2.3.4", "例子.中国", "🙂.com". The space goes before the dot, so no domain label is
-# left touching it (a number like 3.5 gets one too, unseen). Domain characters as tdlib
-# counts them: ASCII letters, digits, _ ~ -, and from U+00C0 on anything but spaces and
-# General Punctuation (ZWNJ, ZWJ and dashes excepted).
-_DOMAIN_CHAR = ("[A-Za-z0-9_~\\-\u00c0-\u167f\u1681-\u1fff\u200c\u200d\u2010-\u2015"
-                "\u2070-\u2fff\u3001-\U0010ffff]")
-_DOMAIN_DOT = re.compile(f"(?<={_DOMAIN_CHAR})\\.(?={_DOMAIN_CHAR})")
+# A dot that could end a domain label: "evil.com/login", "t.me/joinchat/x", "me@x.org",
+# "1.2.3.4", "例子.中国", "🙂.com". The space goes before the dot, so no label is left
+# touching it (3.50 gets one too, unseen). Domain characters as tdlib counts them: ASCII
+# letters, digits, _ ~ -, and from U+00C0 on anything but spaces and General Punctuation
+# (ZWNJ, ZWJ and dashes excepted). Like tdlib, a label with "_" before the dot ("rule_id.x")
+# or a one-letter one after it ("e.g.") makes no domain, so those stay as they are.
+_DOMAIN_CHARS = ("A-Za-z0-9_~\\-\u00c0-\u167f\u1681-\u1fff\u200c\u200d\u2010-\u2015"
+                 "\u2070-\u2fff\u3001-\U0010ffff")
+_DOMAIN_DOT = re.compile(f"([{_DOMAIN_CHARS}]+)\\.(?=([{_DOMAIN_CHARS}]+))")
+
+
+def _break_domain_dot(match: re.Match[str]) -> str:
+    left, right = match.group(1), match.group(2)
+    if "_" in left or (len(right) < 2 and not right.isdigit()):
+        return match.group(0)
+    return f"{left}{ZWSP}."
+
+
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_])")  # @username, @everyone, @here
 _COMMAND = re.compile(r"(?<![\w/<>])/(?=[A-Za-z0-9_])")  # "/forget": one tap would send it
 
@@ -56,7 +66,7 @@ def defang(text: str) -> str:
     """Make links, mentions and commands in a user's words inert, invisibly:
     'https://x.io' -> 'https:<ZWSP>//x<ZWSP>.io', '@ann' -> '@<ZWSP>ann'."""
     text = _URL_SCHEME.sub(lambda m: f"{m.group(1)}:{ZWSP}//", text)
-    text = _DOMAIN_DOT.sub(ZWSP + ".", text)
+    text = _DOMAIN_DOT.sub(_break_domain_dot, text)
     text = _MENTION.sub("@" + ZWSP, text)
     return _COMMAND.sub("/" + ZWSP, text)
 
@@ -181,6 +191,10 @@ class Renderer:
             return self._finding_text(finding_id, ctx["lang"], "tip")
 
         @pass_context
+        def infer_text(ctx: Context, finding_id: str) -> str:
+            return self._finding_text(finding_id, ctx["lang"], "infer")
+
+        @pass_context
         def situation_label(ctx: Context, situation_id: str) -> Safe:
             return text(ctx, f"situations.{situation_id}.label")
 
@@ -215,6 +229,7 @@ class Renderer:
             finding=finding,
             finding_name=finding_name,
             tip_text=tip_text,
+            infer_text=infer_text,
             situation_label=situation_label,
             model_answer=model_answer,
             signed=signed,
@@ -234,7 +249,10 @@ class Renderer:
         text = env.get_template(self.template_name(outgoing)).render(params).strip()
         if numbered_choices and outgoing.choices:
             escape = FORMATS[fmt].escape
-            lines = [f"{n}. {escape(c.label)}" for n, c in enumerate(outgoing.choices, 1)]
+            numbered = [c for c in outgoing.choices if c.typed is None]
+            lines = [f"{n}. {escape(c.label)}" for n, c in enumerate(numbered, 1)]
+            lines += [f"{escape(c.typed)}: {escape(c.label)}"
+                      for c in outgoing.choices if c.typed is not None]
             text = "\n".join([text, "", *lines])
         return Rendered(text=text, choices=outgoing.choices, attachments=outgoing.attachments)
 

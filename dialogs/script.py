@@ -19,17 +19,19 @@ from jinja2 import Environment, TemplateSyntaxError
 from dialogs.errors import ScriptError
 from dialogs.events import COMMANDS
 from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
+from dialogs.followups import FollowupTable, load_table
 from dialogs.rubric import EXIT_KINDS, SituationRubric
 
 LANGS: tuple[str, ...] = ("en", "zh")
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help", "round_summary", "round_report")
+TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help", "round_summary", "round_report",
+                                   "why")
 INPUT_KINDS = frozenset({"choice", "text", "none"})
 SITUATION_CHOICES = "situations"
 # Further message files per feature, `<pack>_<lang>.yaml` with `messages` and `labels`:
 # the English file declares the keys, every other language must translate exactly those.
-MESSAGE_PACKS: tuple[str, ...] = ("rounds",)
+MESSAGE_PACKS: tuple[str, ...] = ("rounds", "why", "interviewer")
 
 # Message keys the engine sends; every language must define each one.
 REQUIRED_MESSAGES: frozenset[str] = frozenset(
@@ -86,12 +88,6 @@ class SituationSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class Probe:
-    when: str  # a finding id
-    ask: str  # a follow-up id
-
-
-@dataclass(frozen=True, slots=True)
 class Catalog:
     """All texts of one language, each a jinja2 template source."""
 
@@ -125,8 +121,7 @@ class Script:
     states: Mapping[str, StateSpec]
     situation_order: tuple[str, ...]
     situations: Mapping[str, SituationSpec]
-    probes: tuple[Probe, ...]
-    always: tuple[str, ...]
+    followup_table: FollowupTable
     catalogs: Mapping[str, Catalog]
 
     def situation(self, situation_id: str | None) -> SituationSpec:
@@ -207,7 +202,7 @@ def _load_flow(path: Path) -> tuple[str, dict[str, StateSpec]]:
 
 def _load_situations(
     path: Path, followup_ids: set[str]
-) -> tuple[tuple[str, ...], dict[str, SituationSpec], tuple[Probe, ...], tuple[str, ...]]:
+) -> tuple[tuple[str, ...], dict[str, SituationSpec]]:
     data = _read_yaml(path)
     name = path.name
     order = _id_list(data.get("order"), f"{name}: order")
@@ -255,19 +250,7 @@ def _load_situations(
     missing = sorted(set(situations) - set(order))
     if missing:
         raise ScriptError(f"{name}: order: situation {missing[0]!r} is declared but not listed")
-    probes: list[Probe] = []
-    for i, raw in enumerate(data.get("probes") or ()):
-        row = _mapping(raw, f"{name}: probes[{i}]")
-        if row.get("when") not in ALL_FINDING_IDS:
-            raise ScriptError(f"{name}: probes[{i}].when: unknown finding {row.get('when')!r}")
-        if row.get("ask") not in followup_ids:
-            raise ScriptError(f"{name}: probes[{i}].ask: unknown follow-up {row.get('ask')!r}")
-        probes.append(Probe(row["when"], row["ask"]))
-    always = _id_list(data.get("always"), f"{name}: always")
-    for fid in always:
-        if fid not in followup_ids:
-            raise ScriptError(f"{name}: always: unknown follow-up {fid!r}")
-    return order, situations, tuple(probes), always
+    return order, situations
 
 
 _SYNTAX = Environment()
@@ -339,16 +322,17 @@ def _load_catalog(
 
 
 def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) -> Script:
-    """Read and cross-check flow.yaml, situations.yaml and one catalog per language."""
+    """Read and cross-check flow.yaml, situations.yaml, followups.yaml and one catalog
+    per language."""
     _check_template_files(templates)
     start, states = _load_flow(directory / "flow.yaml")
     reference = _read_yaml(directory / "en.yaml")
     followup_ids = set(_mapping(reference.get("followups"), "en.yaml: followups"))
     detail_ids = set(_mapping(reference.get("details"), "en.yaml: details"))
     placeholder_ids = set(_mapping(reference.get("placeholders"), "en.yaml: placeholders"))
-    order, situations, probes, always = _load_situations(
-        directory / "situations.yaml", followup_ids
-    )
+    order, situations = _load_situations(directory / "situations.yaml", followup_ids)
+    followup_table = load_table(_read_yaml(directory / "followups.yaml"), "followups.yaml",
+                                followup_ids, ALL_FINDING_IDS)
     for spec in situations.values():
         if spec.ask_detail is not None and spec.ask_detail not in detail_ids:
             raise ScriptError(
@@ -377,8 +361,7 @@ def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) 
         states=states,
         situation_order=order,
         situations=situations,
-        probes=probes,
-        always=always,
+        followup_table=followup_table,
         catalogs=catalogs,
     )
 

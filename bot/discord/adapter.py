@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from bot.discord.commands import CatalogTranslator, build_commands
 from bot.discord.send import NO_PINGS, DiscordSender, with_retries
 from bot.discord.translate import (
     PLATFORM,
+    audio_attachments,
     incoming_of_message,
     interaction_id,
     is_interview_place,
@@ -45,6 +47,7 @@ from bot.incoming import Actor, ConversationRef, Incoming
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
 from bot.startup import StartupError
+from bot.voice import Listener
 from dialogs.events import ChoicePressed, Command, Event, Start
 from dialogs.outgoing import Outgoing
 from dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
@@ -93,12 +96,14 @@ class LeavewellClient(discord.Client):
 
 class DiscordAdapter:
     def __init__(self, core: Core, renderer: Renderer, settings: Settings, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 listener: Listener | None = None) -> None:
         assert settings.discord_bot_token is not None
         self.core = core
         self.renderer = renderer
         self.settings = settings
         self.clock = clock
+        self.listener = listener  # transcribes voice answers, when the extra is installed
         self.ready = asyncio.Event()
         self.queue = KeyedQueue()
         self._guild_lock = asyncio.Lock()
@@ -177,7 +182,8 @@ class DiscordAdapter:
         me = self.client.user
         incoming = incoming_of_message(message, me.id if me else 0)
         if incoming is not None:
-            self.queue.submit(incoming.ref.key, lambda: self._handle(incoming))
+            self.queue.submit(incoming.ref.key,
+                              lambda: self._handle(incoming, heard_from=message))
 
     async def replay_presses(self) -> None:
         """Button presses acknowledged before a crash but never handled."""
@@ -237,12 +243,18 @@ class DiscordAdapter:
             async for message in channel.history(after=after, limit=50, oldest_first=True):
                 incoming = incoming_of_message(message, me.id)
                 if incoming is not None and incoming.ref.key == conversation.conversation_key:
-                    await self._handle(incoming)
+                    await self._handle(incoming, heard_from=message)
         except discord.HTTPException as exc:
             log.warning("could not read back %s: %s", conversation.conversation_key,
                         exc.status)
 
-    async def _handle(self, incoming: Incoming) -> list[OutboxItem] | None:
+    async def _handle(self, incoming: Incoming,
+                      heard_from: discord.Message | None = None) -> list[OutboxItem] | None:
+        """``heard_from``: the message of a voice answer to transcribe first."""
+        audio = audio_attachments(heard_from) if heard_from is not None else []
+        if self.listener is not None and audio:
+            incoming = replace(incoming, event=await self.listener.hear(incoming.event,
+                                                                         audio[0].read))
         for attempt in range(3):  # the commit is idempotent, so a retry is safe
             try:
                 return await self.core.handle(incoming)

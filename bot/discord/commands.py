@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
+from dialogs.modes import MODES
 from dialogs.outgoing import Outgoing
 from dialogs.render import PLAIN, Renderer
 
@@ -19,6 +20,7 @@ ROUND_ACTIONS = ("start", "end", "status", "comment")
 ROUND_EACH = "each"  # the situation option's value for "each member's own"
 WINDOW_LIMIT = 20  # characters of the window option ("1h30m", "3 days")
 COMMENT_LIMIT = 1000  # characters of a comment option (the round keeps fewer)
+WHY_LIMIT = 99  # the highest point number /why takes (a feedback has far fewer)
 _SPACES = re.compile(r"[\s,，、;；]+")
 
 
@@ -32,7 +34,7 @@ class CommandHandler(Protocol):
 
 def round_args(action: str, *, situation: str | None = None, window: str | None = None,
                followups: bool | None = None, answer: int | None = None,
-               text: str | None = None) -> str:
+               text: str | None = None, skeptical: bool | None = None) -> str:
     """The /round options as the text the round's parser reads after "/round"
     (dialogs/rounds/commands.py): "start window=30m situation=laid_off followups=off",
     "comment 2 Clear and short"."""
@@ -45,6 +47,8 @@ def round_args(action: str, *, situation: str | None = None, window: str | None 
             parts.append(f"situation={situation}")
         if followups is not None:
             parts.append("followups=" + ("on" if followups else "off"))
+        if skeptical is not None:
+            parts.append("mode=" + ("skeptical" if skeptical else "coach"))
         return " ".join(parts)
     if action == "comment":
         number = str(answer) if answer is not None else ""
@@ -132,6 +136,13 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
     async def lang(interaction: discord.Interaction[Any], language: str | None = None) -> None:
         await handler.on_command(interaction, "lang", language or "")
 
+    @app_commands.command(name="mode", description=text("commands.mode"))
+    @app_commands.describe(interviewer=text("messages.discord_option_mode"))
+    @app_commands.choices(interviewer=[Choice(name=text(f"labels.mode_pick_{mode}"), value=mode)
+                                       for mode in MODES])
+    async def mode(interaction: discord.Interaction[Any], interviewer: str | None = None) -> None:
+        await handler.on_command(interaction, "mode", interviewer or "")
+
     @app_commands.command(name="channels", description=text("messages.discord_command_channels"))
     @app_commands.describe(action=text("messages.discord_option_action"),
                            channel=text("messages.discord_option_channel"))
@@ -148,6 +159,7 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
                            situation=text("messages.discord_round_option_situation"),
                            window=text("messages.discord_round_option_window"),
                            followups=text("messages.discord_round_option_followups"),
+                           skeptical=text("messages.discord_round_option_skeptical"),
                            answer=text("messages.discord_round_option_answer"),
                            comment=text("messages.discord_round_option_text"))
     @app_commands.rename(comment="text")
@@ -163,12 +175,19 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
                      window: app_commands.Range[str, 1, WINDOW_LIMIT] | None = None,
                      followups: bool | None = None,
                      answer: app_commands.Range[int, 1, 999_999] | None = None,
-                     comment: app_commands.Range[str, 1, COMMENT_LIMIT] | None = None) -> None:
+                     comment: app_commands.Range[str, 1, COMMENT_LIMIT] | None = None,
+                     skeptical: bool | None = None) -> None:
         await handler.on_command(interaction, "round", round_args(
             action, situation=situation, window=window, followups=followups, answer=answer,
-            text=comment))
+            text=comment, skeptical=skeptical))
 
-    for command in (practice, lang, channels, round_,
+    @app_commands.command(name="why", description=text("commands.why"))
+    @app_commands.describe(number=text("messages.discord_why_option_number"))
+    async def why(interaction: discord.Interaction[Any],
+                  number: app_commands.Range[int, 1, WHY_LIMIT] | None = None) -> None:
+        await handler.on_command(interaction, "why", str(number or ""))
+
+    for command in (practice, lang, mode, channels, round_, why,
                     *(simple(n) for n in SIMPLE_COMMANDS)):
         tree.add_command(command, guild=guild)
 

@@ -58,6 +58,10 @@ def _media_kind(attachment: discord.Attachment) -> str:
     return {"image": "photo", "video": "video"}.get(kind, "document")
 
 
+def audio_attachments(message: discord.Message) -> list[discord.Attachment]:
+    return [a for a in message.attachments if _is_audio(a)]
+
+
 def event_of_message(message: discord.Message) -> Event:
     at = message.created_at.timestamp()
     if message.stickers:

@@ -60,7 +60,9 @@ from bot.telegram.translate import (
     is_private,
     is_round_business,
     private_address,
+    spoken_of,
 )
+from bot.voice import Listener
 from dialogs.events import TextAnswer
 from dialogs.outgoing import Outgoing
 from dialogs.render import TELEGRAM_HTML, Renderer, escape_html
@@ -92,12 +94,14 @@ class TelegramAdapter:
         *,
         clock: Callable[[], float] = time.time,
         poll_timeout: int = 30,
+        listener: Listener | None = None,
     ) -> None:
         assert settings.telegram_bot_token is not None
         self.core = core
         self.renderer = renderer
         self.settings = settings
         self.clock = clock
+        self.listener = listener  # transcribes voice answers, when the extra is installed
         self.poll_timeout = poll_timeout
         self.app = self._build(settings)
         self.queue = KeyedQueue()
@@ -318,6 +322,10 @@ class TelegramAdapter:
         if isinstance(incoming.event, TextAnswer):
             self._in_background(self.app.bot.send_chat_action(
                 int(incoming.ref.chat_id), ChatAction.TYPING))
+        spoken = spoken_of(update)
+        if self.listener is not None and spoken is not None:
+            incoming = replace(incoming, event=await self.listener.hear(
+                incoming.event, lambda: self._download(spoken.file_id)))
         replied = False
         try:
             for attempt in range(3):  # the commit is idempotent, so a retry is safe
@@ -339,6 +347,10 @@ class TelegramAdapter:
                 await self._acknowledge(query)  # a replay or a failure: stop the spinner
         if query is not None and not in_group:
             await self._show_choice(query)
+
+    async def _download(self, file_id: str) -> bytes:
+        file = await self.app.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
 
     async def _actor(self, update: Update, in_group: bool) -> Actor:
         user = update.effective_user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Chat, Message, Update
+from telegram import Audio, Chat, Message, Update, VideoNote, Voice
 
 from bot.incoming import ConversationRef, Incoming
 from bot.rounds import DEEP_LINK_PREFIX
@@ -67,11 +67,19 @@ def event_of(update: Update, bot_username: str, now: float) -> Event | None:
                        lang_hint=user.language_code if user else None)
     if message.text is not None:
         return TextAnswer(at=at, text=message.text)
-    spoken = message.voice or message.audio or message.video_note
+    spoken = spoken_of(update)
     if spoken is not None:
         return TextAnswer(at=at, text=message.caption or "", voice_seconds=seconds(
             spoken.duration))
     return Unsupported(at=at, what=_media_kind(message))
+
+
+def spoken_of(update: Update) -> Voice | Audio | VideoNote | None:
+    """The recording of a spoken answer in a message, if it is one."""
+    message = update.message
+    if message is None:
+        return None
+    return message.voice or message.audio or message.video_note
 
 
 def _media_kind(message: Message) -> str:

@@ -1,7 +1,7 @@
 """Parsing what mentors and members type or press for a round (pure, no state).
 
-    /round start [window] [situation] [followups on|off]   e.g. "2h laid_off", "3天 不追问",
-                                                           "situation=quit window=45m"
+    /round start [window] [situation] [followups on|off] [skeptical]
+                        e.g. "2h laid_off", "3天 不追问", "situation=quit window=45m tough"
     /round end · /round status · /round comment <n> <text>
 
 Button ids travel as Telegram callback_data (<= 64 bytes) and Discord custom_id:
@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.modes import COACH, parse_mode
 from dialogs.script import default_script
 
 MIN_WINDOW = 10 * 60
@@ -27,6 +28,7 @@ class StartOptions:
     situation: str | None = EACH  # a situation id, or None: each member picks their own
     window: int = DEFAULT_WINDOW  # seconds from the start until answers close
     followups: bool = True
+    mode: str | None = None  # the interviewer for everyone (dialogs.modes); None: their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ OPTION_KEYS: dict[str, str] = {
     **dict.fromkeys(("situation", "sit", "s", "情况", "情形", "题目"), "situation"),
     **dict.fromkeys(("window", "time", "duration", "for", "w", "时长", "时间", "期限"), "window"),
     **dict.fromkeys(("followups", "followup", "follow-ups", "f", "追问"), "followups"),
+    **dict.fromkeys(("mode", "interviewer", "模式", "面试官"), "mode"),
 }
 _NUMBER = re.compile(r"[0-9]{1,6}(?:[.][0-9]{1,3})?")
 _DIGITS = frozenset("0123456789")
@@ -202,11 +205,21 @@ def _set_followups(value: str, found: dict[str, Any]) -> RoundCommandError | Non
     return None
 
 
+def _set_mode(value: str, found: dict[str, Any]) -> RoundCommandError | None:
+    mode = parse_mode(value)
+    if mode is None:
+        return _bad_arg(f"mode={value}")
+    found["mode"] = None if mode == COACH else mode
+    return None
+
+
 def _set_word(word: str, found: dict[str, Any]) -> RoundCommandError | None:
     lowered = word.lower()
     if lowered in FOLLOWUP_WORDS:
         found["followups"] = FOLLOWUP_WORDS[lowered]
         return None
+    if parse_mode(lowered) is not None:
+        return _set_mode(lowered, found)
     if lowered[:1] in _DIGITS:
         return _set_window(word, found)
     return _set_situation(word, found)
@@ -216,6 +229,7 @@ _SETTERS = {
     "window": _set_window,
     "situation": _set_situation,
     "followups": _set_followups,
+    "mode": _set_mode,
     "word": _set_word,
 }
 

@@ -55,7 +55,8 @@ class RoundResult:
     state: dict[str, Any]  # JSON-able (RoundState.to_dict())
     outgoing: tuple[Addressed, ...]
     deadline: float | None  # when a RoundDeadline must be fed; None once closed
-    # On a successful JoinRound: {"round_id", "situation", "followups", "closes_at", "lang"}
+    # On a successful JoinRound:
+    # {"round_id", "situation", "followups", "mode", "closes_at", "lang"}
     admitted: dict[str, Any] | None
     is_open: bool
 
@@ -143,7 +144,7 @@ def _timing(st: RoundState, at: float) -> dict[str, Any]:
 
 def _round_params(st: RoundState) -> dict[str, Any]:
     return {"mentor": st.mentor.get("name", ""), "situation": st.situation,
-            "followups": st.followups}
+            "followups": st.followups, "mode": st.mode}
 
 
 def _no_round(step: _Step) -> bool:
@@ -191,6 +192,7 @@ def on_open(step: _Step, event: OpenRound) -> None:
         mentor=person_record(event.by.user_key, event.by.name, event.by.reach),
         situation=options.situation,
         followups=options.followups,
+        mode=options.mode,
         opened_at=event.at,
         closes_at=event.at + options.window,
     )
@@ -223,7 +225,8 @@ def on_join(step: _Step, event: JoinRound) -> None:
         }
     # Joining again before answering asks the question again (the same reply, no change).
     step.admitted = {"round_id": st.round_id, "situation": st.situation,
-                     "followups": st.followups, "closes_at": st.closes_at, "lang": st.lang}
+                     "followups": st.followups, "mode": st.mode, "closes_at": st.closes_at,
+                     "lang": st.lang}
     step.say("actor", "round_joined", **_round_params(st), **_timing(st, event.at))
 
 

@@ -32,6 +32,7 @@ class RoundState:
     mentor: dict[str, Any] = field(default_factory=dict)  # {"user_key", "name", "reach"}
     situation: str | None = None  # None: each member picks their own
     followups: bool = True
+    mode: str | None = None  # the interviewer the mentor chose for everyone (dialogs.modes)
     opened_at: float = 0.0
     closes_at: float = 0.0
     closed_at: float | None = None

@@ -216,3 +216,45 @@ def test_console_english_interface_chinese_interview(tmp_path: Path) -> None:
     assert "请问你为什么离开上一份工作" in out and "(Let's begin." in out
     assert "mixes Chinese and English" in out
     assert "What the interviewer hears" in out and "/100" in out
+
+
+def test_why_and_disagree_in_the_console(tmp_path: Path) -> None:
+    lines = ["skip", "skip", "/practice let_go", "My boss was a jerk, so I left.",
+             "He never listened to anyone.", "Nothing, it was his fault.",
+             "It was all his doing.",  # the third follow-up probes the blame (issue 13)
+             "/why", "/why 1", "/why 1 disagree", "/why 1 disagree", "/export"]
+    result = run_cli(["practice", "--lang", "en"], "\n".join(lines) + "\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # the feedback numbers its points and says what to type instead of a button
+    assert "✗ 1. You spoke badly of a former employer" in out
+    assert "/why: Why was this flagged?" in out
+    assert "/why 1: 1. Negative about the old job" in out
+    assert "Point 1: Negative about the old job (red flag)" in out and "“jerk”" in out
+    assert "/why 1 disagree: I disagree" in out
+    assert out.count("Thanks, noted: you disagree with point 1") == 1
+    assert "You already disagreed with point 1." in out
+    path = Path(out.split("as a JSON file.")[1].split()[0])
+    (record,) = json.loads(path.read_text(encoding="utf-8"))["user"]["disagreements"]
+    assert (record["finding"], record["evidence"], record["situation"]) == (
+        "trash_talk", ["jerk"], "let_go")
+
+
+def test_the_issue_13_case_on_the_console(tmp_path: Path) -> None:
+    """A laid-off user skips the set-up with words, gives a complete answer, then insults
+    the old director: the interviewer reacts, and the verdict covers the whole talk."""
+    from tests.dialogs.test_interviewer import BLAME, COMPLETE, INSULT, NEUTRAL
+
+    lines = ["skip", "-", "2", COMPLETE["en"], INSULT["en"], BLAME["en"], NEUTRAL["en"],
+             "4", COMPLETE["en"], NEUTRAL["en"], NEUTRAL["en"], NEUTRAL["en"], "3"]
+    result = run_cli(["practice", "--lang", "en"], "\n".join(lines) + "\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "No role or company" in out and "the skip role" not in out
+    assert "proudest" not in out.split("Earlier you said")[0]  # the result was given
+    assert "Earlier you said" in out and "What part of that was yours?" in out
+    first_feedback = out.split("What next?")[0]
+    assert "Contains a red flag" in first_feedback and "Strong answer" not in first_feedback
+    assert "in follow-up answer 1" in first_feedback
+    # "4": the button under the feedback, the same question with a skeptical interviewer
+    assert "skeptical interviewer" in out and "(skeptical interviewer)" in out

@@ -250,3 +250,29 @@ async def test_a_mentor_who_forgets_leaves_no_trace_and_gets_no_report(store: St
     await rnd.group_command(2, "end", admin=True)  # another admin closes it
     assert "round_summary" in recorder.templates(f"test:{GROUP}::")
     assert "round_report" not in recorder.templates()
+
+
+async def test_a_mentor_sets_the_skeptic_and_the_round_gets_whole_exchange_scores(
+        store: Store) -> None:
+    recorder = Recorder()
+    core = make_core(store, recorder)
+    rnd = Round(core)
+    await rnd.group_command(1, "start laid_off 30m skeptical", admin=True)
+    round_id = round_id_from(recorder)
+    post = next(i for i in recorder.sent if i.payload["template"] == "round_opened")
+    assert post.payload["params"]["mode"] == "skeptical"
+    await rnd.private(11, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+    await rnd.private(11, TextAnswer(at=T0 + 20, text=ANSWERS[0]))
+    followups = 0
+    while "feedback" not in recorder.templates(private_ref(11).key):
+        followups += 1
+        await rnd.private(11, TextAnswer(at=T0 + 20 + followups,
+                                         text="Honestly my old boss was an idiot."))
+    assert followups == 3  # the skeptic asks up to three
+    feedback = next(i for i in recorder.sent if i.payload["template"] == "feedback")
+    assert feedback.payload["params"]["mode"] == "skeptical"
+    stored = await store.load_round(round_id)
+    assert stored is not None
+    attempt = stored.state["members"]["test:11"]["attempt"]
+    assert attempt["score"] == feedback.payload["params"]["score"]  # the whole exchange
+    assert attempt["verdict"] == "red_flag" and "trash_talk" in attempt["red_flags"]

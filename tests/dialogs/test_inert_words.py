@@ -122,7 +122,7 @@ def test_every_message_keeps_every_pattern_inert(renderer: Renderer, lang: str) 
         "situations": ["employed"], "no": 2, "count": 3, "score": 40, "answer": hostile,
         "cut": True, "point": "owns_story", "replaced": True, "points": [],
         "comments": [hostile], "raters": 4, "joined": 5, "answered": 3, "shared": 1,
-        "followups": True,
+        "followups": True, "shortened": True,
     }
     round_keys = {k for k in default_script().catalogs[lang].messages
                   if k.startswith("round_")} - {"round_summary", "round_report"}

@@ -113,7 +113,7 @@ def test_every_message_renders_with_its_parameters(renderer: Renderer, lang: str
         "minutes": 30, "voice": True, "label": "<Skip>",
         "place": "<#1>", "channels": "<#2>, <#3>",
         "ask_lang": "en", "hint_lang": "zh", "expected": "en", "detected": "zh",
-        "ui": "zh", "interview": "en", "hints": True, "situation": None,
+        "ui": "zh", "interview": "en", "hints": True, "situation": None, "shortened": True,
     }
     for key in sorted(REQUIRED_MESSAGES):
         text = renderer.render(Outgoing(key, lang, params), fmt).text

@@ -153,6 +153,10 @@ def answered_round(n: int = 3) -> tuple[Round, list[Person]]:
     ("3天 各自 不追问", StartOptions(None, 3 * 86400, False)),
     ("情况=辞职，时长：1天，追问=关", StartOptions("quit", 86400, False)),
     ("1w", StartOptions(None, 7 * 86400, True)),
+    ("2h laid_off skeptical", StartOptions("laid_off", 7200, True, "skeptical")),
+    ("mode=tough 1d", StartOptions(None, 86400, True, "skeptical")),
+    ("2小时 严格", StartOptions(None, 7200, True, "skeptical")),
+    ("1d mode=coach", StartOptions(None, 86400, True, None)),
 ])
 def test_parse_start_accepts(args: str, expected: StartOptions) -> None:
     assert parse_start(args) == expected
@@ -168,6 +172,7 @@ def test_parse_start_accepts(args: str, expected: StartOptions) -> None:
     ("1h banana", "round_bad_arg"),
     ("situation=astronaut", "round_bad_arg"),
     ("followups=maybe", "round_bad_arg"),
+    ("mode=grumpy", "round_bad_arg"),
     ("colour=red", "round_bad_arg"),
 ])
 def test_parse_start_refuses_with_a_translatable_error(args: str, key: str) -> None:
@@ -330,7 +335,7 @@ def test_join_admits_the_member_to_the_rounds_interview() -> None:
     r.open("45m quit nofollowups")
     result = r.join(member(1))
     assert result.admitted == {"round_id": "r1", "situation": "quit", "followups": False,
-                               "closes_at": T0 + 5 + 2700, "lang": "en"}
+                               "mode": None, "closes_at": T0 + 5 + 2700, "lang": "en"}
     assert sent(result) == [("actor", "round_joined")]
     assert list(result.state["members"]) == ["telegram:101"]
 

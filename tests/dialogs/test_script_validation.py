@@ -131,3 +131,25 @@ def test_missing_template_file_is_named(tmp_path: Path) -> None:
     (templates / "zh" / "history.j2").unlink()
     with pytest.raises(ScriptError, match=r"templates/zh/history.j2: missing template"):
         load_script(SCRIPTS_DIR, templates)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["followups"]["why_now"].update(when=["bored_stiff"]),
+     r"followups.yaml: followups.why_now.when: unknown finding 'bored_stiff'"),
+    (lambda d: d["followups"]["references"].update(unless=["charm"]),
+     r"followups.yaml: followups.references.unless: unknown finding 'charm'"),
+    (lambda d: d["followups"]["rehearsed"].update(modes=["grumpy"]),
+     r"followups.yaml: followups.rehearsed.modes: unknown mode 'grumpy'"),
+    (lambda d: d["followups"].pop("settled"),
+     r"followups.yaml: followups.settled: has a text but no rule"),
+    (lambda d: d.update(fallback="shrug"),
+     r"followups.yaml: fallback: unknown follow-up 'shrug'"),
+    (lambda d: d["always"].update(skeptical=["nope"]),
+     r"followups.yaml: always.skeptical: unknown follow-up 'nope'"),
+    (lambda d: d["followups"]["why_now"].update(because=["x"]),
+     r"followups.yaml: followups.why_now.because: unknown key"),
+])
+def test_followup_rules_are_validated(scripts: Path, change, message: str) -> None:
+    edit(scripts / "followups.yaml", change)
+    with pytest.raises(ScriptError, match=message):
+        load_script(scripts)

@@ -122,7 +122,8 @@ def test_money_headline_probes_compensation() -> None:
     t = Transcript()
     t.through_setup("en", "employed")
     t.say("Honestly I'm just looking for more money. The pay was terrible.")
-    assert "compensation_driver" in t.state["followups"]
+    t.say("My manager would say I did my job.")  # the first probe: the complaint
+    assert "compensation_driver" in t.state["followups"]  # then the money
 
 
 def test_let_go_asks_what_was_learned() -> None:
@@ -184,7 +185,8 @@ def test_typed_number_or_label_presses_a_button() -> None:
     t = Transcript()
     t.start("en")
     t.say("skip")
-    assert t.stage == "ask_company"  # 'skip' typed at a text prompt is an answer, not a button
+    assert t.stage == "ask_company"  # 'skip' typed at a text prompt means Skip
+    assert t.profile["role"] is None
     t.press("skip")
     t.say("i was laid off (not about my performance)")
     assert t.state["situation"] == "laid_off"

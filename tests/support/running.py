@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.app import run_platforms
 from bot.settings import Settings, load_settings
+from bot.voice import Transcriber
 
 
 class RunningBotBase:
@@ -16,6 +17,9 @@ class RunningBotBase:
 
     def __init__(self, database: Path, **overrides: Any) -> None:
         self.database = database
+        # A speech-to-text stand-in (bot.voice.Transcriber) for voice answers; without one
+        # no engine is loaded, even where the voice extra happens to be installed.
+        self.transcriber: Transcriber | None = overrides.pop("transcriber", None)
         self.overrides = overrides
         self.task: asyncio.Task[int] | None = None
         self.stop_event = asyncio.Event()
@@ -25,7 +29,8 @@ class RunningBotBase:
         raise NotImplementedError
 
     def settings(self) -> Settings:
-        values = {**self.platform_settings(), "database_url": f"sqlite:///{self.database}"}
+        values = {"voice_transcription": False, **self.platform_settings(),
+                  "database_url": f"sqlite:///{self.database}"}
         values.update(self.overrides)
         return load_settings(values)
 
@@ -33,7 +38,7 @@ class RunningBotBase:
         self.stop_event = asyncio.Event()
         self.adapters = []
         self.task = asyncio.create_task(
-            run_platforms(self.settings(), self.stop_event, self.adapters))
+            run_platforms(self.settings(), self.stop_event, self.adapters, self.transcriber))
         return self.task
 
     async def start(self) -> None:

@@ -1,0 +1,218 @@
+"""One verdict for the whole exchange. Pure.
+
+An interviewer remembers the conversation, not the first answer alone: a follow-up
+answer that names a result fills the gap the main answer left, and one insult in a
+follow-up sinks a polished opening. ``judge`` combines the per-answer analyses
+(``Analysis.to_dict()`` of the analyzer, or the compact form the interview keeps for
+follow-up answers) into one score, one verdict, every red flag with the answer it
+was heard in, and the places where the story does not hold together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from dialogs.modes import Mode, mode_of
+
+MAIN = "main"  # the question id of the main answer
+Verdict = Literal["red_flag", "acceptable", "strong"]
+
+# A gap in the main answer (an improvement id) and the strength that fills it when a
+# later answer shows it.
+FILLED_BY: Mapping[str, str] = {
+    "no_growth": "growth",
+    "not_specific": "specific",
+    "no_role_link": "role_link",
+    "no_results": "results",
+    "no_lesson": "lesson",
+    "no_proactive_steps": "proactive",
+    "no_good_terms": "good_terms",
+}
+# A strength said in one answer and a red flag said in another that cannot both be
+# true: "I left on good terms", then a complaint about the boss.
+CONTRADICTIONS: tuple[tuple[str, str], ...] = (
+    ("good_terms", "trash_talk"),
+    ("good_terms", "blame"),
+    ("ownership", "blame"),
+)
+# The red flag the analyzer raises when an answer describes another exit than the
+# situation the candidate declared: the story drifts from what they told us first.
+DRIFT = "contradicts_situation"
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One answer of the exchange."""
+
+    question: str  # MAIN, or the follow-up's id
+    text: str
+    analysis: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A finding, and where in the exchange it was heard."""
+
+    id: str
+    answer: int  # 0: the main answer; n: the n-th follow-up answer
+    question: str
+    evidence: tuple[str, ...] = ()
+    rule: str = ""  # the rule entry and the signal that found it ("Why was this flagged?")
+    signal: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "answer": self.answer, "question": self.question,
+                "evidence": list(self.evidence), "rule": self.rule, "signal": self.signal}
+
+
+@dataclass(frozen=True, slots=True)
+class Inconsistency:
+    id: str  # DRIFT, or "<strength>/<red flag>" from CONTRADICTIONS
+    first: Heard | None  # None: what contradicts it is the declared situation itself
+    second: Heard
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "first": self.first.to_dict() if self.first else None,
+                "second": self.second.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    score: int
+    verdict: Verdict
+    main_score: int
+    red_flags: tuple[Heard, ...]
+    gaps: tuple[Heard, ...]  # the main answer's improvements that no later answer filled
+    strengths: tuple[Heard, ...]  # each strength where it was first shown
+    filled: tuple[str, ...]  # the main answer's gaps a follow-up answer filled
+    inconsistencies: tuple[Inconsistency, ...]
+    mode: str
+    answers: int
+
+    @property
+    def given(self) -> frozenset[str]:
+        """What the candidate has already told the interviewer (strength ids)."""
+        return frozenset(h.id for h in self.strengths)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "verdict": self.verdict,
+            "main_score": self.main_score,
+            "red_flags": [h.to_dict() for h in self.red_flags],
+            "gaps": [h.to_dict() for h in self.gaps],
+            "strengths": [h.to_dict() for h in self.strengths],
+            "filled": list(self.filled),
+            "inconsistencies": [i.to_dict() for i in self.inconsistencies],
+            "mode": self.mode,
+            "answers": self.answers,
+        }
+
+
+def _heard(said: Sequence[Said], key: str, *, sentences: bool = False) -> list[Heard]:
+    """Findings under ``key`` with where they were heard; with ``sentences``, each quote
+    widened to its sentence (a contradiction reads better as two whole statements)."""
+    return [
+        Heard(str(f["id"]), n, s.question,
+              tuple(sentence_around(s.text, e) if sentences else e["text"]
+                    for e in f.get("evidence", ())),
+              str(f.get("rule") or ""), str(f.get("signal") or ""))
+        for n, s in enumerate(said) for f in s.analysis.get(key, ())
+    ]
+
+
+_SENTENCE_END = frozenset(".!?;\n。！？；")
+SENTENCE_LIMIT = 160
+
+
+def sentence_around(text: str, evidence: Mapping[str, Any]) -> str:
+    """The sentence of ``text`` that holds the evidence span (at most SENTENCE_LIMIT
+    characters around it); the span alone when it does not point into ``text``."""
+    start, end = evidence.get("start"), evidence.get("end")
+    if not isinstance(start, int) or not isinstance(end, int) \
+            or text[start:end] != evidence["text"]:
+        return str(evidence["text"])
+    floor, ceiling = max(0, start - SENTENCE_LIMIT // 2), min(len(text), end + SENTENCE_LIMIT // 2)
+    left = next((i + 1 for i in range(start - 1, floor - 1, -1) if text[i] in _SENTENCE_END),
+                floor)
+    right = next((i for i in range(end, ceiling) if text[i] in _SENTENCE_END), ceiling)
+    return text[left:right].strip() or str(evidence["text"])
+
+
+def _first_of_each(heard: Iterable[Heard]) -> list[Heard]:
+    seen: dict[str, Heard] = {}
+    for h in heard:
+        seen.setdefault(h.id, h)
+    return list(seen.values())
+
+
+def _inconsistencies(strengths: list[Heard], red_flags: list[Heard]) -> list[Inconsistency]:
+    found = [Inconsistency(DRIFT, None, h) for h in red_flags if h.id == DRIFT]
+    for strength_id, flag_id in CONTRADICTIONS:
+        pair = next(
+            ((s, f) for s in strengths if s.id == strength_id and s.evidence
+             for f in red_flags if f.id == flag_id and f.answer != s.answer and f.evidence),
+            None,
+        )
+        if pair is not None:
+            first, second = sorted(pair, key=lambda h: h.answer)
+            found.append(Inconsistency(f"{strength_id}/{flag_id}", first, second))
+    return found
+
+
+def judge(said: Sequence[Said], mode: Mode | str | None = None) -> Exchange:
+    """The whole exchange's score and verdict; ``said[0]`` is the main answer."""
+    if not said:
+        raise ValueError("an exchange needs at least the main answer")
+    mode = mode if isinstance(mode, Mode) else mode_of(mode)
+    weigh = mode.weighing
+    main = said[0].analysis
+    red_flags = _heard(said, "red_flags")
+    all_strengths = _heard(said, "strengths")
+    strengths = _first_of_each(all_strengths)
+    later = {h.id for h in all_strengths if h.answer > 0}
+    main_gaps = _heard(said[:1], "improvements")
+    filled = [h.id for h in main_gaps if FILLED_BY.get(h.id) in later]
+    gaps = [h for h in main_gaps if h.id not in filled]
+    inconsistencies = _inconsistencies(_heard(said, "strengths", sentences=True),
+                                       _heard(said, "red_flags", sentences=True))
+
+    main_flags = {h.id for h in red_flags if h.answer == 0}
+    new_flags = {h.id for h in red_flags if h.answer > 0} - main_flags
+    later_soft = {(h.answer, h.id) for h in _heard(said[1:], "improvements")
+                  if h.id in weigh.followup_improvements}
+    score = float(main["score"])
+    score += weigh.gap_filled * len(filled)
+    score -= weigh.followup_red_flag * len(new_flags)
+    score -= weigh.inconsistency * sum(1 for i in inconsistencies if i.id != DRIFT)
+    score -= weigh.followup_improvement * len(later_soft)
+    final = max(0, min(100, round(score)))
+    risky = bool(red_flags or inconsistencies)
+    if risky:
+        final = min(final, weigh.red_flag_cap)
+    verdict: Verdict = ("red_flag" if risky
+                        else "strong" if final >= weigh.strong_score else "acceptable")
+    return Exchange(
+        score=final,
+        verdict=verdict,
+        main_score=int(main["score"]),
+        red_flags=tuple(red_flags),
+        gaps=tuple(gaps),
+        strengths=tuple(strengths),
+        filled=tuple(filled),
+        inconsistencies=tuple(inconsistencies),
+        mode=mode.id,
+        answers=len(said),
+    )
+
+
+def compact(analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """What the interview keeps of a follow-up answer's analysis: the findings and their
+    quoted spans, without the messages (the feedback renders those from the catalog)."""
+    return {
+        key: [{"id": f["id"], "evidence": [dict(e) for e in f.get("evidence", ())]}
+              for f in analysis.get(key, ())]
+        for key in ("red_flags", "improvements", "strengths")
+    }
