@@ -65,7 +65,7 @@ def test_every_bad_line_gets_its_own_error_and_good_rows_survive(tmp_path: Path)
         assert set(row) <= {"row", "error", "id"} and row["error"], reason
     errors = [r["error"] for r in rows[1::2]]
     assert "not UTF-8" in errors[0] and "byte 0xe9" in errors[0]
-    assert "4300" in errors[1] and "nested too deeply" in errors[2]
+    assert "4,300 digits" in errors[1] and "nested too deeply" in errors[2]
     assert "lone surrogate" in errors[3] and "not valid JSON" in errors[4]
     assert "no words" in errors[7] and "no words" in errors[8]
     assert "longer than" in errors[9]
