@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from dialogs.engine import Interviewer
 from dialogs.events import Start, TextAnswer
 from dialogs.outgoing import Outgoing
 from dialogs.render import DISCORD_MD, TELEGRAM_HTML, ZWSP, Renderer, escape_discord, escape_html
 from dialogs.script import REQUIRED_MESSAGES, default_script
+from tests.dialogs.test_render import play_round
 from tests.support.fake_telegram import parse_html
 from tests.support.formats import discord_problems, telegram_live_entities
 
@@ -59,12 +59,11 @@ def test_escaping_alone_makes_each_pattern_inert(pattern: str) -> None:
     assert visible(markdown) == f"see {pattern} now"
 
 
-def play_round(lang: str, pattern: str) -> list[Outgoing]:
+def play_round_with(lang: str, pattern: str) -> list[Outgoing]:
     """A round whose role, company and answer carry the pattern: all of them come back
     (role and company in follow-ups and the model answer, the answer in quotes)."""
-    engine = Interviewer()
     good = GOOD_EN if lang == "en" else GOOD_ZH
-    events = [
+    return play_round([
         Start(at=1, lang_hint=lang),
         TextAnswer(at=2, text=f"Analyst {pattern}"),  # role
         TextAnswer(at=3, text=pattern),  # company
@@ -72,16 +71,7 @@ def play_round(lang: str, pattern: str) -> list[Outgoing]:
         TextAnswer(at=5, text=f"My boss was a jerk, see {pattern} for proof. {good}"),
         *(TextAnswer(at=6 + n, text=f"I still talk to my manager at {pattern}.")
           for n in range(3)),
-    ]
-    profile: dict[str, Any] = {}
-    state: dict[str, Any] = {}
-    outgoing: list[Outgoing] = []
-    for event in events:
-        result = engine.step(profile, state, event)
-        profile, state = result.profile, result.state
-        outgoing.extend(result.outgoing)
-    assert any(o.template == "feedback" for o in outgoing)
-    return outgoing
+    ])
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +84,7 @@ def renderer() -> Renderer:
 def test_a_whole_round_echoes_the_pattern_inert(renderer: Renderer, lang: str,
                                                 pattern: str) -> None:
     telegram, discord = [], []
-    for outgoing in play_round(lang, pattern):
+    for outgoing in play_round_with(lang, pattern):
         plain, _ = parse_html(renderer.render(outgoing, TELEGRAM_HTML).text)
         telegram.append(plain)
         discord.append(renderer.render(outgoing, DISCORD_MD).text)
