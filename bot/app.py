@@ -15,10 +15,11 @@ from platformdirs import user_data_dir
 from bot.console import run_console
 from bot.core import Core
 from bot.settings import APP_NAME, Settings
+from bot.startup import StartupError, store_error
 from bot.voice import Listener, Transcriber, load_transcriber
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.render import Renderer
-from storage import open_store
+from storage import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ async def run_practice(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> None:
-    store = await open_store(settings.database_url)
+    store = await _open_store(settings.database_url)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     stop = asyncio.Event()
     timers = asyncio.create_task(core.run_timers(stop))
@@ -68,7 +69,7 @@ async def run_platforms(
     `started` (for test harnesses) receives the adapters once they run; `transcriber`
     replaces the one the settings name (bot.voice)."""
     stop = stop or _stop_on_signals()
-    store = await open_store(settings.database_url)
+    store = await _open_store(settings.database_url)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     renderer = Renderer()
     transcriber = transcriber or load_transcriber(settings)
@@ -86,7 +87,7 @@ async def run_platforms(
             adapters.append(DiscordAdapter(core, renderer, settings, listener=listener))
         await core.recover()  # before any event: unsent replies go first
         for adapter in adapters:
-            await adapter.start()
+            await _start(adapter)
         await core.sweep()  # replies a crash left unsent
         if started is not None:
             started.extend(adapters)
@@ -100,6 +101,25 @@ async def run_platforms(
             await adapter.stop()
         await store.close()
     return 0
+
+
+async def _open_store(url: str) -> Store:
+    try:
+        return await open_store(url)
+    except Exception as exc:
+        raise store_error(url, exc) from exc
+
+
+async def _start(adapter: Any) -> None:
+    """Start an adapter; any failure here is a start-up error (the adapters turn the ones
+    they know, such as a rejected token, into clear words themselves)."""
+    try:
+        await adapter.start()
+    except StartupError:
+        raise
+    except Exception as exc:
+        name = type(adapter).__name__.removesuffix("Adapter")
+        raise StartupError(f"{name} did not start: {exc}") from exc
 
 
 def _stop_on_signals() -> asyncio.Event:

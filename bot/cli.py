@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(overrides)
     redact = configure_logging(settings.log_level, settings.secrets())
     from bot.app import run_platforms, run_practice
+    from bot.startup import EXIT_CODE as STARTUP_EXIT_CODE
+    from bot.startup import StartupError, one_line
 
     try:
         if args.command is None and (settings.telegram_bot_token or settings.discord_bot_token):
@@ -89,10 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_practice(settings, lang=lang))
     except KeyboardInterrupt:
         print()
-    except Exception as exc:
-        # e.g. a token the platform rejected: say so plainly, and never print the token
+    except StartupError as exc:
         logging.getLogger("leavewell").debug("start-up failed", exc_info=True)
-        print(f"leavewell: could not start: {redact(str(exc))}", file=sys.stderr)
+        print(f"leavewell: could not start: {redact(one_line(str(exc)))}", file=sys.stderr)
+        return STARTUP_EXIT_CODE
+    except Exception as exc:
+        # a failure while serving: say so plainly, and never print the token
+        logging.getLogger("leavewell").debug("stopped by an error", exc_info=True)
+        print(f"leavewell: stopped by an error: {redact(one_line(str(exc)))}", file=sys.stderr)
         return 1
     return 0
 
@@ -104,9 +110,17 @@ def _analyze(args: argparse.Namespace) -> int:
         if not args.batch.is_file():
             print(f"leavewell: no such file: {args.batch}", file=sys.stderr)
             return 2
-        analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang, args.explain)
+        try:
+            analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang, args.explain)
+        except OSError as exc:  # unreadable file; every row's own trouble is an output line
+            print(f"leavewell: cannot read {args.batch}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         return 0
-    answer = sys.stdin.read()
+    try:
+        answer = sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        print("leavewell: the answer on standard input is not UTF-8 text", file=sys.stderr)
+        return 2
     if not answer.strip():
         print("leavewell: give the answer on standard input", file=sys.stderr)
         return 2

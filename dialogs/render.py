@@ -31,16 +31,44 @@ class Safe(str):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|tg|discord)://")
-_WWW = re.compile(r"(?i)\bwww\.")
 _MD_SPECIAL = re.compile(r"([\\*_~`|>#\-\[\]()<:])")
+# A zero-width space (U+200B) breaks what Telegram and Discord would turn into a live
+# link, mention or command, and stays invisible and readable. Telegram's entity parser
+# (tdlib, MessageEntity.cpp) ends a domain, a mention and a command at any General
+# Punctuation character except U+200C/U+200D, so a zero-width *joiner* would not do.
+# <code> would also be inert, but Telegram allows no code inside the italic quotes that
+# carry the user's words, and it changes how the words look.
 ZWSP = "\u200b"
+_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|tg|ton|discord)://")
+# A dot that could end a domain label: "evil.com/login", "t.me/joinchat/x", "me@x.org",
+# "1.2.3.4", "例子.中国", "🙂.com". The space goes before the dot, so no label is left
+# touching it (3.50 gets one too, unseen). Domain characters as tdlib counts them: ASCII
+# letters, digits, _ ~ -, and from U+00C0 on anything but spaces and General Punctuation
+# (ZWNJ, ZWJ and dashes excepted). Like tdlib, a label with "_" before the dot ("rule_id.x")
+# or a one-letter one after it ("e.g.") makes no domain, so those stay as they are.
+_DOMAIN_CHARS = ("A-Za-z0-9_~\\-\u00c0-\u167f\u1681-\u1fff\u200c\u200d\u2010-\u2015"
+                 "\u2070-\u2fff\u3001-\U0010ffff")
+_DOMAIN_DOT = re.compile(f"([{_DOMAIN_CHARS}]+)\\.(?=([{_DOMAIN_CHARS}]+))")
 
 
-def _defang(text: str) -> str:
-    """Break link detection without hiding the text: 'https://x' -> 'https:​//x'."""
+def _break_domain_dot(match: re.Match[str]) -> str:
+    left, right = match.group(1), match.group(2)
+    if "_" in left or (len(right) < 2 and not right.isdigit()):
+        return match.group(0)
+    return f"{left}{ZWSP}."
+
+
+_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")  # @username, @everyone, @here
+_COMMAND = re.compile(r"(?<![\w/<>])/(?=[A-Za-z0-9_])")  # "/forget": one tap would send it
+
+
+def defang(text: str) -> str:
+    """Make links, mentions and commands in a user's words inert, invisibly:
+    'https://x.io' -> 'https:<ZWSP>//x<ZWSP>.io', '@ann' -> '@<ZWSP>ann'."""
     text = _URL_SCHEME.sub(lambda m: f"{m.group(1)}:{ZWSP}//", text)
-    return _WWW.sub(lambda m: f"{m.group(0)[:3]}{ZWSP}.", text)
+    text = _DOMAIN_DOT.sub(_break_domain_dot, text)
+    text = _MENTION.sub("@" + ZWSP, text)
+    return _COMMAND.sub("/" + ZWSP, text)
 
 
 def escape_plain(text: str) -> str:
@@ -48,30 +76,39 @@ def escape_plain(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def _html_text(text: str) -> str:
+    return escape_plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def escape_html(text: str) -> str:
-    text = escape_plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _defang(text)
+    return _html_text(defang(escape_plain(text)))
+
+
+def _markdown_text(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", escape_plain(text))
 
 
 def escape_discord(text: str) -> str:
-    text = _MD_SPECIAL.sub(r"\\\1", escape_plain(text))
-    # A zero-width space after '@' stops @everyone, @here and <@id> from pinging.
-    return _defang(text.replace("@", "@" + ZWSP))
+    # After every '@', not only before names: "@ everyone" typed oddly stays inert too.
+    return _markdown_text(defang(escape_plain(text).replace("@", "@" + ZWSP)))
 
 
 @dataclass(frozen=True, slots=True)
 class Format:
     name: str
-    escape: Callable[[str], str]
+    escape: Callable[[str], str]  # any value: the user's words made inert
     bold: str
     italic: str
     quote: str
+    escape_own: Callable[[str], str]  # our own catalog texts: their /commands stay live
 
 
 FORMATS: dict[str, Format] = {
-    PLAIN: Format(PLAIN, escape_plain, "{}", "{}", "“{}”"),
-    TELEGRAM_HTML: Format(TELEGRAM_HTML, escape_html, "<b>{}</b>", "<i>{}</i>", "<i>“{}”</i>"),
-    DISCORD_MD: Format(DISCORD_MD, escape_discord, "**{}**", "*{}*", "*“{}”*"),
+    PLAIN: Format(PLAIN, escape_plain, "{}", "{}", "“{}”", escape_plain),
+    TELEGRAM_HTML: Format(TELEGRAM_HTML, escape_html, "<b>{}</b>", "<i>{}</i>",
+                          "<i>“{}”</i>", _html_text),
+    DISCORD_MD: Format(DISCORD_MD, escape_discord, "**{}**", "*{}*", "*“{}”*",
+                       _markdown_text),
 }
 
 
@@ -120,7 +157,7 @@ class Renderer:
             return lambda value: Safe(pattern.format(finalize(value)))
 
         # Texts without template syntax are escaped once, not rendered every time.
-        static = {name: Safe(finalize(source)) for name, source in sources.items()
+        static = {name: Safe(fmt.escape_own(source)) for name, source in sources.items()
                   if "{" not in source}
 
         @pass_context

@@ -12,12 +12,11 @@ cheap. NORMAL survives a crashed process only).
 
 from __future__ import annotations
 
-import os
 from urllib.parse import parse_qsl, urlsplit
 
 from storage.base import Store
 from storage.memory import MemoryStore
-from storage.sqlite import MEMORY, SYNCHRONOUS_MODES, SqliteStore
+from storage.sqlite import SYNCHRONOUS_MODES, SqliteStore
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
@@ -70,7 +69,4 @@ def _sqlite_store(url: str, rest: str) -> SqliteStore:
         raise ValueError(f"{url!r}: unknown option(s) {sorted(options)}; only synchronous")
     if synchronous not in SYNCHRONOUS_MODES:
         raise ValueError(f"{url!r}: synchronous must be one of {SYNCHRONOUS_MODES}")
-    if path != MEMORY:
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-    return SqliteStore(path, synchronous=synchronous)
+    return SqliteStore(path, synchronous=synchronous)  # open() checks and creates the folder

@@ -19,6 +19,7 @@ Migrations are numbered SQL files in `storage/migrations/sqlite/` (`0001_initial
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -43,6 +44,8 @@ from storage.base import (
     TurnRecord,
     UserRecord,
 )
+from storage.errors import open_error
+from storage.sqlite_check import prepare_file
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +213,28 @@ SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_key = ? ORDER BY co
 _EXPORT_TURNS = f"SELECT {_TURN_COLUMNS}, seq FROM turns WHERE user_key = ? ORDER BY id"
 
 
+# --------------------------------------------------------------------------- connecting
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    """aiosqlite.connect(), minus its failure mode: when the open fails, its worker
+    thread reports that to the event loop later, after a start-up error may have closed
+    the loop ("RuntimeError: Event loop is closed" on stderr). Opening the sqlite3
+    connection first means the worker thread only starts for a connection that works."""
+    raw = await asyncio.to_thread(sqlite3.connect, path, isolation_level=None,
+                                  check_same_thread=False)
+    return await aiosqlite.Connection(lambda: raw, iter_chunk_size=64)
+
+
+def _remove_if(created: bool, path: str) -> None:
+    """Remove the empty database file (and journals) this open created, after a failure."""
+    if not created:
+        return
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(OSError):
+            os.remove(name)
+
+
 # --------------------------------------------------------------------------- writer jobs
 
 
@@ -296,20 +321,32 @@ class SqliteStore:
     # ----------------------------------------------------------------- lifecycle
 
     async def open(self) -> None:
+        """Check the file (read-only: a damaged or foreign one is refused and left
+        untouched), then connect and migrate. Raises StoreOpenError naming the cause."""
         if self._writer is not None:
             raise RuntimeError("the store is already open")
-        writer = await aiosqlite.connect(self.path, isolation_level=None)
+        created = False
+        if self.path != MEMORY:
+            created = await asyncio.to_thread(prepare_file, self.path)
+        try:
+            writer = await _connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            _remove_if(created, self.path)
+            raise open_error(self.path, exc, "cannot open the database") from exc
         reader = writer
         try:
             await self._configure(writer, query_only=False)
             self.applied_migrations = await self._migrate(writer)
             if self.path != MEMORY:
-                reader = await aiosqlite.connect(self.path, isolation_level=None)
+                reader = await _connect(self.path)
                 await self._configure(reader, query_only=True)
-        except BaseException:
+        except BaseException as exc:
             if reader is not writer:
                 await reader.close()
             await writer.close()
+            _remove_if(created, self.path)
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise open_error(self.path, exc) from exc
             raise
         self._writer, self._reader = writer, reader
         self._read_lock = asyncio.Lock()

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -45,6 +46,7 @@ from bot.discord.views import PREFIX, ChoiceButton, button_label
 from bot.incoming import Actor, ConversationRef, Incoming
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
+from bot.startup import StartupError
 from bot.voice import Listener
 from dialogs.events import ChoicePressed, Command, Event, Start
 from dialogs.outgoing import Outgoing
@@ -73,6 +75,8 @@ def intents() -> discord.Intents:
 
 class LeavewellClient(discord.Client):
     def __init__(self, adapter: DiscordAdapter) -> None:
+        # The bot never joins voice: no "PyNaCl is not installed" warnings on stderr.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=intents(), allowed_mentions=NO_PINGS, max_messages=None,
                          chunk_guilds_at_startup=False, guild_ready_timeout=0.5)
         self.choice_handler = adapter
@@ -118,7 +122,15 @@ class DiscordAdapter:
         if self.settings.discord_gateway_url:
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.discord_gateway_url)
         assert self.settings.discord_bot_token is not None
-        await self.client.login(self.settings.discord_bot_token.get_secret_value())
+        try:
+            await self.client.login(self.settings.discord_bot_token.get_secret_value())
+        except discord.LoginFailure as exc:
+            await self.client.close()
+            raise StartupError("Discord rejected the bot token (DISCORD_BOT_TOKEN): "
+                               "401 Unauthorized") from exc
+        except aiohttp.ClientError as exc:
+            await self.client.close()
+            raise StartupError(f"cannot reach the Discord API at {Route.BASE}: {exc}") from exc
         self.core.register_sender(PLATFORM, DiscordSender(self.client, self.renderer,
                                                           self.core.store.export_user))
         self.client.add_dynamic_items(ChoiceButton)

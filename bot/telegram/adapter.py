@@ -29,7 +29,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -42,6 +49,7 @@ from bot.core import Core
 from bot.incoming import Actor, ConversationRef
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
+from bot.startup import StartupError
 from bot.telegram.send import TelegramSender, with_retries
 from bot.telegram.translate import (
     PLATFORM,
@@ -136,7 +144,14 @@ class TelegramAdapter:
     async def start(self) -> None:
         self.app.add_handler(TypeHandler(Update, self.on_update))
         self.app.add_error_handler(self._on_error)
-        await self.app.initialize()  # getMe: a wrong token fails here, clearly
+        try:
+            await self.app.initialize()  # getMe: a wrong token fails here
+        except InvalidToken as exc:
+            raise StartupError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): "
+                               "401 Unauthorized") from exc
+        except NetworkError as exc:
+            where = self.settings.telegram_api_base_url or "https://api.telegram.org"
+            raise StartupError(f"cannot reach the Telegram Bot API at {where}: {exc}") from exc
         await self.app.start()
         self.core.register_sender(PLATFORM, TelegramSender(
             self.app.bot, self.renderer, self.core.store.export_user,

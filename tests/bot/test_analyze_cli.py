@@ -19,6 +19,10 @@ ZH = "我的老板太差劲了，我想去更大的平台发展。"
 MIXED_ZH = "我离开原来的公司是因为老板很差劲，其实 I want to grow"
 
 
+def stdin(text: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+
+
 def messages(result: dict[str, Any]) -> list[str]:
     return [f["message"] for f in (*result["red_flags"], *result["improvements"])]
 
@@ -66,10 +70,16 @@ def test_explicit_language_is_obeyed_with_a_warning() -> None:
     assert result["warning"] == "answer looks like zh, analysed with en rules"
     result = analyze_one(EN, "zh", None)
     assert result["warning"] == "answer looks like en, analysed with zh rules"
-    # no warning when the text is mixed or has no words: detected_lang says so
+    # no warning when the text is mixed: detected_lang says so
     assert "warning" not in analyze_one(MIXED_ZH, "en", None)
-    emoji = analyze_one("🙂", "en", None)
-    assert emoji["detected_lang"] == "unknown" and "warning" not in emoji
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "auto"])
+@pytest.mark.parametrize("answer", ["\u200b", "🙂 👍 🎉", "\u200b\u2060\ufeff", "... !!! 100%"])
+def test_an_answer_without_words_is_never_scored(answer: str, lang: str) -> None:
+    # issue 14: a zero-width space or three emoji were scored 53 "acceptable" unless auto
+    with pytest.raises(ValueError, match=r"no words|no text"):
+        analyze_one(answer, lang, None)
 
 
 @pytest.mark.parametrize(("lang", "ui_lang"), [("fr", None), ("", None), ("en", "fr"),
@@ -125,18 +135,18 @@ def test_batch_csv_with_empty_language_cells(tmp_path: Path) -> None:
 
 
 def test_command_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(ZH))
+    monkeypatch.setattr("sys.stdin", stdin(ZH))
     assert main(["analyze", "--lang", "auto", "--ui-lang", "en", "--situation", "employed"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["answer_lang"], result["ui_lang"], result["detected_lang"]) == (
         "zh", "en", "zh")
     assert finding_message("trash_talk", "en") in messages(result)
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("🙂"))
+    monkeypatch.setattr("sys.stdin", stdin("🙂"))
     assert main(["analyze", "--lang", "auto"]) == 2
     assert "no text in a known language" in capsys.readouterr().err
 
-    monkeypatch.setattr("sys.stdin", io.StringIO(ZH))
+    monkeypatch.setattr("sys.stdin", stdin(ZH))
     assert main(["analyze"]) == 0  # --lang defaults to en, as before
     result = json.loads(capsys.readouterr().out)
     assert result["answer_lang"] == "en" and result["warning"].startswith("answer looks like zh")

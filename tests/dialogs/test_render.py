@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.engine import Interviewer
-from dialogs.events import ChoicePressed, Command, Start, TextAnswer
+from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer
 from dialogs.outgoing import Outgoing
 from dialogs.render import (
     DISCORD_MD,
@@ -45,12 +45,22 @@ def test_escape_plain_drops_terminal_controls() -> None:
     assert escape_plain("a\x1b[31mb\u202ec\n") == "a[31mbc\n"
 
 
-def play_hostile_round(lang: str) -> list[Outgoing]:
+def play_round(events: list[Event]) -> list[Outgoing]:
+    """Every message a fresh conversation sends for `events`; it must reach feedback."""
     engine = Interviewer()
     profile: dict = {}
     state: dict = {}
     outgoing: list[Outgoing] = []
-    events = [
+    for event in events:
+        result = engine.step(profile, state, event)
+        profile, state = result.profile, result.state
+        outgoing.extend(result.outgoing)
+    assert any(o.template == "feedback" for o in outgoing)
+    return outgoing
+
+
+def play_hostile_round(lang: str) -> list[Outgoing]:
+    return play_round([
         Start(at=1, lang_hint=lang),
         TextAnswer(at=2, text=HOSTILE[:70]),  # role
         TextAnswer(at=3, text=HOSTILE[70:140]),  # company
@@ -62,13 +72,7 @@ def play_hostile_round(lang: str) -> list[Outgoing]:
         Command(at=9, name="history"),
         Command(at=10, name="help"),
         Command(at=11, name="<b>" + HOSTILE[:20]),
-    ]
-    for event in events:
-        result = engine.step(profile, state, event)
-        profile, state = result.profile, result.state
-        outgoing.extend(result.outgoing)
-    assert any(o.template == "feedback" for o in outgoing)
-    return outgoing
+    ])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

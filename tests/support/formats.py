@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 TELEGRAM_TAGS = {
@@ -48,6 +49,40 @@ def telegram_html_problems(text: str) -> list[str]:
 
 _MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 _LINK = re.compile(r"https?://")
+
+# What Telegram's servers turn into live entities in a message's plain text, after
+# tdlib's rules (td/telegram/MessageEntity.cpp), erring on the side of "live": any
+# alphabetic top-level domain of two letters or more counts, not only the common ones.
+_TG_MENTION = re.compile(r"(?<!\w)@[A-Za-z0-9_]{2,32}(?!\w)")
+_TG_COMMAND = re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")
+_TG_SCHEME = re.compile(r"(?i)\b(?:https?|ftp|tg|ton)://[^\s]+")
+# tdlib's domain characters: ASCII letters, digits, _ - ~ and dots; any other character
+# from U+00C0 up that is not a space and not General Punctuation (but ZWNJ, ZWJ, dashes).
+_TG_DOMAIN = re.compile(
+    "([A-Za-z0-9_~.\\-\u00c0-\u167f\u1681-\u1fff\u200c\u200d\u2010-\u2015"
+    "\u2070-\u2fff\u3001-\U0010ffff]+)([/?#][^\\s<>\"«»]*)?")
+
+
+def _tg_domains(text: str) -> list[str]:
+    found = []
+    for run in _TG_DOMAIN.finditer(text):
+        labels = run.group(1).split(".")
+        # any two non-empty labels around a dot, the second one a possible TLD
+        for left, right in itertools.pairwise(labels):
+            tld = re.match(r"[^\W\d_]{2,}", right)
+            if left and tld:
+                found.append(run.group())
+                break
+        else:
+            if len(labels) == 4 and all(part.isdigit() for part in labels):  # an IPv4
+                found.append(run.group())
+    return found
+
+
+def telegram_live_entities(plain: str) -> list[str]:
+    """Mentions, bot commands and links Telegram would make live in `plain`."""
+    return [*_TG_MENTION.findall(plain), *_TG_COMMAND.findall(plain),
+            *_TG_SCHEME.findall(plain), *_tg_domains(plain)]
 
 
 def discord_problems(text: str) -> list[str]:

@@ -96,6 +96,6 @@ async def test_a_rejected_token_is_reported_without_printing_it(tmp_path: Path) 
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     output = (stdout + stderr).decode()
-    assert process.returncode == 1
-    assert "could not start" in output
+    assert process.returncode == 2
+    assert "could not start: Telegram rejected the bot token" in output
     assert TOKEN not in output and TOKEN.split(":")[1] not in output

@@ -1,0 +1,66 @@
+"""Why a store could not be opened, in words a person running the bot can act on."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+
+
+class StoreOpenError(RuntimeError):
+    """The database cannot be used; the message names the file and the cause."""
+
+
+# SQLite primary result codes (sqlite_errorcode & 0xff) -> the cause, in words.
+_SQLITE_CAUSES: dict[int, str] = {
+    3: "permission denied",  # SQLITE_PERM
+    5: "it is locked by another process",  # SQLITE_BUSY
+    6: "it is locked by another process",  # SQLITE_LOCKED
+    8: "it is read-only",  # SQLITE_READONLY
+    10: "an I/O error",  # SQLITE_IOERR
+    11: "the file is damaged",  # SQLITE_CORRUPT
+    13: "disk full",  # SQLITE_FULL
+    14: "the file or its folder cannot be opened",  # SQLITE_CANTOPEN
+    23: "permission denied",  # SQLITE_AUTH
+    26: "it is not an SQLite database (a foreign or damaged file)",  # SQLITE_NOTADB
+}
+
+_OS_CAUSES: dict[int, str] = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOENT: "its folder does not accept new files",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "it is a folder",
+    errno.ENAMETOOLONG: "the path is too long",
+    errno.ELOOP: "too many symbolic links",
+    errno.EIO: "an I/O error",
+}
+
+
+def sqlite_cause(exc: sqlite3.Error) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _SQLITE_CAUSES:
+        return _SQLITE_CAUSES[code & 0xFF]
+    return str(exc) or type(exc).__name__
+
+
+def os_cause(exc: OSError) -> str:
+    if exc.errno in _OS_CAUSES:
+        return _OS_CAUSES[exc.errno]
+    return exc.strerror or str(exc)
+
+
+def open_error(path: str, exc: BaseException, doing: str = "cannot use the database") -> \
+        StoreOpenError:
+    """A StoreOpenError for `exc` raised while opening `path`."""
+    if isinstance(exc, StoreOpenError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        cause = sqlite_cause(exc)
+    elif isinstance(exc, OSError):
+        cause = os_cause(exc)
+    else:
+        cause = str(exc) or type(exc).__name__
+    return StoreOpenError(f"{doing} {path}: {cause}")
