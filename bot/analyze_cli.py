@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dialogs.analyzer import analyze
+from dialogs.analyzer.explain import explain as explain_analysis
 from dialogs.language import detect_language
 from dialogs.script import LANGS, default_script
 
@@ -24,14 +25,15 @@ NO_TEXT = "no text in a known language"
 
 
 def analyze_one(answer: str, lang: str, situation: str | None,
-                ui_lang: str | None = None) -> dict[str, Any]:
+                ui_lang: str | None = None, explain: bool = False) -> dict[str, Any]:
     """Analyse one answer. ``lang`` is "en", "zh" or "auto"; ``ui_lang`` ("en", "zh" or
     None: the answer's language) chooses the language of the messages.
 
     Raises ``ValueError`` for an unknown language, and for ``auto`` when the answer has
-    no text in a known language. A mixed answer is analysed with the rules of its main
-    language; an explicit ``lang`` is always obeyed, with a ``warning`` when the answer
-    looks like the other language.
+    no text in a known language. ``explain`` adds what is behind the verdict (rules,
+    signals, the stated reason, dropped matches). A mixed answer is analysed with the
+    rules of its main language; an explicit ``lang`` is always obeyed, with a
+    ``warning`` when the answer looks like the other language.
     """
     if lang not in ANSWER_LANGS:
         raise ValueError(f"unknown lang {lang!r} (use one of {', '.join(ANSWER_LANGS)})")
@@ -49,14 +51,17 @@ def analyze_one(answer: str, lang: str, situation: str | None,
             warning = f"answer looks like {detection.lang}, analysed with {lang} rules"
     messages_lang = ui_lang or answer_lang
     spec = default_script().situation(situation)  # unknown ids fall back to unspecified
-    result = analyze(answer, lang=answer_lang, rubric=spec.rubric,
-                     messages_lang=messages_lang).to_dict()
+    analysis = analyze(answer, lang=answer_lang, rubric=spec.rubric,
+                       messages_lang=messages_lang)
+    result = analysis.to_dict()
     result["situation"] = spec.id
     result["detected_lang"] = detection.lang
     result["answer_lang"] = answer_lang
     result["ui_lang"] = messages_lang
     if warning is not None:
         result["warning"] = warning
+    if explain:
+        result["explain"] = explain_analysis(analysis)
     return result
 
 
@@ -86,7 +91,7 @@ def _optional_text(row: dict[str, Any], field: str) -> str | None:
 
 
 def analyze_batch(path: Path, default_lang: str, out: TextIO,
-                  default_ui_lang: str | None = None) -> int:
+                  default_ui_lang: str | None = None, explain: bool = False) -> int:
     """Write one JSON line per input row; a bad row gets an error line, never a crash.
     A row may carry its own ``lang`` (also "auto"), ``ui_lang`` and ``situation``.
     Returns the number of rows with errors."""
@@ -105,7 +110,7 @@ def analyze_batch(path: Path, default_lang: str, out: TextIO,
             situation = row.get("situation")  # anything unknown counts as unspecified
             situation = situation.strip() if isinstance(situation, str) else None
             result: dict[str, Any] = {
-                "row": number, **analyze_one(answer, lang, situation, ui_lang)}
+                "row": number, **analyze_one(answer, lang, situation, ui_lang, explain)}
             if "id" in row:
                 result["id"] = row["id"]
         except ValueError as exc:

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--ui-lang", choices=["en", "zh"], default=None,
                          help="language of the finding messages (default: the answer's)")
     analyze.add_argument("--situation", default=None, help="situation id, e.g. laid_off")
+    analyze.add_argument("--explain", action="store_true",
+                         help="also show which rules and signals fired on which words, the "
+                              "stated reason, and every match dropped and why")
     analyze.add_argument("--batch", type=Path,
                          help="JSONL or CSV with answer, lang, ui_lang, situation")
 
@@ -93,14 +96,14 @@ def _analyze(args: argparse.Namespace) -> int:
         if not args.batch.is_file():
             print(f"leavewell: no such file: {args.batch}", file=sys.stderr)
             return 2
-        analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang)
+        analyze_batch(args.batch, args.lang, sys.stdout, args.ui_lang, args.explain)
         return 0
     answer = sys.stdin.read()
     if not answer.strip():
         print("leavewell: give the answer on standard input", file=sys.stderr)
         return 2
     try:
-        result = analyze_one(answer, args.lang, args.situation, args.ui_lang)
+        result = analyze_one(answer, args.lang, args.situation, args.ui_lang, args.explain)
     except ValueError as exc:
         print(f"leavewell: {exc}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dialogs import feedback
+from dialogs import feedback, why
 from dialogs.errors import ScriptError
 from dialogs.events import (
     EVENT_KINDS,
@@ -436,8 +436,9 @@ class Interviewer:
         params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
         params["speech"] = combine([iv.speech or {}, *(a.get("speech") or {}
                                                        for a in iv.followup_answers)])
+        explain = why.remember(turn, analysis, params, situation.id)
         profile.record_attempt(summary)
-        turn.say("feedback", **params)
+        turn.say("feedback", explain, **params)
         if iv.round_id is not None:
             submit_to_round(turn, summary, exchange)
         self.enter(turn, "after_feedback")
@@ -921,6 +922,7 @@ COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "export": cmd_export,
     "round": cmd_round,
     "mode": cmd_mode,
+    "why": why.command,
 }
 
 # Buttons that are valid whatever the stage (not tied to one prompt).
@@ -930,4 +932,5 @@ GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "hints": set_hints,
     "forget": confirm_forget,
     "mode": set_mode,
+    why.SCOPE: why.press,
 }

@@ -16,6 +16,7 @@ COMMANDS: tuple[str, ...] = (
     "forget",
     "export",
     "round",
+    "why",
     "mode",
 )
 

@@ -59,10 +59,12 @@ class Heard:
     answer: int  # 0: the main answer; n: the n-th follow-up answer
     question: str
     evidence: tuple[str, ...] = ()
+    rule: str | None = None  # which declared rule and signal fired (for /why)
+    signal: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "answer": self.answer, "question": self.question,
-                "evidence": list(self.evidence)}
+                "evidence": list(self.evidence), "rule": self.rule, "signal": self.signal}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,8 @@ def _heard(said: Sequence[Said], key: str, *, sentences: bool = False) -> list[H
     return [
         Heard(str(f["id"]), n, s.question,
               tuple(sentence_around(s.text, e) if sentences else e["text"]
-                    for e in f.get("evidence", ())))
+                    for e in f.get("evidence", ())),
+              f.get("rule"), f.get("signal"))
         for n, s in enumerate(said) for f in s.analysis.get(key, ())
     ]
 
@@ -209,7 +212,8 @@ def compact(analysis: Mapping[str, Any]) -> dict[str, Any]:
     """What the interview keeps of a follow-up answer's analysis: the findings and their
     quoted spans, without the messages (the feedback renders those from the catalog)."""
     return {
-        key: [{"id": f["id"], "evidence": [dict(e) for e in f.get("evidence", ())]}
+        key: [{"id": f["id"], "evidence": [dict(e) for e in f.get("evidence", ())],
+               **{k: f[k] for k in ("rule", "signal") if f.get(k)}}
               for f in analysis.get(key, ())]
         for key in ("red_flags", "improvements", "strengths")
     }

@@ -10,6 +10,9 @@ from typing import Any
 class Choice:
     id: str  # short and ASCII: it travels as Telegram callback_data / Discord custom_id
     label: str
+    # Where there are no buttons (the console): the command typed instead of pressing,
+    # e.g. "/why 2". None: the choice is shown numbered and its number is typed.
+    typed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,7 @@ class Outgoing:
             "template": self.template,
             "lang": self.lang,
             "params": self.params,
-            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            "choices": [_choice_dict(c) for c in self.choices],
             "attachments": list(self.attachments),
         }
 
@@ -37,9 +40,17 @@ class Outgoing:
             template=data["template"],
             lang=data["lang"],
             params=dict(data.get("params") or {}),
-            choices=tuple(Choice(c["id"], c["label"]) for c in data.get("choices") or ()),
+            choices=tuple(Choice(c["id"], c["label"], c.get("typed"))
+                          for c in data.get("choices") or ()),
             attachments=_attachments(data),
         )
+
+
+def _choice_dict(choice: Choice) -> dict[str, str]:
+    data = {"id": choice.id, "label": choice.label}
+    if choice.typed is not None:
+        data["typed"] = choice.typed
+    return data
 
 
 def _attachments(data: dict[str, Any]) -> tuple[str, ...]:

@@ -154,6 +154,10 @@ class Renderer:
             return self._finding_text(finding_id, ctx["lang"], "tip")
 
         @pass_context
+        def infer_text(ctx: Context, finding_id: str) -> str:
+            return self._finding_text(finding_id, ctx["lang"], "infer")
+
+        @pass_context
         def situation_label(ctx: Context, situation_id: str) -> Safe:
             return text(ctx, f"situations.{situation_id}.label")
 
@@ -188,6 +192,7 @@ class Renderer:
             finding=finding,
             finding_name=finding_name,
             tip_text=tip_text,
+            infer_text=infer_text,
             situation_label=situation_label,
             model_answer=model_answer,
             signed=signed,
@@ -207,7 +212,10 @@ class Renderer:
         text = env.get_template(self.template_name(outgoing)).render(params).strip()
         if numbered_choices and outgoing.choices:
             escape = FORMATS[fmt].escape
-            lines = [f"{n}. {escape(c.label)}" for n, c in enumerate(outgoing.choices, 1)]
+            numbered = [c for c in outgoing.choices if c.typed is None]
+            lines = [f"{n}. {escape(c.label)}" for n, c in enumerate(numbered, 1)]
+            lines += [f"{escape(c.typed)}: {escape(c.label)}"
+                      for c in outgoing.choices if c.typed is not None]
             text = "\n".join([text, "", *lines])
         return Rendered(text=text, choices=outgoing.choices, attachments=outgoing.attachments)
 

@@ -25,12 +25,13 @@ from dialogs.rubric import EXIT_KINDS, SituationRubric
 LANGS: tuple[str, ...] = ("en", "zh")
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help", "round_summary", "round_report")
+TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help", "round_summary", "round_report",
+                                   "why")
 INPUT_KINDS = frozenset({"choice", "text", "none"})
 SITUATION_CHOICES = "situations"
 # Further message files per feature, `<pack>_<lang>.yaml` with `messages` and `labels`:
 # the English file declares the keys, every other language must translate exactly those.
-MESSAGE_PACKS: tuple[str, ...] = ("rounds", "interviewer")
+MESSAGE_PACKS: tuple[str, ...] = ("rounds", "why", "interviewer")
 
 # Message keys the engine sends; every language must define each one.
 REQUIRED_MESSAGES: frozenset[str] = frozenset(

@@ -8,6 +8,7 @@ from typing import Any
 
 MAX_ATTEMPTS_KEPT = 50
 MAX_ROUNDS_KEPT = 50
+MAX_DISAGREEMENTS_KEPT = 200
 
 
 @dataclass(slots=True)
@@ -23,6 +24,8 @@ class Profile:
     setup_done: bool = False
     attempts: list[dict[str, Any]] = field(default_factory=list)
     rounds: list[str] = field(default_factory=list)  # mentors' rounds joined, newest last
+    # "I disagree" with a finding, newest last: data for improving the rules (dialogs/why.py)
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow(self)
@@ -39,6 +42,10 @@ class Profile:
         if round_id not in self.rounds:
             self.rounds.append(round_id)
             del self.rounds[:-MAX_ROUNDS_KEPT]
+
+    def record_disagreement(self, record: dict[str, Any]) -> None:
+        self.disagreements.append(record)
+        del self.disagreements[:-MAX_DISAGREEMENTS_KEPT]
 
     def last_attempt(self, situation: str) -> dict[str, Any] | None:
         for attempt in reversed(self.attempts):
@@ -73,6 +80,9 @@ class Interview:
     round_id: str | None = None
     round_followups: bool = True
     round_mode: str | None = None  # the mentor's choice of interviewer for the round
+    # The latest feedback's findings, numbered, for "Why was this flagged?" (dialogs/why.py);
+    # kept when a new round starts, replaced by the next feedback.
+    why: dict[str, Any] | None = None
     last_event_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

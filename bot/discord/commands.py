@@ -20,6 +20,7 @@ ROUND_ACTIONS = ("start", "end", "status", "comment")
 ROUND_EACH = "each"  # the situation option's value for "each member's own"
 WINDOW_LIMIT = 20  # characters of the window option ("1h30m", "3 days")
 COMMENT_LIMIT = 1000  # characters of a comment option (the round keeps fewer)
+WHY_LIMIT = 99  # the highest point number /why takes (a feedback has far fewer)
 _SPACES = re.compile(r"[\s,，、;；]+")
 
 
@@ -180,7 +181,13 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
             action, situation=situation, window=window, followups=followups, answer=answer,
             text=comment, skeptical=skeptical))
 
-    for command in (practice, lang, mode, channels, round_,
+    @app_commands.command(name="why", description=text("commands.why"))
+    @app_commands.describe(number=text("messages.discord_why_option_number"))
+    async def why(interaction: discord.Interaction[Any],
+                  number: app_commands.Range[int, 1, WHY_LIMIT] | None = None) -> None:
+        await handler.on_command(interaction, "why", str(number or ""))
+
+    for command in (practice, lang, mode, channels, round_, why,
                     *(simple(n) for n in SIMPLE_COMMANDS)):
         tree.add_command(command, guild=guild)
 

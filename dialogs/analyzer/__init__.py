@@ -2,23 +2,22 @@
 
     analyze(text, lang="en", rubric=rubric) -> Analysis
 
-Rules are data (``lexicon_en``, ``lexicon_zh``), matched and scored by ``core``; the
-texts of the findings come from ``scripts/findings_<lang>.yaml`` (``messages``).
+Rules are data: one file per finding in ``scripts/rules/`` (``rulebook``), matched by
+``matcher``, judged with a sentiment lexicon (``sentiment``) and the stated reason
+(``reasons``), and scored by ``core``.
 """
 
 from __future__ import annotations
 
 from dialogs.analyzer import core
 from dialogs.analyzer.messages import (
-    FindingText,
     finding_field,
     finding_message,
     finding_name,
     finding_tip,
-    load_catalog,
-    load_catalogs,
     messages_for,
 )
+from dialogs.analyzer.rulebook import FindingText
 from dialogs.findings import Analysis
 from dialogs.rubric import SituationRubric
 
@@ -64,7 +63,5 @@ __all__ = [
     "finding_message",
     "finding_name",
     "finding_tip",
-    "load_catalog",
-    "load_catalogs",
     "messages_for",
 ]

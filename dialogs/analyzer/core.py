@@ -1,8 +1,14 @@
-"""Scoring and assembly of an ``Analysis`` from the raw matches of the rules.
+"""Scoring and assembly of an ``Analysis`` from the signals found in an answer.
 
-The rule tables live in ``lexicon_en`` / ``lexicon_zh`` and are compiled once, at
-import, by ``matcher.Matcher``; this module gives the tags their meaning (which hits
-make which finding, what suppresses what) and computes the score and verdict.
+Four signals, each traced to the rule that produced it:
+
+* the rule entries of ``scripts/rules/`` (phrases and patterns, ``matcher``), after
+  negation, other senses of the same words (``unless``) and suppressions;
+* the sentiment lexicon, on statements about the old job (``sentiment``);
+* the stated reason and what it means in the situation (``reasons``);
+* what is missing, and the length.
+
+Points, ranks and suppressions come from the rule files; nothing here is tuned by hand.
 """
 
 from __future__ import annotations
@@ -10,60 +16,28 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from itertools import filterfalse
 
-from dialogs.analyzer import lexicon_en, lexicon_zh
+from dialogs.analyzer import reasons as reason_rules
+from dialogs.analyzer import sentiment
 from dialogs.analyzer.hanzi import TRAD_TO_SIMP
-from dialogs.analyzer.matcher import Hits, Matcher, Span
+from dialogs.analyzer.matcher import Hits, Matcher, Scan, Span
+from dialogs.analyzer.rulebook import FindingRule, default_rulebook
 from dialogs.analyzer.skills import extract_skills
 from dialogs.findings import (
-    IMPROVEMENT_IDS,
-    RED_FLAG_IDS,
-    STRENGTH_IDS,
     Analysis,
     Evidence,
     Finding,
     Kind,
+    Signal,
+    TraceLine,
     Verdict,
 )
 from dialogs.rubric import EXIT_KINDS, SituationRubric
 
-# -- tuning (all in one place) ---------------------------------------------------------
-
 BASE_SCORE = 80
 RED_FLAG_CAP = 60  # an answer with any red flag never scores above this
-RED_FLAG_PENALTY: Mapping[str, int] = {
-    "trash_talk": 35,
-    "blame": 35,
-    "contradicts_situation": 30,
-    "evasive": 30,
-    "money_headline": 25,
-    "workload_complaint": 25,
-    "oversharing": 25,
-}
-IMPROVEMENT_PENALTY: Mapping[str, float] = {
-    "no_growth": 7,
-    "not_specific": 5,
-    "no_role_link": 5,
-    "no_results": 4,
-    "no_lesson": 8,
-    "no_proactive_steps": 6,
-    "no_good_terms": 4,
-    "too_long": 6,
-    "too_short": 6,
-    "hedging": 5,
-}
-STRENGTH_BONUS: Mapping[str, int] = {
-    "growth": 4,
-    "specific": 4,
-    "role_link": 4,
-    "results": 4,
-    "lesson": 4,
-    "proactive": 3,
-    "good_terms": 3,
-    "ownership": 3,
-    "concise": 4,
-}
 STRONG_SCORE = 75
 # Spoken words (en) or characters (zh) per minute.
 SPEAKING_RATE: Mapping[str, float] = {"en": 150.0, "zh": 240.0}
@@ -71,31 +45,25 @@ CONCISE_SECONDS = (30.0, 60.0)
 MIN_HEDGES = 2
 MAX_EVIDENCE = 8  # spans quoted per red flag or hedging finding
 MAX_STRENGTH_EVIDENCE = 4  # spans quoted per strength
+LEXICON_TAG = "trash_talk~lexicon"
+LEXICON_RULE = "trash_talk.lexicon"
 
-# Improvement checks that are about something missing, and the strength that answers each.
-ABSENCE_CHECKS: tuple[tuple[str, str], ...] = (
-    ("no_growth", "growth"),
-    ("not_specific", "specific"),
-    ("no_role_link", "role_link"),
-    ("no_results", "results"),
-    ("no_lesson", "lesson"),
-    ("no_proactive_steps", "proactive"),
-    ("no_good_terms", "good_terms"),
-)
-# The exit a declared situation itself implies. An exit statement whose words also state
-# this one (e.g. "let go" for someone let go, which can also mean a layoff) is no
-# contradiction.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _CJK_RUNS = re.compile(f"[{_CJK}]+")
 _ALNUM = re.compile(r"[^\W_]")
 _PUNCT = "\"'“”‘’.,;:!?()[]{}<>-–—…/*&#@%"
 
+BOOK = default_rulebook()
 MATCHERS: Mapping[str, Matcher] = {
-    "en": Matcher(lexicon_en.LEXICON),
-    "zh": Matcher(lexicon_zh.LEXICON, TRAD_TO_SIMP),
+    "en": Matcher(BOOK.lexicons["en"]),
+    "zh": Matcher(BOOK.lexicons["zh"], TRAD_TO_SIMP),
 }
 LANGS: tuple[str, ...] = tuple(MATCHERS)
+# Improvement checks that are about something missing, and the strength that answers each.
+ABSENCE_CHECKS: tuple[tuple[str, str], ...] = tuple(
+    (f.id, f.absent) for f in BOOK.findings.values() if f.absent is not None
+)
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:
@@ -116,10 +84,16 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
 _TRIM = frozenset(" .,;:!?\t\n\r\u00a0\u3000，。；：！？")
 
 
-def _evidence(text: str, spans: list[Span], limit: int = MAX_EVIDENCE) -> tuple[Evidence, ...]:
-    """The spans as evidence: trimmed, overlaps joined, at most ``limit``."""
+def _evidence(text: str, spans: list[Span], limit: int = MAX_EVIDENCE,
+              rules: Mapping[Span, str] | None = None) -> tuple[Evidence, ...]:
+    """The spans as evidence: trimmed, overlaps joined, at most ``limit``; each names
+    the rule that found it (the first rule among joined spans)."""
     out: list[Evidence] = []
     for start, end in _merge(spans):
+        rule = ""
+        if rules:
+            rule = next((r for (a, b), r in sorted(rules.items())
+                         if r and start <= a and b <= end), "")
         if text[start] in _TRIM or text[end - 1] in _TRIM:
             while start < end and text[start] in _TRIM:
                 start += 1
@@ -127,7 +101,7 @@ def _evidence(text: str, spans: list[Span], limit: int = MAX_EVIDENCE) -> tuple[
                 end -= 1
             if end <= start:
                 continue
-        out.append(Evidence(start, end, text[start:end]))
+        out.append(Evidence(start, end, text[start:end], rule))
         if len(out) >= limit:
             break
     return tuple(out)
@@ -151,42 +125,118 @@ def count_words(text: str) -> int:
     return cjk + count
 
 
-def _red_flags(hits: Hits, rubric: SituationRubric, positive_start: int) -> dict[str, list[Span]]:
-    """Spans of each red flag, after the context rules:
+@dataclass(slots=True)
+class _Found:
+    """What one analysis found, before it becomes findings: spans per finding, the
+    rule of each span, how each finding was found, and the trace for ``--explain``."""
 
-    * mild criticism (``trash_talk~soft``) is forgiven when the candidate also owns a
-      mistake; insults are not;
-    * money is the headline only when it comes before any growth or specific content,
-      or when it is a complaint about pay;
-    * performance facts (``oversharing~perf``) are expected when the answer is framed
-      by a lesson or ownership, or when the situation itself asks for a lesson;
-    * an exit statement contradicts the situation unless its words also state the
-      situation's own exit.
-    """
-    ownership = bool(hits.get("ownership"))
-    framed = ownership or bool(hits.get("lesson")) or "no_lesson" in rubric.checks
-    money = list(hits.get("money_headline~complaint", ()))
-    money += [s for s in hits.get("money_headline~want", ()) if s[0] < positive_start]
+    spans: dict[str, list[Span]] = field(default_factory=dict)
+    rules: dict[str, dict[Span, str]] = field(default_factory=dict)
+    signal: dict[str, Signal] = field(default_factory=dict)
+    trace: list[TraceLine] = field(default_factory=list)
+
+    def add(self, fid: str, span: Span, rule: str, signal: Signal) -> None:
+        self.spans.setdefault(fid, []).append(span)
+        self.rules.setdefault(fid, {}).setdefault(span, rule)
+        self.signal.setdefault(fid, signal)
+
+
+def _variants(rule: FindingRule, hits: Hits) -> Iterable[str]:
+    prefix = rule.id + "~"
+    return (tag for tag in hits if tag == rule.id or tag.startswith(prefix))
+
+
+def _suppressed_by(rule: FindingRule, tag: str, span: Span, hits: Hits,
+                   rubric: SituationRubric) -> str | None:
+    """The condition of the rule file that cancels this match, if any holds."""
+    for condition in rule.suppressed_by.get(tag, ()):
+        if condition.check:
+            if condition.check in rubric.checks:
+                return condition.describe()
+        elif condition.before:
+            if any(s[0] < span[0] for s in hits.get(condition.tag, ())):
+                return condition.describe()
+        elif hits.get(condition.tag):
+            return condition.describe()
+    return None
+
+
+def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
+                    text_of: Mapping[Span, str]) -> None:
+    """Red flags found by rule entries (phrases, patterns, the lexicon), suppressions
+    applied and traced."""
+    hits = scan.hits
+    for fid in BOOK.ids("red_flag"):
+        rule = BOOK.findings[fid]
+        if rule.raised_by_reason:
+            continue
+        precise = [s for tag in _variants(rule, hits) if tag != LEXICON_TAG for s in hits[tag]]
+        for tag in _variants(rule, hits):
+            for span in hits[tag]:
+                if tag == LEXICON_TAG and any(s[0] < span[1] and span[0] < s[1]
+                                              for s in precise):
+                    continue  # a rule already quotes these words, and more exactly
+                origin = scan.rule_of(tag, span)
+                signal: Signal = "lexicon" if tag == LEXICON_TAG else "rule"
+                why = _suppressed_by(rule, tag, span, hits, rubric)
+                if why is not None:
+                    found.trace.append(TraceLine(tag, origin, span, text_of[span],
+                                                 f"suppressed by {why}"))
+                    continue
+                found.add(fid, span, origin, signal)
+
+
+def _contradictions(scan: Scan, rubric: SituationRubric, found: _Found) -> None:
+    """An exit statement contradicts the situation unless its words also state the
+    situation's own exit ("let go" for someone let go, which can also mean a layoff)."""
+    hits = scan.hits
     own = hits.get(f"exit:{rubric.exit}", []) if rubric.exit else []
-    contradiction = [
-        span
-        for kind in EXIT_KINDS
-        if kind in rubric.contradicts
-        for span in hits.get(f"exit:{kind}", ())
-        # words that also state the declared exit ("were let go") are not a contradiction
-        if not any(span[0] < o[1] and o[0] < span[1] for o in own)
-    ]
-    return {
-        "trash_talk": hits.get("trash_talk", [])
-        + ([] if ownership else hits.get("trash_talk~soft", [])),
-        "blame": hits.get("blame", []),
-        "money_headline": money,
-        "workload_complaint": hits.get("workload_complaint", []),
-        "oversharing": hits.get("oversharing", [])
-        + ([] if framed else hits.get("oversharing~perf", [])),
-        "evasive": hits.get("evasive", []),
-        "contradicts_situation": contradiction,
-    }
+    for kind in EXIT_KINDS:
+        if kind not in rubric.contradicts:
+            continue
+        tag = f"exit:{kind}"
+        for span in hits.get(tag, ()):
+            if not any(span[0] < o[1] and o[0] < span[1] for o in own):
+                found.add("contradicts_situation", span, scan.rule_of(tag, span), "rule")
+
+
+_LANGUAGE_WORDS: Mapping[str, re.Pattern[str]] = {
+    "en": re.compile(r"[a-z]{2,}"),
+    "zh": re.compile(f"[{_CJK}]"),
+}
+# An answer dodges the question only if it says something in the language judged:
+# text in another language, or no words at all, is handled before analysis.
+MIN_WORDS_TO_DODGE = 3
+
+
+def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, scan: Scan,
+                     found: _Found, low: str, lang: str) -> None:
+    """What the stated reason means in this situation (``rules/reasons.yaml``)."""
+    table = reason_rules.reason_table()
+    headline = reasons.headline
+    said = len(_LANGUAGE_WORDS[lang].findall(low)) >= MIN_WORDS_TO_DODGE
+    if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
+        fid = table.means(rubric.id, reason_rules.NONE, "headline")
+        if fid != "ok":
+            spans = reasons.stated.get("vague", [])
+            for span in spans:
+                found.add(fid, span, _first_rule(scan, table.kinds["vague"], span), "reason")
+            found.signal.setdefault(fid, "reason")
+            found.spans.setdefault(fid, [])
+        return
+    for kind, spans in reasons.stated.items():
+        role = "aside"
+        if kind == headline:
+            role = "framed" if "growth" in reasons.stated else "headline"
+        fid = table.means(rubric.id, kind, role)
+        if fid == "ok" or fid not in BOOK.findings:
+            continue
+        for span in spans:
+            found.add(fid, span, _first_rule(scan, table.kinds[kind], span), "reason")
+
+
+def _first_rule(scan: Scan, tags: Iterable[str], span: Span) -> str:
+    return next((r for t in tags if (r := scan.rule_of(t, span))), "")
 
 
 def analyze(
@@ -204,29 +254,54 @@ def analyze(
     matcher = MATCHERS[lang]
     text = text if isinstance(text, str) else str(text)
     low = matcher.normalize(text)
-    hits = matcher.scan(low)
+    scan = matcher.scan(low)
+    hits = scan.hits
     names = matcher.find_names(low, (company, role))
     if names:
         hits.setdefault("role_link", []).extend(names)
+    for judgement in sentiment.judge(low, lang):
+        hits.setdefault(LEXICON_TAG, []).append(judgement.span)
+        scan.origins[(LEXICON_TAG, *judgement.span)] = LEXICON_RULE
     skill_spans, skills = extract_skills(matcher, low, hits)
 
-    strength_spans: dict[str, list[Span]] = {
-        sid: list(hits.get(sid, ())) for sid in STRENGTH_IDS if sid != "concise"
-    }
-    strength_spans["specific"] += skill_spans
-    positive_start = min(
-        (s[0] for sid in ("growth", "specific") for s in strength_spans[sid]),
-        default=len(low) + 1,
-    )
+    class _Texts(dict[Span, str]):
+        def __missing__(self, span: Span) -> str:
+            return text[span[0]:span[1]]
+
+    text_of = _Texts()
+    found = _Found()
+    for tag, span, rule, why in scan.dropped:
+        found.trace.append(TraceLine(tag, rule, span, text_of[span], why))
+    _rule_red_flags(scan, rubric, found, text_of)
+    _contradictions(scan, rubric, found)
+    reasons = reason_rules.classify(hits)
+    _reason_findings(reasons, rubric, scan, found, low, lang)
 
     def finding(fid: str, kind: Kind, spans: list[Span] | None = None) -> Finding:
+        signal = found.signal.get(fid, "rule" if spans else "absence")
         if not spans:
-            return Finding(fid, kind, messages[fid])
+            return Finding(fid, kind, messages[fid], (), "", signal)
         limit = MAX_STRENGTH_EVIDENCE if kind == "strength" else MAX_EVIDENCE
-        return Finding(fid, kind, messages[fid], _evidence(text, spans, limit))
+        evidence = _evidence(text, spans, limit, found.rules.get(fid)
+                             or {s: scan.rule_of(fid, s) for s in spans})
+        return Finding(fid, kind, messages[fid], evidence,
+                       next((e.rule for e in evidence if e.rule), ""), signal)
 
-    red = _red_flags(hits, rubric, positive_start)
-    red_flags = tuple(finding(fid, "red_flag", red[fid]) for fid in RED_FLAG_IDS if red[fid])
+    red_flags = tuple(
+        finding(fid, "red_flag", found.spans[fid])
+        for fid in BOOK.ids("red_flag") if fid in found.spans
+    )
+
+    strength_spans: dict[str, list[Span]] = {
+        sid: list(hits.get(sid, ())) for sid in BOOK.ids("strength") if sid != "concise"
+    }
+    strength_spans["specific"] += skill_spans
+    # a stated growth reason looks forward, whatever words said it ("more big platform")
+    strength_spans["growth"] += hits.get("reason:growth", [])
+    for sid, spans in strength_spans.items():
+        for span in spans:
+            found.rules.setdefault(sid, {}).setdefault(span, scan.rule_of(sid, span)
+                                                      or scan.rule_of("skill", span))
 
     word_count = count_words(text)
     voice = voice_seconds is not None
@@ -240,7 +315,7 @@ def analyze(
     strengths: dict[str, Finding] = {}
     checks = rubric.checks
     for check, strength in ABSENCE_CHECKS:
-        if strength_spans[strength]:
+        if strength_spans.get(strength):
             strengths[strength] = finding(strength, "strength", strength_spans[strength])
         elif check in checks:
             improvements[check] = finding(check, "improvement")
@@ -248,19 +323,26 @@ def analyze(
         strengths["ownership"] = finding("ownership", "strength", strength_spans["ownership"])
     low_s, high_s = CONCISE_SECONDS
     if seconds > high_s and "too_long" in checks:
-        improvements["too_long"] = finding("too_long", "improvement")
+        improvements["too_long"] = Finding("too_long", "improvement", messages["too_long"],
+                                           signal="length")
     elif seconds < low_s and "too_short" in checks:
-        improvements["too_short"] = finding("too_short", "improvement")
+        improvements["too_short"] = Finding("too_short", "improvement", messages["too_short"],
+                                            signal="length")
     elif low_s <= seconds <= high_s:
-        strengths["concise"] = finding("concise", "strength")
+        strengths["concise"] = Finding("concise", "strength", messages["concise"],
+                                       signal="length")
     hedges = _merge(hits.get("hedge", ()))
     if len(hedges) >= MIN_HEDGES and "hedging" in checks:
+        found.rules["hedging"] = {s: scan.rule_of("hedge", s) for s in hedges}
         improvements["hedging"] = finding("hedging", "improvement", hedges)
+    for fid in BOOK.ids("improvement"):  # raised by the reason (pay as an aside)
+        if fid in found.spans and fid not in improvements:
+            improvements[fid] = finding(fid, "improvement", found.spans[fid])
 
     score = float(BASE_SCORE)
-    score -= sum(RED_FLAG_PENALTY[f.id] for f in red_flags)
-    score -= sum(IMPROVEMENT_PENALTY[i] * rubric.weight(i) for i in improvements)
-    score += sum(STRENGTH_BONUS[s] for s in strengths)
+    score -= sum(BOOK.findings[f.id].points for f in red_flags)
+    score -= sum(BOOK.findings[i].points * rubric.weight(i) for i in improvements)
+    score += sum(BOOK.findings[s].points for s in strengths)
     final = max(0, min(100, round(score)))
     if red_flags:
         final = min(final, RED_FLAG_CAP)
@@ -273,10 +355,13 @@ def analyze(
         verdict=verdict,
         score=final,
         red_flags=red_flags,
-        improvements=tuple(improvements[i] for i in IMPROVEMENT_IDS if i in improvements),
-        strengths=tuple(strengths[s] for s in STRENGTH_IDS if s in strengths),
+        improvements=tuple(improvements[i] for i in BOOK.ids("improvement") if i in improvements),
+        strengths=tuple(strengths[s] for s in BOOK.ids("strength") if s in strengths),
         word_count=word_count,
         speaking_seconds=seconds,
         voice=voice,
         skills=skills,
+        reason=reasons.headline,
+        reasons_stated=tuple(reasons.stated),
+        trace=tuple(found.trace),
     )

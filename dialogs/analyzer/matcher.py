@@ -17,10 +17,25 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dialogs.analyzer.rules import Lexicon, Pattern, term_table
+from dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
 
 Span = tuple[int, int]
 Hits = dict[str, list[Span]]
+# (tag, start, end) -> the id of the rule that found it
+Origins = dict[tuple[str, int, int], str]
+
+
+@dataclass(slots=True)
+class Scan:
+    """What ``Matcher.scan`` found: the spans per tag, which rule found each, and the
+    matches that were dropped (negated, or another sense of the words)."""
+
+    hits: Hits
+    origins: Origins
+    dropped: list[tuple[str, Span, str, str]]  # (tag, span, rule, why)
+
+    def rule_of(self, tag: str, span: Span) -> str:
+        return self.origins.get((tag, span[0], span[1]), "")
 
 CONTEXT_CHARS = 60  # how far back ``after`` / ``not_after`` context may reach
 
@@ -140,7 +155,7 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CompiledPattern:
-    tags: tuple[str, ...]
+    tags: tuple[TagRule, ...]
     anchors: tuple[str, ...]
     regex: re.Pattern[str]
     groups: tuple[str, ...]  # named groups: the first that took part is the evidence
@@ -152,13 +167,33 @@ def _compile_pattern(row: Pattern | tuple[str, str, str]) -> CompiledPattern:
     pattern = Pattern(*row)
     regex = re.compile(optimize_regex(pattern.regex))
     return CompiledPattern(
-        tags=tuple(pattern.tags.split()),
+        tags=tuple(TagRule(t, pattern.rule, pattern.unless) for t in pattern.tags.split()),
         anchors=tuple(pattern.anchors.split()),
         regex=regex,
         groups=tuple(regex.groupindex),
         not_after=re.compile(optimize_regex(pattern.not_after)) if pattern.not_after else None,
         after=re.compile(optimize_regex(pattern.after)) if pattern.after else None,
     )
+
+
+_SENTENCE_END = re.compile(r"[.!?;\n。！？；]")
+
+
+def sentence_bounds(low: str, start: int, end: int) -> Span:
+    """The sentence around ``low[start:end]`` (a full stop between two digits, as in
+    "2.5", ends nothing)."""
+    left = start
+    while left > 0:
+        ch = low[left - 1]
+        if _SENTENCE_END.match(ch) and not (
+            ch == "." and left < len(low) and low[left].isdigit()
+        ):
+            break
+        left -= 1
+    m = _SENTENCE_END.search(low, end)
+    while m is not None and m.group() == "." and m.end() < len(low) and low[m.end()].isdigit():
+        m = _SENTENCE_END.search(low, m.end())
+    return left, (m.start() if m is not None else len(low))
 
 
 def _triggers(
@@ -182,8 +217,8 @@ class _Key:
     # The key is an anchor, so the regex may have matched the start of a longer word.
     prefix: bool
     # Terms that start the key (just the key unless it is a prefix), longest first, with
-    # their tags; under a prefix key the first term that ends on a word boundary applies.
-    terms: tuple[tuple[str, tuple[str, ...]], ...]
+    # their meanings; under a prefix key the first term that ends on a word boundary applies.
+    terms: tuple[tuple[str, tuple[TagRule, ...]], ...]
     # (pattern index, offset): a pattern's anchor starts a word of the key at offset.
     triggers: tuple[tuple[int, int], ...]
 
@@ -202,6 +237,7 @@ class Matcher:
         self._foldable = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(table)) + "]")
         self.patterns = tuple(_compile_pattern(row) for row in lexicon.patterns)
         self.negation = re.compile(lexicon.negation)
+        self._unless: dict[str, re.Pattern[str]] = {}
         self.skill_split = re.compile(lexicon.skill_split)
         self.spaced = lexicon.spaced
         terms = term_table(lexicon.terms)
@@ -240,9 +276,9 @@ class Matcher:
     def negated(self, low: str, start: int) -> bool:
         return self.negation.search(low, max(0, start - self.lexicon.window), start) is not None
 
-    def scan(self, low: str) -> Hits:
+    def scan(self, low: str) -> Scan:
         """Every tag of the lexicon that occurs in ``low``, with its spans."""
-        hits: Hits = {}
+        found = Scan({}, {}, [])
         negatable = self.lexicon.negatable
         starts: dict[int, set[int]] = {}  # pattern index -> where one of its anchors starts
         if self.trie is not None:
@@ -256,29 +292,29 @@ class Matcher:
                 for index, offset in key.triggers:
                     starts.setdefault(index, set()).add(start + offset)
                 if not key.prefix:
-                    self._add(low, hits, key.terms[0][1], m.span(), start, negatable)
+                    self._add(low, found, key.terms[0][1], m.span(), start, negatable)
                     continue
                 for term, tags in key.terms:
                     end = start + len(term)
                     if is_word_char(term[-1]) and not _ends_word(low, end):
                         continue
-                    self._add(low, hits, tags, (start, end), start, negatable)
+                    self._add(low, found, tags, (start, end), start, negatable)
                     break
         for index, pattern in enumerate(self.patterns):
             if not pattern.anchors:
                 for m in pattern.regex.finditer(low):
-                    self._accept(pattern, m, low, hits, negatable)
+                    self._accept(pattern, m, low, found, negatable)
                 continue
             end = -1
             for pos in sorted(starts.get(index, ())):
                 if pos < end:
                     continue  # inside the previous match
                 m = pattern.regex.match(low, pos)
-                if m is not None and self._accept(pattern, m, low, hits, negatable):
+                if m is not None and self._accept(pattern, m, low, found, negatable):
                     end = m.end()
-        return hits
+        return found
 
-    def _accept(self, pattern: CompiledPattern, m: re.Match[str], low: str, hits: Hits,
+    def _accept(self, pattern: CompiledPattern, m: re.Match[str], low: str, found: Scan,
                 negatable: frozenset[str]) -> bool:
         start = m.start()
         if self.spaced and start and is_word_char(low[start]) and is_word_char(low[start - 1]):
@@ -296,19 +332,32 @@ class Matcher:
             if m.start(group) >= 0:
                 span = m.span(group)
                 break
-        self._add(low, hits, pattern.tags, span, start, negatable)
+        self._add(low, found, pattern.tags, span, start, negatable)
         return True
 
-    def _add(self, low: str, hits: Hits, tags: Iterable[str], span: Span, start: int,
+    def _unless_regex(self, source: str) -> re.Pattern[str]:
+        regex = self._unless.get(source)
+        if regex is None:
+            regex = self._unless[source] = re.compile(optimize_regex(source))
+        return regex
+
+    def _add(self, low: str, found: Scan, meanings: Iterable[TagRule], span: Span, start: int,
              negatable: frozenset[str]) -> None:
         negated: bool | None = None
-        for tag in tags:
+        for tag, rule, unless in meanings:
             if tag in negatable:
                 if negated is None:
                     negated = self.negated(low, start)
                 if negated:
+                    found.dropped.append((tag, span, rule, "negated"))
                     continue
-            hits.setdefault(tag, []).append(span)
+            if unless:
+                left, right = sentence_bounds(low, span[0], span[1])
+                if self._unless_regex(unless).search(low, left, right):
+                    found.dropped.append((tag, span, rule, "other sense"))
+                    continue
+            found.hits.setdefault(tag, []).append(span)
+            found.origins[(tag, span[0], span[1])] = rule
 
     def find_names(self, low: str, names: Iterable[str | None]) -> list[Span]:
         """Where the given names (company, role) occur, as whole words."""

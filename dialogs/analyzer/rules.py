@@ -42,6 +42,27 @@ class Pattern(NamedTuple):
     # The match counts only if this regex matches the text just before it (end with $);
     # the evidence then starts where this context starts.
     after: str = ""
+    # The id of the rule entry that declared it (shown by ``--explain``).
+    rule: str = ""
+    # The match is dropped when this regex is found in its sentence: another sense of
+    # the same words ("the effort paid off", "a role terminated in a restructuring").
+    unless: str = ""
+
+
+class Term(NamedTuple):
+    tags: str
+    phrases: str
+    rule: str = ""
+    unless: str = ""
+
+
+class TagRule(NamedTuple):
+    """One meaning of a matched phrase: its tag, the rule that declared it, and the
+    sentence context that cancels it (empty: none)."""
+
+    tag: str
+    rule: str
+    unless: str = ""
 
 
 # Tags whose matches a negation just before them cancels; the same in every language.
@@ -52,7 +73,7 @@ NEGATABLE_TAGS: frozenset[str] = frozenset({
     "ownership", "lesson", "results", "proactive", "good_terms",
 })
 
-TermRow = tuple[str, str]
+TermRow = Term | tuple[str, str]
 PatternRow = Pattern | tuple[str, str, str]
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
@@ -99,15 +120,19 @@ def expand(phrase: str) -> list[str]:
     return out
 
 
-def term_table(rows: tuple[TermRow, ...]) -> dict[str, tuple[str, ...]]:
-    """Expand every row into ``phrase -> tags`` (a phrase in several rows gets all tags)."""
-    table: dict[str, list[str]] = {}
-    for tags, phrases in rows:
-        for raw in phrases.split("|"):
+def term_table(rows: tuple[TermRow, ...]) -> dict[str, tuple[TagRule, ...]]:
+    """Expand every row into ``phrase -> meanings`` (a phrase in several rows gets the
+    meanings of each; a tag counts once per phrase)."""
+    table: dict[str, list[TagRule]] = {}
+    for row in rows:
+        term = Term(*row)
+        for raw in term.phrases.split("|"):
             raw = raw.strip()
             if not raw:
                 continue
             for phrase in expand(raw):
                 known = table.setdefault(phrase, [])
-                known.extend(t for t in tags.split() if t not in known)
-    return {phrase: tuple(tags) for phrase, tags in table.items()}
+                seen = {m.tag for m in known}
+                known.extend(TagRule(t, term.rule, term.unless)
+                             for t in term.tags.split() if t not in seen)
+    return {phrase: tuple(meanings) for phrase, meanings in table.items()}

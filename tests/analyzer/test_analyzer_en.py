@@ -42,6 +42,8 @@ POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
     ("blame", "let_go", "My manager set me up to fail from the first week.", {}),
     ("money_headline", "unspecified", "Mainly I'm after a bigger salary, and then growth.", {}),
     ("money_headline", "unspecified", "The pay there was way too low for the work.", {}),
+    ("pay_aside", "employed", "There was no room to grow, and the pay was also below market.", {}),
+    ("dislikes_work", "unspecified", "Honestly the job got boring after a year.", {}),
     ("workload_complaint", "unspecified", "I was overworked and stayed late every night.", {}),
     ("workload_complaint", "unspecified", "We did 60-hour weeks for most of the year.", {}),
     ("oversharing", "unspecified", "I was dealing with a divorce and could not focus.", {}),
@@ -95,6 +97,8 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("money_headline", "unspecified",
      "I want to grow into a team lead role, and a fair salary matters to me as well."),
     ("money_headline", "unspecified", "It is not about the money for me."),
+    ("pay_aside", "employed", "There was no room to grow, so I want a bigger scope."),
+    ("dislikes_work", "unspecified", "I mastered the routine work and want to design analyses."),
     ("workload_complaint", "unspecified", "I'm looking for a better work-life balance and focus."),
     ("oversharing", "unspecified", "I took time off for a personal matter that is now resolved."),
     ("oversharing", "let_go",
@@ -321,22 +325,21 @@ def test_analysis_is_deterministic() -> None:
 
 
 def test_every_english_term_is_found_on_its_own() -> None:
-    from dialogs.analyzer.core import MATCHERS
-    from dialogs.analyzer.lexicon_en import TERMS
+    from dialogs.analyzer.core import BOOK, MATCHERS
     from dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["en"]
-    for term, tags in term_table(TERMS).items():
-        hits = matcher.scan(matcher.normalize(term))
-        for tag in tags:
-            assert (0, len(term)) in hits.get(tag, []), (term, tag)
+    for term, meanings in term_table(BOOK.lexicons["en"].terms).items():
+        hits = matcher.scan(matcher.normalize(term)).hits
+        for tag, rule, _ in meanings:
+            assert (0, len(term)) in hits.get(tag, []), (term, tag, rule)
 
 
 def test_rule_tables_must_be_in_normal_form() -> None:
     import dataclasses
 
-    from dialogs.analyzer.lexicon_en import LEXICON
+    from dialogs.analyzer.core import BOOK
     from dialogs.analyzer.matcher import Matcher
 
     with pytest.raises(ValueError, match="normal form"):
-        Matcher(dataclasses.replace(LEXICON, terms=(("trash_talk", "Jerk"),)))
+        Matcher(dataclasses.replace(BOOK.lexicons["en"], terms=(("trash_talk", "Jerk"),)))

@@ -25,6 +25,8 @@ def run(text: str, situation: str = "unspecified", **kwargs: object) -> Analysis
 
 
 POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
+    ("pay_aside", "employed", "没有成长空间，而且工资也偏低。", {}),
+    ("dislikes_work", "unspecified", "工作太枯燥了，干够了。", {}),
     ("trash_talk", "unspecified", "那边的领导特别无能，什么都不懂。", {}),
     ("trash_talk", "unspecified", "公司天天画大饼，我看不到前途。", {}),
     ("trash_talk", "unspecified", "我和主管一直有矛盾，最后只能离开。", {}),
@@ -64,6 +66,8 @@ POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
 ]
 
 NEGATIVE: list[tuple[str, str, str]] = [
+    ("pay_aside", "employed", "没有成长空间，希望承担更大的职责。"),
+    ("dislikes_work", "unspecified", "常规工作已经很熟练，希望做更有挑战的分析。"),
     ("trash_talk", "unspecified", "公司并不差，只是我想尝试新的方向。"),
     ("trash_talk", "let_go", "我和领导有分歧，但这也是我的问题，我当时太固执了。"),
     ("blame", "let_go", "这件事不是领导的错，是我自己没有做好。"),
@@ -178,12 +182,11 @@ def test_odd_input_never_raises(text: str) -> None:
 
 
 def test_every_chinese_term_is_found_on_its_own() -> None:
-    from dialogs.analyzer.core import MATCHERS
-    from dialogs.analyzer.lexicon_zh import TERMS
+    from dialogs.analyzer.core import BOOK, MATCHERS
     from dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["zh"]
-    for term, tags in term_table(TERMS).items():
-        hits = matcher.scan(matcher.normalize(term))
-        for tag in tags:
-            assert (0, len(term)) in hits.get(tag, []), (term, tag)
+    for term, meanings in term_table(BOOK.lexicons["zh"].terms).items():
+        hits = matcher.scan(matcher.normalize(term)).hits
+        for tag, rule, _ in meanings:
+            assert (0, len(term)) in hits.get(tag, []), (term, tag, rule)

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.analyzer import analyze, lexicon_en, lexicon_zh
-from dialogs.analyzer.core import ABSENCE_CHECKS
+from dialogs.analyzer import analyze
+from dialogs.analyzer.core import ABSENCE_CHECKS, BOOK
 from dialogs.analyzer.rules import term_table
 from dialogs.findings import Analysis
 from tests.analyzer.support import RUBRICS
@@ -111,8 +111,8 @@ chinese_text = st.text(
 def _english_vocabulary() -> list[str]:
     """Words of the English rules (flags, exits, hedges ...) plus glue words, without the
     Latin terms the Chinese rules know (tool names such as "python", which are shared)."""
-    shared = {t for t in term_table(lexicon_zh.TERMS) if t.isascii()}
-    words = {w for phrase in term_table(lexicon_en.TERMS) for w in phrase.split()}
+    shared = {t for t in term_table(BOOK.lexicons['zh'].terms) if t.isascii()}
+    words = {w for phrase in term_table(BOOK.lexicons['en'].terms) for w in phrase.split()}
     words |= {"i", "my", "boss", "was", "the", "and", "it", "they", "we", "to", "of", "a", "in",
               "because", "but", "so"}
     return sorted(w for w in words if w not in shared and not any(c.isdigit() for c in w))

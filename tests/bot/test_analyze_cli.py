@@ -146,3 +146,22 @@ def test_command_line_rejects_an_unknown_ui_language(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         main(["analyze", "--ui-lang", "auto"])
     assert "--ui-lang" in capsys.readouterr().err
+
+
+def test_explain_shows_rules_signals_reason_and_dropped_matches() -> None:
+    from bot.analyze_cli import analyze_one
+
+    result = analyze_one(
+        "I want to grow into a lead role. My manager was a jerk, and I was not burned out. "
+        "The pay was also low.", "en", "employed", explain=True)
+    explained = result["explain"]
+    assert explained["reason"]["headline"] == "growth"
+    assert "pay" in explained["reason"]["stated"]
+    by_id = {f["id"]: f for f in explained["findings"]}
+    assert by_id["trash_talk"]["signal"] == "rule"
+    assert by_id["trash_talk"]["matches"][0]["rule"].startswith("trash_talk.")
+    assert by_id["trash_talk"]["matches"][0]["text"] == "jerk"
+    assert by_id["pay_aside"]["signal"] == "reason" and by_id["pay_aside"]["points"] < 0
+    dropped = {(d["text"], d["outcome"]) for d in explained["dropped"]}
+    assert ("burned out", "negated") in dropped
+    assert "explain" not in analyze_one("I want to grow.", "en", None)

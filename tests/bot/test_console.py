@@ -218,6 +218,28 @@ def test_console_english_interface_chinese_interview(tmp_path: Path) -> None:
     assert "What the interviewer hears" in out and "/100" in out
 
 
+def test_why_and_disagree_in_the_console(tmp_path: Path) -> None:
+    lines = ["skip", "skip", "/practice let_go", "My boss was a jerk, so I left.",
+             "He never listened to anyone.", "Nothing, it was his fault.",
+             "Looking back, I should have raised it earlier.",  # the probe for the blame
+             "/why", "/why 1", "/why 1 disagree", "/why 1 disagree", "/export"]
+    result = run_cli(["practice", "--lang", "en"], "\n".join(lines) + "\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # the feedback numbers its points and says what to type instead of a button
+    assert "✗ 1. You spoke badly of a former employer" in out
+    assert "/why: Why was this flagged?" in out
+    assert "/why 1: 1. Negative about the old job" in out
+    assert "Point 1: Negative about the old job (red flag)" in out and "“jerk”" in out
+    assert "/why 1 disagree: I disagree" in out
+    assert out.count("Thanks, noted: you disagree with point 1") == 1
+    assert "You already disagreed with point 1." in out
+    path = Path(out.split("as a JSON file.")[1].split()[0])
+    (record,) = json.loads(path.read_text(encoding="utf-8"))["user"]["disagreements"]
+    assert (record["finding"], record["evidence"], record["situation"]) == (
+        "trash_talk", ["jerk"], "let_go")
+
+
 def test_the_issue_13_case_on_the_console(tmp_path: Path) -> None:
     """A laid-off user skips the set-up with words, gives a complete answer, then insults
     the old director: the interviewer reacts, and the verdict covers the whole talk."""

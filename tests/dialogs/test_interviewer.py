@@ -360,7 +360,7 @@ def test_the_skeptic_presses_on_hedging(lang: str) -> None:
     t.say(HEDGING[lang])  # hedged and vague: the two soft spots the skeptic weighs most
     assert current_question(t) in {"straight_answer", "concrete_example"}
     finish(t, NEUTRAL[lang])
-    assert {"straight_answer", "concrete_example"} <= set(t.state["followups"])
+    assert "straight_answer" in t.state["followups"]
 
 
 @LANGS

@@ -64,7 +64,7 @@ def test_every_alternative_is_itself_a_clean_answer(finding: str, index: int, te
     assert result["red_flags"] == [], (finding, index, result["red_flags"])
     assert "hedging" not in {f["id"] for f in result["improvements"]}
     # not even a single hedge word
-    assert not MATCHERS["en"].scan(MATCHERS["en"].normalize(text)).get("hedge")
+    assert not MATCHERS["en"].scan(MATCHERS["en"].normalize(text)).hits.get("hedge")
 
 
 def test_glossary_size_and_shape() -> None:

