@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="JSONL or CSV with answer, lang, ui_lang, situation")
 
     sub.add_parser("diagram", help="print the interview flow as a mermaid diagram")
-    sub.add_parser("check", help="validate the interview scripts and templates")
+    sub.add_parser("check", help="validate the interview scripts, the analyzer's rule files "
+                   "(running their examples) and the templates")
     return parser
 
 
@@ -60,13 +61,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(mermaid())
         return 0
     if args.command == "check":
+        from dialogs.analyzer.examples import failing_examples
         from dialogs.phrases import load_glossary, load_phrase_bank
         from dialogs.render import Renderer
 
         Renderer()
         load_phrase_bank()
         load_glossary()
-        print("scripts, phrase bank, glossary and templates are valid")
+        failures = failing_examples()
+        for failure in failures:
+            print(f"leavewell: {failure}", file=sys.stderr)
+        if failures:
+            return 1
+        print("scripts, analyzer rules and their examples, phrase bank, glossary and "
+              "templates are valid")
         return 0
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}

@@ -64,6 +64,9 @@ LANGS: tuple[str, ...] = tuple(MATCHERS)
 ABSENCE_CHECKS: tuple[tuple[str, str], ...] = tuple(
     (f.id, f.absent) for f in BOOK.findings.values() if f.absent is not None
 )
+RED_FLAGS = BOOK.ids("red_flag")
+IMPROVEMENTS = BOOK.ids("improvement")
+STRENGTHS = BOOK.ids("strength")
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:
@@ -89,11 +92,9 @@ def _evidence(text: str, spans: list[Span], limit: int = MAX_EVIDENCE,
     """The spans as evidence: trimmed, overlaps joined, at most ``limit``; each names
     the rule that found it (the first rule among joined spans)."""
     out: list[Evidence] = []
+    ruled = sorted((span, r) for span, r in rules.items() if r) if rules else []
     for start, end in _merge(spans):
-        rule = ""
-        if rules:
-            rule = next((r for (a, b), r in sorted(rules.items())
-                         if r and start <= a and b <= end), "")
+        rule = next((r for (a, b), r in ruled if start <= a and b <= end), "")
         if text[start] in _TRIM or text[end - 1] in _TRIM:
             while start < end and text[start] in _TRIM:
                 start += 1
@@ -166,7 +167,7 @@ def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
     """Red flags found by rule entries (phrases, patterns, the lexicon), suppressions
     applied and traced."""
     hits = scan.hits
-    for fid in BOOK.ids("red_flag"):
+    for fid in RED_FLAGS:
         rule = BOOK.findings[fid]
         if rule.raised_by_reason:
             continue
@@ -289,11 +290,11 @@ def analyze(
 
     red_flags = tuple(
         finding(fid, "red_flag", found.spans[fid])
-        for fid in BOOK.ids("red_flag") if fid in found.spans
+        for fid in RED_FLAGS if fid in found.spans
     )
 
     strength_spans: dict[str, list[Span]] = {
-        sid: list(hits.get(sid, ())) for sid in BOOK.ids("strength") if sid != "concise"
+        sid: list(hits.get(sid, ())) for sid in STRENGTHS if sid != "concise"
     }
     strength_spans["specific"] += skill_spans
     # a stated growth reason looks forward, whatever words said it ("more big platform")
@@ -335,7 +336,7 @@ def analyze(
     if len(hedges) >= MIN_HEDGES and "hedging" in checks:
         found.rules["hedging"] = {s: scan.rule_of("hedge", s) for s in hedges}
         improvements["hedging"] = finding("hedging", "improvement", hedges)
-    for fid in BOOK.ids("improvement"):  # raised by the reason (pay as an aside)
+    for fid in IMPROVEMENTS:  # raised by the reason (pay as an aside)
         if fid in found.spans and fid not in improvements:
             improvements[fid] = finding(fid, "improvement", found.spans[fid])
 
@@ -355,8 +356,8 @@ def analyze(
         verdict=verdict,
         score=final,
         red_flags=red_flags,
-        improvements=tuple(improvements[i] for i in BOOK.ids("improvement") if i in improvements),
-        strengths=tuple(strengths[s] for s in BOOK.ids("strength") if s in strengths),
+        improvements=tuple(improvements[i] for i in IMPROVEMENTS if i in improvements),
+        strengths=tuple(strengths[s] for s in STRENGTHS if s in strengths),
         word_count=word_count,
         speaking_seconds=seconds,
         voice=voice,

@@ -97,6 +97,10 @@ def _judge_en(low: str, conf: Settings) -> list[Judgement]:
                      and w not in conf.events]
         if not negatives:
             continue  # nothing negative to weigh; saves the lexicon's full pass
+        if all(lexicon.get(w, 0.0) >= 0 for _, w in negatives) and not any(
+            lexicon.get(w, 0.0) > 0 for _, w in words
+        ):
+            continue  # only negations, and no praise for them to turn around
         # quote from the target nearest before the first negative word
         target = next((t for t in reversed(targets) if t[0] < negatives[0][0]), targets[0])
         kept = " ".join("x" if w in conf.events else w for _, w in words)
@@ -128,6 +132,16 @@ def _hownet_dir() -> Path:
 
 
 @cache
+def _sizes_by_first() -> Mapping[str, tuple[int, ...]]:
+    """First character -> the lengths of the lexicon's words starting with it, longest
+    first: the matching below only tries lengths that exist."""
+    sizes: dict[str, set[int]] = {}
+    for word in _hownet():
+        sizes.setdefault(word[0], set()).add(len(word))
+    return {ch: tuple(sorted(found, reverse=True)) for ch, found in sizes.items()}
+
+
+@cache
 def _hownet() -> Mapping[str, float]:
     """Word -> -1 (negative) or +1 (positive), two characters or more (single characters
     are too ambiguous without a segmenter)."""
@@ -147,11 +161,14 @@ def _hownet() -> Mapping[str, float]:
 def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span]]:
     """Forward maximum matching over the lexicon; negation flips, degree words scale."""
     lexicon = _hownet()
+    sizes = _sizes_by_first()
     score = 0.0
     spans: list[Span] = []
     i = 0
     while i < len(clause):
-        for size in range(min(_MAX_WORD, len(clause) - i), 1, -1):
+        for size in sizes.get(clause[i], ()):
+            if size > _MAX_WORD or i + size > len(clause):
+                continue
             word = clause[i:i + size]
             value = lexicon.get(word)
             if value is None or word in events:
@@ -170,16 +187,21 @@ def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span
     return score, spans
 
 
+@cache
+def _target_regex(conf: Settings) -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, conf.targets), key=len, reverse=True)))
+
+
 def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
     out: list[Judgement] = []
     for clause in _CLAUSES_ZH.finditer(low):
         text = clause.group()
         target = None
-        for word in conf.targets:
-            pos = text.find(word)
-            if (pos != -1 and not any(text[:pos].endswith(n) for n in conf.not_before)
-                    and (target is None or pos < target[0])):
-                target = (pos, word)
+        for found in _target_regex(conf).finditer(text):
+            pos = found.start()
+            if not any(text[:pos].endswith(n) for n in conf.not_before):
+                target = (pos, found.group())
+                break
         if target is None:
             continue
         score, negatives = _clause_score(text, conf.events)

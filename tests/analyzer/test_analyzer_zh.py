@@ -27,6 +27,7 @@ def run(text: str, situation: str = "unspecified", **kwargs: object) -> Analysis
 POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
     ("pay_aside", "employed", "没有成长空间，而且工资也偏低。", {}),
     ("dislikes_work", "unspecified", "工作太枯燥了，干够了。", {}),
+    ("burned_bridges", "quit", "和领导吵了一架，第二天就不辞而别了。", {}),
     ("trash_talk", "unspecified", "那边的领导特别无能，什么都不懂。", {}),
     ("trash_talk", "unspecified", "公司天天画大饼，我看不到前途。", {}),
     ("trash_talk", "unspecified", "我和主管一直有矛盾，最后只能离开。", {}),
@@ -68,6 +69,7 @@ POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
 NEGATIVE: list[tuple[str, str, str]] = [
     ("pay_aside", "employed", "没有成长空间，希望承担更大的职责。"),
     ("dislikes_work", "unspecified", "常规工作已经很熟练，希望做更有挑战的分析。"),
+    ("burned_bridges", "quit", "我提前一个月提出离职，把工作都交接好了。"),
     ("trash_talk", "unspecified", "公司并不差，只是我想尝试新的方向。"),
     ("trash_talk", "let_go", "我和领导有分歧，但这也是我的问题，我当时太固执了。"),
     ("blame", "let_go", "这件事不是领导的错，是我自己没有做好。"),

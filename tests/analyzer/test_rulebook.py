@@ -126,3 +126,18 @@ def test_a_missing_folder_or_file_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "blame.yaml").write_text("id: [", encoding="utf-8")
     with pytest.raises(ScriptError, match=r"^blame\.yaml: not valid YAML"):
         load_rulebook(folder)
+
+
+def test_check_reports_an_example_that_does_not_behave(tmp_path: Path) -> None:
+    from dialogs.analyzer.examples import failing_examples
+
+    assert failing_examples() == []
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, folder)
+    path = folder / "blame.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["examples"]["en"]["fire"].append("I loved every day there and want to grow.")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    failures = failing_examples(load_rulebook(folder))
+    assert failures == ["blame.yaml: blame should fire on (en, unspecified) "
+                        "'I loved every day there and want to grow.'"]

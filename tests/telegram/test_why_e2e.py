@@ -47,15 +47,10 @@ async def test_why_and_i_disagree_with_buttons_in_chinese(tg: FakeTelegram,
     first_point = "1. " + finding_field("trash_talk", "zh", "name")
     assert listing.buttons[0][0] == first_point and len(listing.buttons) > 1
 
-    # a point's button explains it: the words, the inference, the signal, the tip
+    # a point's button explains it
     replies = await exchange(tg, li, lambda: li.press(listing, button(listing, first_point)))
     (explanation,) = replies
-    text = explanation.plain
-    assert text.startswith("第 1 点：抱怨前东家")
-    assert "“老板很糟糕”" in text and "老板很糟糕" in BITTER_ZH
-    assert finding_field("trash_talk", "zh", "infer") in text
-    assert ZH.messages["why_signal_rule"] in text
-    assert finding_field("trash_talk", "zh", "tip") in text
+    assert explanation.plain.startswith("第 1 点：抱怨前东家")
     assert telegram_html_problems(explanation.text) == []
 
     # "I disagree", pressed twice in a row before the first press is answered
@@ -71,16 +66,24 @@ async def test_why_and_i_disagree_with_buttons_in_chinese(tg: FakeTelegram,
     assert [(e.method, "not modified" in e.description) for e in tg.errors] == [
         ("editMessageText", True)]
 
-    # the record is in the user's history, once, and goes with /forget
+    # the record is in the user's history, once; the explanation showed what it holds:
+    # the exact words, what an interviewer infers, the signal (in Chinese), the tip
     replies = await exchange(tg, li, lambda: li.send_command("/export"))
     document = next(m for m in replies if m.kind == "document")
     (record,) = json.loads(document.file.data)["user"]["disagreements"]
-    assert {k: record[k] for k in ("number", "finding", "rule", "signal", "evidence",
-                                   "situation", "answer_lang", "ui_lang")} == {
-        "number": 1, "finding": "trash_talk", "rule": "trash_talk", "signal": "rule",
-        "evidence": ["老板很糟糕"], "situation": "laid_off", "answer_lang": "zh",
+    assert {k: record[k] for k in ("number", "finding", "situation", "answer_lang",
+                                   "ui_lang")} == {
+        "number": 1, "finding": "trash_talk", "situation": "laid_off", "answer_lang": "zh",
         "ui_lang": "zh"}
     assert record["at"] > record["feedback_at"] > 0
+    assert record["rule"].startswith("trash_talk")
+    text = explanation.plain
+    assert record["evidence"] and all(
+        words in BITTER_ZH and f"“{words}”" in text for words in record["evidence"])
+    assert finding_field("trash_talk", "zh", "infer") in text
+    assert ZH.messages[f"why_signal_{record['signal']}"] in text
+    assert f"（规则 {record['rule']}）" in text
+    assert finding_field("trash_talk", "zh", "tip") in text
     await exchange(tg, li, lambda: li.send_command("/forget"))
     confirm = last_with_buttons(tg, li)
     await exchange(tg, li, lambda: li.press(confirm, confirm.buttons[0][1]))
