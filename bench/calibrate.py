@@ -2,7 +2,10 @@
 
     python bench/calibrate.py [PATHS...] [--verbose] [--show-held-out] [--time]
 
-PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project root. Each
+PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project root, plus
+``bench/data/ourset.jsonl`` (160 answers written for the project by an engineer who
+had seen neither the eval files nor the rules; scored once as an unseen set before any
+rule was written against it, development since: see the README). Each
 line is a JSON object with ``id``, ``situation``, ``lang``, ``answer`` and ``label``
 (good, bad or mixed). A bad answer agrees when the verdict is ``red_flag``; a good one
 when it is not; mixed answers are left out of the figures.
@@ -49,6 +52,7 @@ from dialogs.rubric import SituationRubric  # noqa: E402
 from dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
+OUR_SET = ROOT / "bench" / "data" / "ourset.jsonl"
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -74,7 +78,7 @@ SITUATION_MAP: Mapping[str, str] = {
 # * spoken.jsonl: the sets in HELD_OUT_SETS are held out, the others are development.
 HELD_OUT_SHARE = 45
 HELD_OUT_SETS = frozenset({"spoken:native", "spoken:zh"})
-DEVELOPMENT_FILES = frozenset({"dev.jsonl"})
+DEVELOPMENT_FILES = frozenset({"dev.jsonl", OUR_SET.name})
 # Length buckets: spoken seconds estimated from the text (150 en words or 240 zh
 # characters a minute).
 BUCKETS: tuple[tuple[str, float], ...] = (("short <20s", 20.0), ("20-45s", 45.0),
@@ -112,11 +116,12 @@ def analysis_seconds(answer: str, lang: str) -> float:
     return units * 60.0 / (150.0 if lang == "en" else 240.0)
 
 
-def source_of(row: Mapping[str, Any]) -> str:
+def source_of(row: Mapping[str, Any], file: str = "") -> str:
     url = row.get("source_url")
     if url:
         return urlparse(str(url)).netloc.lower().removeprefix("www.") or str(url)
-    return f"spoken:{row.get('style', 'unknown')}"
+    kind = "ours" if file == OUR_SET.name else "spoken"
+    return f"{kind}:{row.get('style', 'unknown')}"
 
 
 def load_items(paths: Iterable[Path]) -> list[Item]:
@@ -127,7 +132,8 @@ def load_items(paths: Iterable[Path]) -> list[Item]:
                 continue
             row = json.loads(line)
             items.append(Item(
-                id=str(row["id"]), file=path.name, source=source_of(row), lang=row["lang"],
+                id=str(row["id"]), file=path.name, source=source_of(row, path.name),
+                lang=row["lang"],
                 situation=SITUATION_MAP.get(row["situation"], "unspecified"),
                 answer=row["answer"], label=row["label"],
             ))
@@ -165,12 +171,12 @@ class Tally:
     def row(self) -> str:
         total = self.bad + self.good
         if not total:
-            return "      -"
+            return f"{'-':>7} {'-':>7} {'-':>7} {'':>13}"
         agree = (self.caught + self.good - self.alarms) / total
-        caught = f"{self.caught / self.bad:6.1%}" if self.bad else "     -"
-        alarms = f"{self.alarms / self.good:6.1%}" if self.good else "     -"
-        counts = f"n={total:<4} (bad {self.bad}, good {self.good})"
-        return f"{agree:7.1%} {caught:>8} {alarms:>8}   {counts}"
+        caught = f"{self.caught / self.bad:.1%}" if self.bad else "-"
+        alarms = f"{self.alarms / self.good:.1%}" if self.good else "-"
+        counts = f"{self.bad}/{self.good}"
+        return f"{agree:7.1%} {caught:>7} {alarms:>7} {counts:>13}"
 
 
 def evaluate(items: list[Item]) -> list[tuple[Item, Analysis]]:
@@ -194,14 +200,16 @@ def report(results: list[tuple[Item, Analysis]], verbose: bool, show_held_out: b
                 f"{describe(analysis)}"
             )
     sides = ("held-out", "development")
-    print("part         lang bucket      agree   caught  f.alarm")
-    for side in sides:
-        for lang in ("en", "zh", "all"):
-            for bucket in (*(name for name, _ in BUCKETS), "all"):
-                tally = tallies.get((side, lang, bucket))
-                if tally is not None:
-                    print(f"{side:12} {lang:4} {bucket:11} {tally.row()}")
-        print()
+    half = f"{'agree':>7} {'caught':>7} {'f.alarm':>7} {'n bad/good':>13}"
+    print(f"{'':16} {'held-out (not read while writing rules)':^37} | {'development':^37}")
+    print(f"{'lang bucket':16} {half} | {half}")
+    for lang in ("en", "zh", "all"):
+        for bucket in (*(name for name, _ in BUCKETS), "all"):
+            rows = [tallies.get((side, lang, bucket)) for side in sides]
+            if any(rows):
+                print(f"{lang:4} {bucket:11} " + " | ".join(
+                    (t or Tally()).row() for t in rows))
+    print()
     for side in sides:
         for lang in ("en", "zh"):
             table = confusion.get((side, lang))
@@ -322,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", action="store_true",
                         help="cross-validate the sentiment threshold by source")
     args = parser.parse_args(argv)
-    paths = args.paths or sorted(EVAL_DIR.glob("*.jsonl"))
+    paths = args.paths or [*sorted(EVAL_DIR.glob("*.jsonl")), OUR_SET]
     if not paths:
         print(f"no labelled answers found in {EVAL_DIR}", file=sys.stderr)
         return 1

@@ -436,9 +436,9 @@ class Interviewer:
             known={"company": profile.company, "role": profile.role},
         )
         params.update(phrase_help(analysis, situation.id, turn.lang, self.script, iv.answer))
+        explain = why.remember(turn, analysis, params, situation.id)
         params["speech"] = combine([iv.speech or {}, *(a.get("speech") or {}
                                                        for a in iv.followup_answers)])
-        explain = why.remember(turn, analysis, params, situation.id)
         profile.record_attempt(summary)
         turn.say("feedback", explain, **params)
         if iv.round_id is not None:
@@ -923,8 +923,8 @@ COMMAND_HANDLERS: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "forget": cmd_forget,
     "export": cmd_export,
     "round": cmd_round,
-    "mode": cmd_mode,
     "why": why.command,
+    "mode": cmd_mode,
 }
 
 # Buttons that are valid whatever the stage (not tied to one prompt).
@@ -933,6 +933,6 @@ GLOBAL_CHOICES: dict[str, Callable[[Interviewer, _Turn, str], None]] = {
     "ilang": set_interview_lang,
     "hints": set_hints,
     "forget": confirm_forget,
-    "mode": set_mode,
     why.SCOPE: why.press,
+    "mode": set_mode,
 }

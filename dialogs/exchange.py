@@ -59,8 +59,8 @@ class Heard:
     answer: int  # 0: the main answer; n: the n-th follow-up answer
     question: str
     evidence: tuple[str, ...] = ()
-    rule: str | None = None  # which declared rule and signal fired (for /why)
-    signal: str | None = None
+    rule: str = ""  # the rule entry and the signal that found it ("Why was this flagged?")
+    signal: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "answer": self.answer, "question": self.question,
@@ -117,7 +117,7 @@ def _heard(said: Sequence[Said], key: str) -> list[Heard]:
         Heard(str(f["id"]), n, s.question,
               tuple(e["text"] if isinstance(e, dict) else str(e)
                     for e in f.get("evidence", ())),
-              f.get("rule"), f.get("signal"))
+              str(f.get("rule") or ""), str(f.get("signal") or ""))
         for n, s in enumerate(said) for f in s.analysis.get(key, ())
     ]
 

@@ -103,7 +103,7 @@ def delta(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str,
     }
 
 
-PACING = ("too_short", "too_long")  # shown with the measured time (messages.pacing)
+PACING = ("too_short", "too_long")  # shown with the measured time, not the finding text
 
 
 def feedback_params(
@@ -131,7 +131,7 @@ def feedback_params(
         "pacing": next((f["id"] for f in exchange["gaps"] if f["id"] in PACING), None),
         "signals": signals(exchange, situation.id),
         "red_flags": [_place(f) for f in exchange["red_flags"]],
-        "improvements": [_place(f) for f in exchange["gaps"]],
+        "improvements": [_place(f) for f in exchange["gaps"] if f["id"] not in PACING],
         "strengths": [_place(f) for f in exchange["strengths"]],
         # what the follow-up answers added, by the strengths that filled the gaps
         "filled": [FILLED_BY.get(gap, gap) for gap in exchange["filled"]],
@@ -143,9 +143,8 @@ def feedback_params(
 
 
 def _place(heard: dict[str, Any]) -> dict[str, Any]:
-    """A finding as the feedback shows it: where it was heard, the words, and the rule and
-    signal that fired (what /why explains)."""
-    return {key: heard.get(key) for key in ("id", "answer", "evidence", "rule", "signal")}
+    return {"id": heard["id"], "answer": heard["answer"], "evidence": heard["evidence"],
+            "rule": heard.get("rule", ""), "signal": heard.get("signal", "")}
 
 
 HISTORY_ROWS_PER_SITUATION = 5

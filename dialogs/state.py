@@ -79,10 +79,10 @@ class Interview:
     # A mentor's round this interview answers: its id, and whether it asks follow-ups.
     round_id: str | None = None
     round_followups: bool = True
-    round_mode: str | None = None  # the mentor's choice of interviewer for the round
     # The latest feedback's findings, numbered, for "Why was this flagged?" (dialogs/why.py);
     # kept when a new round starts, replaced by the next feedback.
     why: dict[str, Any] | None = None
+    round_mode: str | None = None  # the mentor's choice of interviewer for the round
     last_event_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,9 +25,8 @@ if TYPE_CHECKING:
 SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLOBAL_CHOICES)
 LIST, DISAGREE = "list", "no"
 DISAGREE_WORDS = frozenset({"disagree", "no", "wrong", "不同意", "不对"})
-# The feedback's sections that get numbers, in the order it shows them, with the kind of
-# finding each holds. Red flags come from every answer of the exchange (dialogs.exchange);
-# each shown item says in which answer it was heard, and which rule and signal fired.
+# The feedback's sections that get numbers, in the order it shows them, and the kind of
+# finding each holds (red flags of the whole exchange, follow-up answers included).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("red_flags", "red_flag"),
     ("improvements", "improvement"),

@@ -144,7 +144,7 @@ class _Found:
 
 def _variants(rule: FindingRule, hits: Hits) -> Iterable[str]:
     prefix = rule.id + "~"
-    return (tag for tag in hits if tag == rule.id or tag.startswith(prefix))
+    return [tag for tag in hits if tag == rule.id or tag.startswith(prefix)]
 
 
 def _suppressed_by(rule: FindingRule, tag: str, span: Span, hits: Hits,
@@ -157,17 +157,22 @@ def _suppressed_by(rule: FindingRule, tag: str, span: Span, hits: Hits,
         elif condition.before:
             if any(s[0] < span[0] for s in hits.get(condition.tag, ())):
                 return condition.describe()
+        elif condition.around:
+            if any(s[0] < span[1] and span[0] < s[1] for s in hits.get(condition.tag, ())):
+                return condition.describe()
         elif hits.get(condition.tag):
             return condition.describe()
     return None
 
 
-def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
-                    text_of: Mapping[Span, str]) -> None:
+def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found, text: str) -> None:
     """Red flags found by rule entries (phrases, patterns, the lexicon), suppressions
     applied and traced."""
     hits = scan.hits
+    present = {tag.split("~")[0] for tag in hits}
     for fid in RED_FLAGS:
+        if fid not in present:
+            continue
         rule = BOOK.findings[fid]
         if rule.raised_by_reason:
             continue
@@ -181,7 +186,7 @@ def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found,
                 signal: Signal = "lexicon" if tag == LEXICON_TAG else "rule"
                 why = _suppressed_by(rule, tag, span, hits, rubric)
                 if why is not None:
-                    found.trace.append(TraceLine(tag, origin, span, text_of[span],
+                    found.trace.append(TraceLine(tag, origin, span, text[span[0]:span[1]],
                                                  f"suppressed by {why}"))
                     continue
                 found.add(fid, span, origin, signal)
@@ -217,6 +222,12 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
     headline = reasons.headline
     said = len(_LANGUAGE_WORDS[lang].findall(low)) >= MIN_WORDS_TO_DODGE
     if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
+        kind_words = sentiment.praise(low, lang)
+        if kind_words:  # speaking well of the old job is substance, and good terms
+            for span in kind_words:
+                scan.hits.setdefault("good_terms", []).append(span)
+                scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+            return
         fid = table.means(rubric.id, reason_rules.NONE, "headline")
         if fid != "ok":
             spans = reasons.stated.get("vague", [])
@@ -265,15 +276,10 @@ def analyze(
         scan.origins[(LEXICON_TAG, *judgement.span)] = LEXICON_RULE
     skill_spans, skills = extract_skills(matcher, low, hits)
 
-    class _Texts(dict[Span, str]):
-        def __missing__(self, span: Span) -> str:
-            return text[span[0]:span[1]]
-
-    text_of = _Texts()
     found = _Found()
     for tag, span, rule, why in scan.dropped:
-        found.trace.append(TraceLine(tag, rule, span, text_of[span], why))
-    _rule_red_flags(scan, rubric, found, text_of)
+        found.trace.append(TraceLine(tag, rule, span, text[span[0]:span[1]], why))
+    _rule_red_flags(scan, rubric, found, text)
     _contradictions(scan, rubric, found)
     reasons = reason_rules.classify(hits)
     _reason_findings(reasons, rubric, scan, found, low, lang)

@@ -15,6 +15,7 @@ A finding file is a linter-style entry::
     suppressed_by:              # a variant tag cancelled by other evidence in the answer
       trash_talk~soft: [ownership]          # ... when the answer has this tag anywhere
       money_headline~want: [growth before]  # ... when this tag comes earlier
+      trash_talk~soft: [money_headline~complaint around]  # ... when it overlaps this one
       oversharing~perf: [check:no_lesson]   # ... when the situation runs this check
     rules:                      # per answer language: what finds the evidence
       en:
@@ -89,12 +90,13 @@ class Suppression:
 
     tag: str = ""
     before: bool = False
+    around: bool = False  # the tag's match overlaps this one (the words mean that instead)
     check: str = ""
 
     def describe(self) -> str:
         if self.check:
             return f"check:{self.check}"
-        return f"{self.tag} before" if self.before else self.tag
+        return self.tag + (" before" if self.before else " around" if self.around else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,7 @@ def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pat
     if data is None:
         return out
     data = _mapping(data, where)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for lang, entries in data.items():
         if lang not in LANGS:
             raise ScriptError(f"{where}.{lang}: unknown language; expected one of {LANGS}")
@@ -213,7 +215,7 @@ def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pat
             parsed = _parse_rule(entry, owner, f"{where}.{lang}[{index}]")
             if (lang, parsed.rule) in seen:
                 raise ScriptError(f"{where}.{lang}[{index}].id: {parsed.rule} is declared twice")
-            seen.add((lang, parsed.rule))  # type: ignore[arg-type]
+            seen.add((lang, parsed.rule))
             out[lang].append(parsed)
     return out
 
@@ -264,6 +266,8 @@ def _parse_suppressions(data: Any, fid: str, where: str) -> dict[str, tuple[Supp
                 parsed.append(Suppression(check=text.removeprefix("check:")))
             elif text.endswith(" before"):
                 parsed.append(Suppression(tag=text.removesuffix(" before").strip(), before=True))
+            elif text.endswith(" around"):
+                parsed.append(Suppression(tag=text.removesuffix(" around").strip(), around=True))
             else:
                 parsed.append(Suppression(tag=text))
         out[tag] = tuple(parsed)

@@ -81,11 +81,24 @@ def _vader() -> Any:
     return SentimentIntensityAnalyzer()
 
 
+@cache
+def _en_words(conf: Settings) -> tuple[re.Pattern[str], frozenset[str]]:
+    """A regex that finds a target word (to skip sentences without one cheaply), and
+    the lexicon's negative words that are not event words."""
+    lexicon: Mapping[str, float] = _vader().lexicon
+    targets = "|".join(sorted(map(re.escape, conf.targets), key=len, reverse=True))
+    negative = frozenset(w for w, v in lexicon.items() if v < 0 and w not in conf.events)
+    return re.compile(rf"\b(?:{targets})(?:'s)?\b"), negative
+
+
 def _judge_en(low: str, conf: Settings) -> list[Judgement]:
     vader = _vader()
     lexicon: Mapping[str, float] = vader.lexicon
+    has_target, negative = _en_words(conf)
     out: list[Judgement] = []
     for sentence in _SENTENCES.finditer(low):
+        if has_target.search(sentence.group()) is None:
+            continue
         words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
         targets = [(pos, word) for i, (pos, word) in enumerate(words)
                    if word.removesuffix("'s") in conf.targets
@@ -93,8 +106,8 @@ def _judge_en(low: str, conf: Settings) -> list[Judgement]:
         if not targets:
             continue
         negatives = [(pos, w) for pos, w in words
-                     if (lexicon.get(w, 0.0) < 0 or w in _NEGATORS or w.endswith("n't"))
-                     and w not in conf.events]
+                     if w in negative or ((w in _NEGATORS or w.endswith("n't"))
+                     and w not in conf.events)]
         if not negatives:
             continue  # nothing negative to weigh; saves the lexicon's full pass
         if all(lexicon.get(w, 0.0) >= 0 for _, w in negatives) and not any(
@@ -211,6 +224,33 @@ def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
         last = max(target[0] + len(target[1]), negatives[-1][1])
         base = clause.start()
         out.append(Judgement((base + first, base + last), score, target[1]))
+    return out
+
+
+# A statement about the old job at or above this is praise (both languages' scales: VADER's
+# compound in [-1, 1], HowNet's sum of word polarities).
+PRAISE: Mapping[str, float] = {"en": 0.5, "zh": 1.0}
+
+
+def praise(low: str, lang: str) -> list[Span]:
+    """Sentences that speak well of the old job or its people ("my manager was very
+    supportive"): substance, not a dodge. Only asked when nothing else was said."""
+    conf = settings(lang)
+    out: list[Span] = []
+    if lang == "en":
+        vader = _vader()
+        for sentence in _SENTENCES.finditer(low):
+            words = [m.group() for m in _WORD.finditer(sentence.group())]
+            if any(w.removesuffix("'s") in conf.targets for w in words) and (
+                vader.polarity_scores(sentence.group())["compound"] >= PRAISE[lang]
+            ):
+                out.append(sentence.span())
+        return out
+    for clause in _CLAUSES_ZH.finditer(low):
+        if _target_regex(conf).search(clause.group()) and (
+            _clause_score(clause.group(), conf.events)[0] >= PRAISE[lang]
+        ):
+            out.append(clause.span())
     return out
 
 

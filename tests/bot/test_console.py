@@ -221,7 +221,7 @@ def test_console_english_interface_chinese_interview(tmp_path: Path) -> None:
 def test_why_and_disagree_in_the_console(tmp_path: Path) -> None:
     lines = ["skip", "skip", "/practice let_go", "My boss was a jerk, so I left.",
              "He never listened to anyone.", "Nothing, it was his fault.",
-             "Looking back, I should have raised it earlier.",  # the probe for the blame
+             "It was all his doing.",  # the third follow-up probes the blame (issue 13)
              "/why", "/why 1", "/why 1 disagree", "/why 1 disagree", "/export"]
     result = run_cli(["practice", "--lang", "en"], "\n".join(lines) + "\n", tmp_path)
     assert result.returncode == 0, result.stderr

@@ -122,7 +122,7 @@ def test_money_headline_probes_compensation() -> None:
     t = Transcript()
     t.through_setup("en", "employed")
     t.say("Honestly I'm just looking for more money. The pay was terrible.")
-    t.say("She would say I delivered the Python migration on time.")  # the complaint first
+    t.say("My manager would say I did my job.")  # the first probe: the complaint
     assert "compensation_driver" in t.state["followups"]  # then the money
 
 

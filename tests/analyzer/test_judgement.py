@@ -1,0 +1,148 @@
+"""What an interviewer judges, case by case (issue 10): who is talked about and how,
+the stated reason, context deciding a word, English as Chinese speakers speak it,
+forward-looking and role-link phrasing. Our own sentences, not from any eval set."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.analyzer.support import found, run
+
+
+def red_flags(text: str, lang: str = "en", situation: str = "unspecified") -> set[str]:
+    return {f.id for f in run(text, lang, situation).red_flags}
+
+
+# -- the stated reason ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("Honestly it just felt like time for something new.", "evasive"),
+    ("The work got pretty monotonous.", "dislikes_work"),
+    ("My supervisor ran the place like a prison.", "trash_talk"),
+    ("For personal reasons.", "evasive"),
+])
+def test_short_answers_that_dodge_bore_or_insult_are_red_flags(text: str, flag: str) -> None:
+    analysis = run(text, "en")
+    assert analysis.verdict == "red_flag" and flag in {f.id for f in analysis.red_flags}
+
+
+def test_pay_as_the_headline_is_a_red_flag_and_as_an_aside_an_improvement() -> None:
+    assert "money_headline" in red_flags("Mainly the salary. It was below market.", "en",
+                                         "employed")
+    aside = run("I was there five years and there was no room to grow. The pay was also "
+                "below market.", "en", "employed")
+    assert not aside.red_flags and "pay_aside" in found(aside)
+    assert aside.reason == "growth" and "pay" in aside.reasons_stated
+
+
+def test_a_complaint_does_not_hide_the_money_headline() -> None:
+    flags = red_flags("The owner was a jerk and I'm just here for more money.")
+    assert {"trash_talk", "money_headline"} <= flags
+
+
+def test_reason_kinds_are_classified() -> None:
+    cases = {
+        "Our plant closed when the company moved production overseas.": "company_event",
+        "My wife took a job in Calgary, so we relocated.": "relocation_family",
+        "My contract ended when the project shipped.": "contract_end",
+        "I want to grow into a team lead role.": "growth",
+        "I was bored with the work.": "boredom",
+    }
+    for text, kind in cases.items():
+        assert run(text, "en").reason == kind, text
+
+
+# -- who is talked about, and how ----------------------------------------------------
+
+
+def test_negativity_about_an_event_is_not_trash_talk() -> None:
+    text = "We lost our biggest client and the company had to cut the team, including my role."
+    assert "trash_talk" not in red_flags(text, "en", "laid_off")
+
+
+def test_the_lexicon_judges_statements_about_the_old_job() -> None:
+    # no phrase rule knows these words: the sentiment lexicon (VADER) does
+    analysis = run("The management there was careless and cruel.", "en")
+    (flag,) = [f for f in analysis.red_flags if f.id == "trash_talk"]
+    assert flag.signal == "lexicon" and flag.rule == "trash_talk.lexicon"
+    assert flag.evidence[0].text == "management there was careless and cruel"
+    praise = run("The management there was careful and kind.", "en")
+    assert not praise.red_flags
+
+
+def test_chinese_lexicon_judges_statements_about_the_old_job() -> None:
+    assert "trash_talk" in red_flags("领导专断，团队内耗严重。", "zh")
+    assert "trash_talk" not in red_flags("公司失去了最大的客户，团队随之缩减。", "zh")
+
+
+# -- context decides a word ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "situation", "not_flag"), [
+    ("The effort paid off: we shipped the release on time.", "employed", "money_headline"),
+    ("It was a demanding role I loved, and I want to keep growing.", "employed",
+     "trash_talk"),
+    ("The contract was terminated when the client left.", "contract_ended",
+     "contradicts_situation"),
+    ("My role was terminated in the restructuring last spring.", "laid_off",
+     "contradicts_situation"),
+    ("My role was terminated along with eight others.", "laid_off", "contradicts_situation"),
+    ("I had exhausted everything that role could teach me.", "employed",
+     "workload_complaint"),
+    ("We were understaffed, so I volunteered to cover two territories and grew revenue 20%.",
+     "employed", "workload_complaint"),
+    ("那份工作压力很大，但我很喜欢，也学到了很多。", "employed", "workload_complaint"),
+])
+def test_a_word_in_another_sense_is_not_that_red_flag(text: str, situation: str,
+                                                      not_flag: str) -> None:
+    lang = "zh" if not text.isascii() else "en"
+    assert not_flag not in red_flags(text, lang, situation)
+
+
+def test_the_same_words_in_their_risky_sense_still_fire() -> None:
+    assert "contradicts_situation" in red_flags("I was terminated after a bad review.",
+                                                "en", "laid_off")
+    assert "workload_complaint" in red_flags("We were understaffed and I was exhausted.",
+                                             "en", "employed")
+
+
+def test_other_senses_are_recorded_in_the_trace() -> None:
+    analysis = run("My role was terminated in the restructuring.", "en", "laid_off")
+    assert any(line.outcome == "other sense" and line.text == "was terminated"
+               for line in analysis.trace)
+
+
+# -- English as Chinese speakers speak it --------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("My company have some change, the boss is not very good to me, so I leave.",
+     "trash_talk"),
+    ("Salary not match my ability, so I want to change.", "money_headline"),
+])
+def test_esl_complaints_are_heard(text: str, flag: str) -> None:
+    assert flag in red_flags(text, "en", "employed")
+
+
+@pytest.mark.parametrize("text", [
+    "I want to find more big platform to develop myself.",
+    "There is no space to improve, so I want to learn more knowledges.",
+])
+def test_esl_growth_counts_as_growth(text: str) -> None:
+    analysis = run(text, "en", "employed")
+    assert not analysis.red_flags and "growth" in found(analysis)
+
+
+# -- forward-looking and role link ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("I led the billing migration, and I want to bring that experience to your operations "
+     "team.", "en"),
+    ("What drew me to this role is the chance to build analytics from scratch.", "en"),
+    ("我希望在贵公司有更大的发展空间。", "zh"),
+])
+def test_role_links_are_recognised(text: str, lang: str) -> None:
+    analysis = run(text, lang, "employed")
+    assert "role_link" in found(analysis) and "no_role_link" not in found(analysis)
