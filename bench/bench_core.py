@@ -4,6 +4,9 @@
 
 1. Core step latency (analysis + transition + rendering) of a 150-word answer:
    p50 / p99 over many runs. Bar: p99 under 1 ms.
+   Beside it, what the interviewer adds to the analysis in that step: judging the whole
+   exchange (dialogs.exchange) and choosing the next follow-up (dialogs.followups), timed
+   against the analysis of the same answer in the same run.
 2. Durable turns per second through the async core and SQLite, with many
    concurrent conversations (each conversation's events in order, all
    conversations at once). Bar: 2,000 turns/s on 2 cores with 1,000 conversations.
@@ -82,12 +85,14 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
         profile, state = result.profile, result.state
     words = len(answer.split())
     samples: list[float] = []
-    for i in range(runs):
-        started = time.perf_counter()
+    cpu_samples: list[float] = []  # the step's own CPU time: not the time other processes
+    for i in range(runs):          # on a shared machine were given the core meanwhile
+        started, cpu_started = time.perf_counter(), time.thread_time()
         result = engine.step(profile, state, TextAnswer(at=10 + i, text=answer))
         for outgoing in result.outgoing:
             renderer.render(outgoing, TELEGRAM_HTML)
         samples.append((time.perf_counter() - started) * 1000)
+        cpu_samples.append((time.thread_time() - cpu_started) * 1000)
     # the feedback step renders the longest message: measure it too, from the last
     # follow-up (the follow-ups are chosen after every answer, so answer until the next
     # answer brings the feedback)
@@ -108,9 +113,44 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
     print(f"core step, {label}, {words}-word answer (analysis + transition + render), "
           f"{runs} runs:")
     print(f"  answer step   p50 {statistics.median(samples):.3f} ms  "
-          f"p99 {percentile(samples, 0.99):.3f} ms")
+          f"p99 {percentile(samples, 0.99):.3f} ms  (CPU time: p50 "
+          f"{statistics.median(cpu_samples):.3f} ms  p99 {percentile(cpu_samples, 0.99):.3f} ms)")
     print(f"  feedback step p50 {statistics.median(feedback_samples):.3f} ms  "
           f"p99 {percentile(feedback_samples, 0.99):.3f} ms")
+
+
+def bench_listening(runs: int) -> None:
+    """The exchange judged and the next follow-up chosen after a third answer, against
+    the analysis of the 150-word answer alone (the step's largest part)."""
+    from dialogs.analyzer import analyze
+    from dialogs.exchange import MAIN, Said, compact, judge
+    from dialogs.followups import next_followup
+    from dialogs.script import default_script
+
+    script = default_script()
+    situation = script.situation("laid_off")
+    rubric = situation.rubric
+    texts = [(MAIN, ANSWER_150), ("why_now", "Honestly my boss was an idiot."),
+             ("your_part", "I guess I could have asked for help earlier.")]
+    said = [Said(q, t, compact(analyze(t, lang="en", rubric=rubric).to_dict()))
+            for q, t in texts]
+    said[0] = Said(MAIN, ANSWER_150, analyze(ANSWER_150, lang="en", rubric=rubric).to_dict())
+    timings: dict[str, list[float]] = {"analysis": [], "judge + next follow-up": []}
+    for _ in range(runs):
+        started = time.perf_counter()
+        analyze(ANSWER_150, lang="en", rubric=rubric)
+        timings["analysis"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        heard = judge(said, "skeptical")
+        next_followup(script.followup_table, situation, heard,
+                      asked=["why_now", "your_part"], probed=["trash_talk"], mode="skeptical")
+        timings["judge + next follow-up"].append((time.perf_counter() - started) * 1000)
+    base = statistics.median(timings["analysis"])
+    print(f"what listening adds to a step (3 answers, skeptical), {runs} runs:")
+    for name, samples in timings.items():
+        print(f"  {name:24} p50 {statistics.median(samples):.3f} ms  "
+              f"p99 {percentile(samples, 0.99):.3f} ms  "
+              f"({statistics.median(samples) / base:.2f}x the analysis)")
 
 
 ROUND = ["skip", "skip", "2"]
@@ -173,6 +213,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20000)
     args = parser.parse_args()
     bench_step(args.steps)
+    bench_listening(args.steps)
     asyncio.run(bench_durable(args.conversations, args.turns))
 
 

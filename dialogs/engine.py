@@ -398,17 +398,18 @@ class Interviewer:
     def continue_exchange(self, turn: _Turn) -> None:
         """Ask the follow-up that fits what was heard so far, or give the feedback."""
         iv = turn.iv
+        heard = self.heard(turn)
         if not iv.round_followups:
-            self.finish_round(turn)
+            self.finish_round(turn, heard)
             return
         base = self.script.situation(iv.situation)
         situation = replace(base, rubric=turn.mode.rubric(base.rubric))  # what it stresses
-        pick = next_followup(self.script.followup_table, situation, self.heard(turn),
+        pick = next_followup(self.script.followup_table, situation, heard,
                              asked=iv.followups, probed=iv.probed, mode=turn.mode.id)
         asked = len(iv.followups)
         room = asked < turn.mode.followup_limit(self.settings.max_followups)
         if pick is None or not (room or (pick.urgent and asked < MAX_FOLLOWUPS)):
-            self.finish_round(turn)
+            self.finish_round(turn, heard)
             return
         iv.followups.append(pick.id)
         iv.followup_index = asked
@@ -417,12 +418,13 @@ class Interviewer:
         turn.meta["followup"] = {"id": pick.id, "probes": list(pick.probes)}
         self.enter(turn, "answer_followup")
 
-    def finish_round(self, turn: _Turn) -> None:
+    def finish_round(self, turn: _Turn, heard: Exchange) -> None:
+        """The feedback on the whole exchange (``heard``), then what next."""
         iv, profile = turn.iv, turn.profile
         situation = self.script.situation(iv.situation)
         analysis = iv.analysis
         assert analysis is not None
-        exchange = self.heard(turn).to_dict()
+        exchange = heard.to_dict()
         summary = feedback.attempt_summary(exchange, situation, turn.at)
         previous = profile.last_attempt(situation.id)
         params = feedback.feedback_params(

@@ -11,7 +11,7 @@ was heard in, and the places where the story does not hold together.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from dialogs.modes import Mode, mode_of
@@ -111,19 +111,18 @@ class Exchange:
         }
 
 
-def _heard(said: Sequence[Said], key: str, *, sentences: bool = False) -> list[Heard]:
-    """Findings under ``key`` with where they were heard; with ``sentences``, each quote
-    widened to its sentence (a contradiction reads better as two whole statements)."""
+def _heard(said: Sequence[Said], key: str) -> list[Heard]:
+    """Findings under ``key``, with where they were heard and the words quoted."""
     return [
         Heard(str(f["id"]), n, s.question,
-              tuple(sentence_around(s.text, e) if sentences else e["text"]
+              tuple(e["text"] if isinstance(e, dict) else str(e)
                     for e in f.get("evidence", ())),
               str(f.get("rule") or ""), str(f.get("signal") or ""))
         for n, s in enumerate(said) for f in s.analysis.get(key, ())
     ]
 
 
-_SENTENCE_END = frozenset(".!?;\n。！？；")
+SENTENCE_ENDS = ".!?;\n。！？；"
 SENTENCE_LIMIT = 160
 
 
@@ -135,10 +134,21 @@ def sentence_around(text: str, evidence: Mapping[str, Any]) -> str:
             or text[start:end] != evidence["text"]:
         return str(evidence["text"])
     floor, ceiling = max(0, start - SENTENCE_LIMIT // 2), min(len(text), end + SENTENCE_LIMIT // 2)
-    left = next((i + 1 for i in range(start - 1, floor - 1, -1) if text[i] in _SENTENCE_END),
-                floor)
-    right = next((i for i in range(end, ceiling) if text[i] in _SENTENCE_END), ceiling)
+    left = max(floor, *(text.rfind(c, floor, start) + 1 for c in SENTENCE_ENDS))
+    ends = [i for i in (text.find(c, end, ceiling) for c in SENTENCE_ENDS) if i >= 0]
+    right = min(ends, default=ceiling)
     return text[left:right].strip() or str(evidence["text"])
+
+
+def _as_sentence(said: Sequence[Said], heard: Heard, key: str) -> Heard:
+    """The finding with its first quote widened to the whole sentence: a contradiction
+    reads better as two statements than as two words."""
+    answer = said[heard.answer]
+    found = next((f for f in answer.analysis.get(key, ()) if f["id"] == heard.id), None)
+    spans = found.get("evidence", ()) if found else ()
+    if not spans or not isinstance(spans[0], Mapping):
+        return heard
+    return replace(heard, evidence=(sentence_around(answer.text, spans[0]),))
 
 
 def _first_of_each(heard: Iterable[Heard]) -> list[Heard]:
@@ -148,7 +158,8 @@ def _first_of_each(heard: Iterable[Heard]) -> list[Heard]:
     return list(seen.values())
 
 
-def _inconsistencies(strengths: list[Heard], red_flags: list[Heard]) -> list[Inconsistency]:
+def _inconsistencies(said: Sequence[Said], strengths: list[Heard],
+                     red_flags: list[Heard]) -> list[Inconsistency]:
     found = [Inconsistency(DRIFT, None, h) for h in red_flags if h.id == DRIFT]
     for strength_id, flag_id in CONTRADICTIONS:
         pair = next(
@@ -157,8 +168,10 @@ def _inconsistencies(strengths: list[Heard], red_flags: list[Heard]) -> list[Inc
             None,
         )
         if pair is not None:
-            first, second = sorted(pair, key=lambda h: h.answer)
-            found.append(Inconsistency(f"{strength_id}/{flag_id}", first, second))
+            statements = (_as_sentence(said, pair[0], "strengths"),
+                          _as_sentence(said, pair[1], "red_flags"))
+            said_first, said_second = sorted(statements, key=lambda h: h.answer)
+            found.append(Inconsistency(f"{strength_id}/{flag_id}", said_first, said_second))
     return found
 
 
@@ -176,8 +189,7 @@ def judge(said: Sequence[Said], mode: Mode | str | None = None) -> Exchange:
     main_gaps = _heard(said[:1], "improvements")
     filled = [h.id for h in main_gaps if FILLED_BY.get(h.id) in later]
     gaps = [h for h in main_gaps if h.id not in filled]
-    inconsistencies = _inconsistencies(_heard(said, "strengths", sentences=True),
-                                       _heard(said, "red_flags", sentences=True))
+    inconsistencies = _inconsistencies(said, all_strengths, red_flags)
 
     main_flags = {h.id for h in red_flags if h.answer == 0}
     new_flags = {h.id for h in red_flags if h.answer > 0} - main_flags
@@ -212,7 +224,8 @@ def compact(analysis: Mapping[str, Any]) -> dict[str, Any]:
     """What the interview keeps of a follow-up answer's analysis: the findings and their
     quoted spans, without the messages (the feedback renders those from the catalog)."""
     return {
-        key: [{"id": f["id"], "evidence": [dict(e) for e in f.get("evidence", ())]}
+        key: [{"id": f["id"], "evidence": [dict(e) for e in f.get("evidence", ())],
+               **{k: f[k] for k in ("rule", "signal") if f.get(k)}}
               for f in analysis.get(key, ())]
         for key in ("red_flags", "improvements", "strengths")
     }

@@ -26,6 +26,9 @@ def start_options(**options: object) -> object:
     ({"window": "2 hours", "situation": ROUND_EACH}, StartOptions(None, 2 * 3600, True)),
     ({"window": "1h, 30m", "followups": True}, StartOptions(None, 90 * 60, True)),
     ({"window": "3天"}, StartOptions(None, 3 * 86400, True)),
+    ({"situation": "quit", "skeptical": True},
+     StartOptions("quit", 24 * 3600, True, "skeptical")),
+    ({"skeptical": False}, StartOptions()),
 ])
 def test_start_options_reach_the_round_as_typed(options: dict[str, object],
                                                 expected: StartOptions) -> None:
