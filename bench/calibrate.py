@@ -3,9 +3,11 @@
     python bench/calibrate.py [PATHS...] [--verbose] [--show-held-out] [--time]
 
 PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project root, plus
-``bench/data/ourset.jsonl`` (160 answers written for the project by an engineer who
-had seen neither the eval files nor the rules; scored once as an unseen set before any
-rule was written against it, development since: see the README). Each
+our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers) and ``ourset2.jsonl``
+(200 answers, 25 imagined pages and spoken answers), each written for the project by an
+engineer who had seen neither the eval files, the rules nor the other set; each was
+scored once as unseen data before any rule was written against it, and is development
+data since (the README keeps those first figures). Each
 line is a JSON object with ``id``, ``situation``, ``lang``, ``answer`` and ``label``
 (good, bad or mixed). A bad answer agrees when the verdict is ``red_flag``; a good one
 when it is not; mixed answers are left out of the figures.
@@ -52,7 +54,7 @@ from dialogs.rubric import SituationRubric  # noqa: E402
 from dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
-OUR_SET = ROOT / "bench" / "data" / "ourset.jsonl"
+OUR_SETS = (ROOT / "bench" / "data" / "ourset.jsonl", ROOT / "bench" / "data" / "ourset2.jsonl")
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -78,7 +80,7 @@ SITUATION_MAP: Mapping[str, str] = {
 # * spoken.jsonl: the sets in HELD_OUT_SETS are held out, the others are development.
 HELD_OUT_SHARE = 45
 HELD_OUT_SETS = frozenset({"spoken:native", "spoken:zh"})
-DEVELOPMENT_FILES = frozenset({"dev.jsonl", OUR_SET.name})
+DEVELOPMENT_FILES = frozenset({"dev.jsonl", *(p.name for p in OUR_SETS)})
 # Length buckets: spoken seconds estimated from the text (150 en words or 240 zh
 # characters a minute).
 BUCKETS: tuple[tuple[str, float], ...] = (("short <20s", 20.0), ("20-45s", 45.0),
@@ -120,8 +122,9 @@ def source_of(row: Mapping[str, Any], file: str = "") -> str:
     url = row.get("source_url")
     if url:
         return urlparse(str(url)).netloc.lower().removeprefix("www.") or str(url)
-    kind = "ours" if file == OUR_SET.name else "spoken"
-    return f"{kind}:{row.get('style', 'unknown')}"
+    if file in {p.name for p in OUR_SETS}:
+        return f"{Path(file).stem}:{row.get('source') or row.get('style', 'unknown')}"
+    return f"spoken:{row.get('style', 'unknown')}"
 
 
 def load_items(paths: Iterable[Path]) -> list[Item]:
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", action="store_true",
                         help="cross-validate the sentiment threshold by source")
     args = parser.parse_args(argv)
-    paths = args.paths or [*sorted(EVAL_DIR.glob("*.jsonl")), OUR_SET]
+    paths = args.paths or [*sorted(EVAL_DIR.glob("*.jsonl")), *OUR_SETS]
     if not paths:
         print(f"no labelled answers found in {EVAL_DIR}", file=sys.stderr)
         return 1

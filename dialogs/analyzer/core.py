@@ -196,6 +196,14 @@ def _contradictions(scan: Scan, rubric: SituationRubric, found: _Found) -> None:
     """An exit statement contradicts the situation unless its words also state the
     situation's own exit ("let go" for someone let go, which can also mean a layoff)."""
     hits = scan.hits
+    # an answer that tells two exits ("I resigned ... HR walked me out") contradicts itself
+    quit_spans, fired_spans = hits.get("exit:quit", []), hits.get("exit:fired", [])
+    if quit_spans and fired_spans and not any(
+        q[0] < f[1] and f[0] < q[1] for q in quit_spans for f in fired_spans
+    ):
+        for tag, spans in (("exit:quit", quit_spans), ("exit:fired", fired_spans)):
+            for span in spans[:1]:
+                found.add("contradicts_situation", span, scan.rule_of(tag, span), "rule")
     own = hits.get(f"exit:{rubric.exit}", []) if rubric.exit else []
     for kind in EXIT_KINDS:
         if kind not in rubric.contradicts:
@@ -212,7 +220,7 @@ _LANGUAGE_WORDS: Mapping[str, re.Pattern[str]] = {
 }
 # An answer dodges the question only if it says something in the language judged:
 # text in another language, or no words at all, is handled before analysis.
-MIN_WORDS_TO_DODGE = 3
+MIN_WORDS_TO_DODGE = 2
 
 
 def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, scan: Scan,

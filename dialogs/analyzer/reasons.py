@@ -21,6 +21,8 @@ class ReasonTable:
     kinds: Mapping[str, tuple[str, ...]]  # kind -> tags that state it
     direction: tuple[str, ...]
     not_headline: frozenset[str]
+    markers: tuple[str, ...]  # tags that mark the next reason as the headline
+    marker_reach: int  # how many characters after a marker the reason may start
     meaning: Mapping[str, Mapping[str, Mapping[str, str]]]  # situation -> kind -> role -> id
 
     def means(self, situation: str, kind: str, role: str) -> str:
@@ -56,6 +58,8 @@ def reason_table() -> ReasonTable:
         kinds = {str(k): tuple(map(str, v)) for k, v in data["kinds"].items()}
         direction = tuple(map(str, data["direction"]))
         not_headline = frozenset(map(str, data.get("not_headline", ())))
+        markers = tuple(map(str, data.get("headline_markers", ())))
+        marker_reach = int(data.get("headline_marker_reach", 30))
         meaning = {
             str(situation): {str(kind): {str(r): str(f) for r, f in roles.items()}
                              for kind, roles in table.items()}
@@ -71,7 +75,7 @@ def reason_table() -> ReasonTable:
                 if role not in ("headline", "framed", "aside"):
                     raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
                                       "use headline, framed or aside")
-    return ReasonTable(kinds, direction, not_headline, meaning)
+    return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning)
 
 
 def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
@@ -87,6 +91,11 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     # reason ("the owner was a jerk and I'm here for the money": the money)
     others = [k for k in substantive if k not in table.not_headline]
     substantive = others or substantive
+    marks = sorted(s[1] for tag in table.markers for s in hits.get(tag, ()))
+    marked = [k for k in substantive
+              if any(0 <= span[0] - end <= table.marker_reach
+                     for span in ordered[k] for end in marks)]
+    substantive = marked[:1] + [k for k in substantive if k not in marked[:1]]
     headline = substantive[0] if substantive else ("vague" if "vague" in ordered else NONE)
     forward = any(hits.get(tag) for tag in table.direction)
     return Reasons(headline, ordered, forward)
