@@ -1,4 +1,5 @@
-r"""How a language declares what the analyzer looks for: rule tables as plain data.
+r"""What a language's compiled rule tables look like (built from the YAML rule files by
+``dialogs.analyzer.rulebook``; the YAML format is described there).
 
 A lexicon has two tables:
 
@@ -21,8 +22,10 @@ A lexicon has two tables:
   ``not_after`` drops a match when it matches the text just before it.
 
 Tags are space-separated. A tag is a finding id (``trash_talk``), a variant of one
-(``trash_talk~soft``), an exit statement (``exit:laid_off``), ``hedge``, ``skill`` or
-``specific``; ``dialogs.analyzer.core`` gives them their meaning.
+(``trash_talk~soft``), an exit statement (``exit:laid_off``), a reason
+(``reason:pay``), ``hedge``, ``skill``, ``specific``, ``direction`` or ``headline``;
+``dialogs.analyzer.core`` and ``reasons`` give them their meaning. ``unless`` drops a
+match whose sentence matches it: the same words in another sense.
 """
 
 from __future__ import annotations
@@ -64,14 +67,6 @@ class TagRule(NamedTuple):
     rule: str
     unless: str = ""
 
-
-# Tags whose matches a negation just before them cancels; the same in every language.
-NEGATABLE_TAGS: frozenset[str] = frozenset({
-    "trash_talk", "trash_talk~soft", "blame", "money_headline~want",
-    "money_headline~complaint", "workload_complaint", "oversharing", "oversharing~perf",
-    "exit:laid_off", "exit:fired", "exit:quit", "exit:still_employed", "exit:contract_ended",
-    "ownership", "lesson", "results", "proactive", "good_terms",
-})
 
 TermRow = Term | tuple[str, str]
 PatternRow = Pattern | tuple[str, str, str]
