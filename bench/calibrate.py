@@ -3,9 +3,10 @@
     python bench/calibrate.py [PATHS...] [--verbose] [--show-held-out] [--time]
 
 PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project root, plus
-our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers) and ``ourset2.jsonl``
-(200 answers, 25 imagined pages and spoken answers), each written for the project by an
-engineer who had seen neither the eval files, the rules nor the other set; each was
+our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers), ``ourset2.jsonl`` (200,
+imagined pages and spoken answers) and ``ourset3.jsonl`` (200, listicles, forum quotes,
+mock-interview transcripts, Chinese articles), each written for the project by an
+engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
 data since (the README keeps those first figures). Each
 line is a JSON object with ``id``, ``situation``, ``lang``, ``answer`` and ``label``
@@ -54,7 +55,7 @@ from dialogs.rubric import SituationRubric  # noqa: E402
 from dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
-OUR_SETS = (ROOT / "bench" / "data" / "ourset.jsonl", ROOT / "bench" / "data" / "ourset2.jsonl")
+OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl" for n in ("", "2", "3"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
