@@ -279,7 +279,9 @@ def analyze(
     names = matcher.find_names(low, (company, role))
     if names:
         hits.setdefault("role_link", []).extend(names)
-    for judgement in sentiment.judge(low, lang):
+    known = [s for tag, spans in hits.items() if tag.startswith(("trash_talk", "blame"))
+             for s in spans]
+    for judgement in sentiment.judge(low, lang, known):
         hits.setdefault(LEXICON_TAG, []).append(judgement.span)
         scan.origins[(LEXICON_TAG, *judgement.span)] = LEXICON_RULE
     skill_spans, skills = extract_skills(matcher, low, hits)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -91,13 +91,13 @@ def _en_words(conf: Settings) -> tuple[re.Pattern[str], frozenset[str]]:
     return re.compile(rf"\b(?:{targets})(?:'s)?\b"), negative
 
 
-def _judge_en(low: str, conf: Settings) -> list[Judgement]:
+def _judge_en(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement]:
     vader = _vader()
     lexicon: Mapping[str, float] = vader.lexicon
     has_target, negative = _en_words(conf)
     out: list[Judgement] = []
     for sentence in _SENTENCES.finditer(low):
-        if has_target.search(sentence.group()) is None:
+        if _overlaps(sentence.span(), known) or has_target.search(sentence.group()) is None:
             continue
         words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
         targets = [(pos, word) for i, (pos, word) in enumerate(words)
@@ -205,9 +205,11 @@ def _target_regex(conf: Settings) -> re.Pattern[str]:
     return re.compile("|".join(sorted(map(re.escape, conf.targets), key=len, reverse=True)))
 
 
-def _judge_zh(low: str, conf: Settings) -> list[Judgement]:
+def _judge_zh(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement]:
     out: list[Judgement] = []
     for clause in _CLAUSES_ZH.finditer(low):
+        if _overlaps(clause.span(), known):
+            continue
         text = clause.group()
         target = None
         for found in _target_regex(conf).finditer(text):
@@ -259,9 +261,15 @@ def praise(low: str, lang: str) -> list[Span]:
 threshold_overrides: dict[str, float] = {}
 
 
-def judge(low: str, lang: str) -> list[Judgement]:
-    """Negative statements about the old job in ``low`` (normalised text)."""
+def _overlaps(span: Span, known: Sequence[Span]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in known)
+
+
+def judge(low: str, lang: str, known: Sequence[Span] = ()) -> list[Judgement]:
+    """Negative statements about the old job in ``low`` (normalised text). Sentences
+    that overlap ``known`` (what the phrase rules already quote as negativity) are not
+    scored again: the rule's quote is the more exact one."""
     conf = settings(lang)
     if lang in threshold_overrides:
         conf = replace(conf, threshold=threshold_overrides[lang])
-    return _judge_en(low, conf) if lang == "en" else _judge_zh(low, conf)
+    return _judge_en(low, conf, known) if lang == "en" else _judge_zh(low, conf, known)
