@@ -99,6 +99,9 @@ def _judge_en(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement
     for sentence in _SENTENCES.finditer(low):
         if _overlaps(sentence.span(), known) or has_target.search(sentence.group()) is None:
             continue
+        plain = _WORD.findall(sentence.group())
+        if not any(w in negative or w in _NEGATORS or w.endswith("n't") for w in plain):
+            continue  # nothing negative in it (the cheap test before the positions)
         words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
         targets = [(pos, word) for i, (pos, word) in enumerate(words)
                    if word.removesuffix("'s") in conf.targets
