@@ -69,6 +69,7 @@ RECENT_IDS = 10_000
 MAX_QUEUED = 2_000  # updates taken in but not yet handled before polling pauses
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, StoreClosedError)
 CONNECTION_POOL = 16
+TYPING_AFTER = 0.3  # seconds without a reply before the user sees "typing…"
 
 
 def ui_lang(language_code: str | None, default: str) -> str:
@@ -300,9 +301,8 @@ class TelegramAdapter:
         incoming = replace(
             incoming, actor=await self._actor(update, in_group),
             reply_via=f"callback:{query.id}" if query is not None and in_group else None)
-        if isinstance(incoming.event, TextAnswer):
-            self._in_background(self.app.bot.send_chat_action(
-                int(incoming.ref.chat_id), ChatAction.TYPING))
+        typing = self._typing_later(int(incoming.ref.chat_id)) \
+            if isinstance(incoming.event, TextAnswer) else None
         replied = False
         try:
             for attempt in range(3):  # the commit is idempotent, so a retry is safe
@@ -320,6 +320,8 @@ class TelegramAdapter:
                                 exc_info=True)
                     await asyncio.sleep(0.2 * (attempt + 1))
         finally:
+            if typing is not None:
+                typing.cancel()
             if query is not None and round_in_group and not replied:
                 await self._acknowledge(query)  # a replay or a failure: stop the spinner
         if query is not None and not in_group:
@@ -407,6 +409,19 @@ class TelegramAdapter:
                 message_thread_id=message.message_thread_id if message and
                 message.is_topic_message else None,
             ))
+
+    def _typing_later(self, chat_id: int) -> asyncio.Task[None]:
+        """"typing…" only when the reply is slow to come: most replies are ready in a few
+        milliseconds, and an indicator before them would cost a Bot API call per answer."""
+        async def typing() -> None:
+            await asyncio.sleep(TYPING_AFTER)
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+        task = asyncio.create_task(typing())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     def _in_background(self, coroutine: Any) -> None:
         async def quietly() -> None:

@@ -119,8 +119,17 @@ async def test_voice_answer_is_timed_and_the_gist_requested(tg: FakeTelegram,
     assert any("48 seconds" in m.plain for m in replies)
     replies = await exchange(tg, vic, lambda: vic.send_text(ANSWER_EN))
     assert any("Interviewer:" in m.plain for m in replies)
-    # typing was shown while the answer was analysed
-    assert tg.calls("sendChatAction")
+    # a reply ready at once needs no "typing…" before it
+    assert not tg.calls("sendChatAction")
+
+
+async def test_typing_is_shown_when_a_reply_is_slow(tg: FakeTelegram, bot: RunningBot) -> None:
+    wes = tg.user(1014, "Wes")
+    await exchange(tg, wes, lambda: wes.send_command("/start"))
+    await exchange(tg, wes, lambda: wes.send_command("/practice", "employed"))
+    tg.delay_next("sendMessage", 1.0)  # the reply takes a second to leave
+    await exchange(tg, wes, lambda: wes.send_text(ANSWER_EN))
+    assert [c["action"] for c in tg.calls("sendChatAction")] == ["typing"]
 
 
 async def test_stickers_and_photos_get_a_friendly_reply(tg: FakeTelegram,
