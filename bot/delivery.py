@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Protocol
@@ -34,19 +35,34 @@ class Delivery:
 
     async def deliver(self, items: Iterable[OutboxItem]) -> bool:
         """Send rows of one conversation in order; stop at the first failure so a
-        later reply never overtakes an earlier one. Returns True if all were sent."""
-        for item in items:
-            sender = self.senders.get(item.platform)
-            if sender is None:
-                log.warning("no sender for platform %s; outbox row %d kept", item.platform,
-                            item.id)
-                return False
-            try:
-                await sender.send(item)
-            except PermanentDeliveryError as exc:
-                log.warning("outbox row %d dropped: %s", item.id, exc)
-            except Exception:
-                log.exception("outbox row %d not delivered; will retry", item.id)
-                return False
-            await self.store.mark_sent([item.id])
+        later reply never overtakes an earlier one. Returns True if all were sent.
+
+        Each row is marked sent the moment the platform confirms it, without waiting for
+        that mark before the next row: the store's writer commits the marks in its next
+        group transaction, so a crash re-sends only what was truly in flight (a few
+        milliseconds' worth). The marks are committed before this returns, while the
+        caller still holds the conversation's lock."""
+        marks: list[asyncio.Future[None]] = []
+        try:
+            for item in items:
+                if not await self._send(item):
+                    return False
+                marks.append(asyncio.ensure_future(self.store.mark_sent([item.id])))
+            return True
+        finally:
+            if marks:
+                await asyncio.gather(*marks)
+
+    async def _send(self, item: OutboxItem) -> bool:
+        sender = self.senders.get(item.platform)
+        if sender is None:
+            log.warning("no sender for platform %s; outbox row %d kept", item.platform, item.id)
+            return False
+        try:
+            await sender.send(item)
+        except PermanentDeliveryError as exc:
+            log.warning("outbox row %d dropped: %s", item.id, exc)
+        except Exception:
+            log.exception("outbox row %d not delivered; will retry", item.id)
+            return False
         return True
