@@ -221,13 +221,24 @@ class TelegramAdapter:
         """Make updates durable (the inbox), then queue them per conversation.
         Only then is the offset moved past them, which confirms them to Telegram."""
         fresh = [u for u in updates if u.update_id not in self._recent]
-        await self.core.store.inbox_put([(event_id_of(u), u.to_dict()) for u in fresh])
+        # The inbox write is queued first and awaited last: the store's writer applies
+        # jobs in order, so it lands no later than any of these updates' own commits,
+        # while handling them need not wait for it.
+        stored = asyncio.ensure_future(
+            self.core.store.inbox_put([(event_id_of(u), u.to_dict()) for u in fresh]))
         for update in fresh:
             self._recent.add(update.update_id)
             self._recent_order.append(update.update_id)
             if len(self._recent_order) > RECENT_IDS:
                 self._recent.discard(self._recent_order.popleft())
             self._submit(update)
+        try:
+            await stored
+        except BaseException:
+            # Not confirmed, so Telegram sends them again: let them in then (the core
+            # knows which of them were processed meanwhile).
+            self._recent.difference_update(u.update_id for u in fresh)
+            raise
 
     async def _replay_inbox(self) -> None:
         """Updates received before a crash but never processed: handle them first."""
