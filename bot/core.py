@@ -39,6 +39,7 @@ from storage.base import (
 log = logging.getLogger(__name__)
 
 SENT_KEPT_SECONDS = 7 * 24 * 3600  # sent replies are kept a week, then pruned hourly
+SWEEP_PARALLEL = 32  # conversations caught up at once after a restart
 
 
 class Core:
@@ -189,13 +190,22 @@ class Core:
             self._stuck.add(item.conversation_key)
 
     async def sweep(self) -> int:
-        """Retry unsent replies, conversation by conversation, under each one's lock."""
+        """Retry unsent replies, many conversations at once (at most SWEEP_PARALLEL),
+        each under its own lock. What a crash interrupts is resumed, not restarted: every
+        reply is marked sent as soon as it is confirmed."""
         keys = list(dict.fromkeys(i.conversation_key
-                                  for i in await self.store.pending_outbox(1000)))
+                                  for i in await self.store.pending_outbox(100_000)))
         self._stuck.update(keys)
-        for key in keys:
-            async with self._locks.hold(key):
-                await self._deliver(key, [])
+        slots = asyncio.Semaphore(SWEEP_PARALLEL)
+
+        async def one(key: str) -> None:
+            async with slots, self._locks.hold(key):
+                try:
+                    await self._deliver(key, [])
+                except Exception:  # one conversation's trouble must not stop the others
+                    log.exception("catching up %s failed; the next sweep retries", key)
+
+        await asyncio.gather(*(one(key) for key in keys))
         return len(keys)
 
     async def _load(self, ref: ConversationRef) -> tuple[dict[str, Any], dict[str, Any]]:
