@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Protocol
 
 from storage.base import OutboxItem, Store
@@ -42,12 +42,12 @@ class Delivery:
         group transaction, so a crash re-sends only what was truly in flight (a few
         milliseconds' worth). The marks are committed before this returns, while the
         caller still holds the conversation's lock."""
-        marks: list[asyncio.Future[None]] = []
+        marks: list[Awaitable[None]] = []
         try:
             for item in items:
                 if not await self._send(item):
                     return False
-                marks.append(asyncio.ensure_future(self.store.mark_sent([item.id])))
+                marks.append(self.store.mark_sent([item.id]))
             return True
         finally:
             if marks:
