@@ -464,12 +464,7 @@ class SqliteStore:
                     self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
-                count = min(len(self._queue), self.max_batch)
-                jobs = [self._queue.popleft() for _ in range(count)]
-                try:
-                    await self._run(jobs)
-                finally:
-                    _fail(jobs, lambda: StoreClosedError("the store's writer stopped"))
+                await self._drain()
         except BaseException as exc:
             self._writer_error = exc
             queued = list(self._queue)
@@ -477,36 +472,58 @@ class SqliteStore:
             _fail(queued, lambda: StoreClosedError("the store's writer stopped"))
             raise
 
-    async def _run(self, jobs: list[_Job]) -> None:
-        try:
-            results = await self._transaction(jobs)
-        except Exception as exc:
-            if len(jobs) == 1:
-                _set_exception(jobs[0].future, exc)
-                return
-            self.stats.fallbacks += 1
-            log.warning("a batch of %d writes failed (%s); retrying one by one", len(jobs), exc)
-            for job in jobs:
-                try:
-                    (result,) = await self._transaction([job])
-                except Exception as single_exc:
-                    _set_exception(job.future, single_exc)
-                else:
-                    _set_result(job.future, result)
-            return
-        for job, result in zip(jobs, results, strict=True):
-            _set_result(job.future, result)
-
-    async def _transaction(self, jobs: list[_Job]) -> list[Any]:
+    async def _drain(self) -> None:
+        """Commit the queued jobs on the SQLite thread, in batches, in one hop: the thread
+        takes the next batch itself as soon as one commits, so no batch waits for the event
+        loop. Under load an iteration of the loop takes tens of milliseconds, and a reply's
+        mark used to wait two of them; a crash then re-sent every reply in that window."""
         conn = self._writer
         if conn is None:
             raise StoreClosedError("the store is not open")
+        loop = asyncio.get_running_loop()
+        # On a shared connection (":memory:") reads get their turn between batches.
+        keep_going = self._reader is not self._writer
         async with self._write_lock:
-            results = await _on_connection_thread(conn, _apply_in_transaction, jobs)
-        self.stats.transactions += 1
-        self.stats.jobs += len(jobs)
+            await _on_connection_thread(conn, self._drain_on_thread, loop, keep_going)
+
+    def _drain_on_thread(self, db: sqlite3.Connection, loop: asyncio.AbstractEventLoop,
+                         keep_going: bool) -> None:
+        while self._queue:  # only this thread takes jobs; the loop only appends
+            jobs = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+            try:
+                outcomes = self._commit_batch(db, jobs)
+            except BaseException:
+                loop.call_soon_threadsafe(
+                    _fail, jobs, lambda: StoreClosedError("the store's writer stopped"))
+                raise
+            loop.call_soon_threadsafe(_settle, jobs, outcomes)
+            if not keep_going:
+                return
+
+    def _commit_batch(self, db: sqlite3.Connection,
+                      jobs: list[_Job]) -> list[tuple[bool, Any]]:
+        """One transaction for the batch; if it fails, one per job, so a bad job fails alone.
+        Returns (succeeded, result or error) per job."""
+        try:
+            outcomes: list[tuple[bool, Any]] = [
+                (True, r) for r in _apply_in_transaction(db, jobs)]
+            self.stats.transactions += 1
+        except Exception as exc:
+            if len(jobs) == 1:
+                return [(False, exc)]
+            self.stats.fallbacks += 1
+            log.warning("a batch of %d writes failed (%s); retrying one by one", len(jobs), exc)
+            outcomes = []
+            for job in jobs:
+                try:
+                    (result,) = _apply_in_transaction(db, [job])
+                    outcomes.append((True, result))
+                    self.stats.transactions += 1
+                except Exception as single_exc:
+                    outcomes.append((False, single_exc))
+        self.stats.jobs += sum(ok for ok, _ in outcomes)
         self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
-        return results
+        return outcomes
 
     # ----------------------------------------------------------------- reads
 
@@ -771,6 +788,14 @@ def _round(row: Sequence[Any]) -> RoundRecord:
 def _turn(row: Sequence[Any]) -> TurnRecord:
     key, user_key, at, kind, text, analysis, meta = row[:7]
     return TurnRecord(key, user_key, at, kind, text, load_json(analysis), load_json(meta))
+
+
+def _settle(jobs: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+    for job, (ok, value) in zip(jobs, outcomes, strict=True):
+        if ok:
+            _set_result(job.future, value)
+        else:
+            _set_exception(job.future, value)
 
 
 def _set_result(future: asyncio.Future[Any], result: Any) -> None:
