@@ -87,7 +87,8 @@ async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Pr
     env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
     env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
                TELEGRAM_API_FILE_URL=tg.file_url, TELEGRAM_RATE_LIMIT="false",
-               LEAVEWELL_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}{os.environ.get('BENCH_DB_OPTIONS', '')}",
+               LEAVEWELL_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}"
+               + os.environ.get("BENCH_DB_OPTIONS", ""),
                LEAVEWELL_LOG_LEVEL="ERROR", PYTHONPATH=str(ROOT),
                TEXTBOOK_TOKEN=TOKEN, TEXTBOOK_BASE_URL=tg.base_url,
                TEXTBOOK_FILE_URL=tg.file_url, TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"),
