@@ -32,19 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.drill import act, interview, play_alone  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram, FakeUser  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
-ANSWER = (
-    "Our analytics team was cut when the company lost its largest client. I led the move "
-    "of our reports to Python and saved the team 10 hours a week. My manager is one of my "
-    "references, and I want to grow into data engineering in a role like this one."
-)
-PRESS = "press:"  # a step that presses button N of the last message with buttons
-SETUP = ["/start", "Data analyst", "Acme", f"{PRESS}1"]  # 1: laid off
-ROUND = [ANSWER, "I learned to raise risks early.", "Because the work fits my goals.",
-         f"{PRESS}0"]  # 0: retry
-QUIET = 0.1
 BOTS = ("textbook", "leavewell")
 
 
@@ -99,39 +90,6 @@ async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Pr
     return process
 
 
-def act(tg: FakeTelegram, user: FakeUser, step: str) -> None:
-    if step.startswith(PRESS):
-        prompt = next(m for m in reversed(tg.messages(user)) if m.buttons)
-        user.press(prompt, prompt.buttons[int(step[len(PRESS):])][1])
-    elif step.startswith("/"):
-        user.send_command(step)
-    else:
-        user.send_text(step)
-
-
-async def solo(tg: FakeTelegram, user: FakeUser, script: list[str], phase: Phase) -> list[int]:
-    """One user alone; returns how many messages each step sent."""
-    counts = []
-    for step in script:
-        before = len(tg.messages(user))
-        started = time.monotonic()
-        act(tg, user, step)
-        await tg.wait_for(lambda t, b=before: len(t.messages(user)) > b, 30)
-        last, seen = time.monotonic(), len(tg.messages(user))
-        while True:  # quiet for QUIET seconds: the step is complete
-            await asyncio.sleep(0.005)
-            now = time.monotonic()
-            if len(tg.messages(user)) != seen:
-                last, seen = now, len(tg.messages(user))
-            elif now - last >= QUIET:
-                break
-        await tg.wait_confirmed(30)
-        phase.latencies.append((last - started) * 1000)
-        counts.append(seen - before)
-    phase.steps += len(script)
-    return counts
-
-
 async def crowd(tg: FakeTelegram, users: list[FakeUser], script: list[str], counts: list[int],
                 phase: Phase) -> None:
     async def play(user: FakeUser) -> None:
@@ -151,7 +109,7 @@ def api_calls(tg: FakeTelegram, since: int) -> Counter[str]:
 
 
 async def measure(kind: str, users: int, rounds: int, solos: int) -> tuple[Phase, Phase]:
-    script = SETUP + ROUND * rounds
+    script = interview(rounds)
     alone, many = Phase(), Phase()
     async with FakeTelegram(token=TOKEN) as tg:
         with tempfile.TemporaryDirectory() as tmp:
@@ -159,12 +117,13 @@ async def measure(kind: str, users: int, rounds: int, solos: int) -> tuple[Phase
             try:
                 # One interview first, not counted: lazy start-up work (the analyzer's
                 # rules, templates) is no part of the cost per step.
-                await solo(tg, tg.user(19_999, "Warm", language_code="en"), script, Phase())
+                await play_alone(tg, tg.user(19_999, "Warm", language_code="en"), script)
                 mark, cpu, started = len(tg.requests), cpu_seconds(bot.pid), time.monotonic()
                 counts: list[int] = []
                 for n in range(solos):
-                    counts = await solo(tg, tg.user(20_000 + n, f"S{n}", language_code="en"),
-                                        script, alone)
+                    user = tg.user(20_000 + n, f"S{n}", language_code="en")
+                    counts = await play_alone(tg, user, script, alone.latencies)
+                    alone.steps += len(script)
                 alone.seconds = time.monotonic() - started
                 alone.cpu = cpu_seconds(bot.pid) - cpu
                 alone.calls = api_calls(tg, mark)
