@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SENT_KEPT_SECONDS = 7 * 24 * 3600  # sent replies are kept a week, then pruned hourly
 SWEEP_PARALLEL = 32  # conversations caught up at once after a restart
+ACTIVE_EVENTS = 8  # events handled at once, across conversations
 
 
 class Core:
@@ -56,6 +57,7 @@ class Core:
         self.clock = clock
         self.delivery = Delivery(store)
         self._locks = KeyedLocks()
+        self._active = asyncio.Semaphore(ACTIVE_EVENTS)
         self._profiles: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         self._states: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         # Conversations with replies still unsent: their next delivery starts with those.
@@ -70,6 +72,13 @@ class Core:
     async def handle(self, incoming: Incoming) -> list[OutboxItem] | None:
         """Process one event. Returns the replies committed for it, or None when the
         event was a re-delivery of one already processed."""
+        # A bounded number at once: the CPU is no busier, but under a burst the event
+        # loop's turns stay short, so a confirmed reply is marked sent within
+        # milliseconds (a crash re-sends only those not yet marked).
+        async with self._active:
+            return await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> list[OutboxItem] | None:
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
         # A round's lock, when one is involved, is always taken last.
