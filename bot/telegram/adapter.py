@@ -69,7 +69,7 @@ RECENT_IDS = 10_000
 MAX_QUEUED = 2_000  # updates taken in but not yet handled before polling pauses
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, StoreClosedError)
 CONNECTION_POOL = 16
-TYPING_AFTER = 0.3  # seconds without a reply before the user sees "typing…"
+TYPING_AFTER = 1.0  # seconds without a reply before the user sees "typing…"
 
 
 def ui_lang(language_code: str | None, default: str) -> str:
@@ -423,7 +423,8 @@ class TelegramAdapter:
 
     def _typing_later(self, chat_id: int) -> asyncio.Task[None]:
         """"typing…" only when the reply is slow to come: most replies are ready in a few
-        milliseconds, and an indicator before them would cost a Bot API call per answer."""
+        milliseconds, and an indicator before them would cost a Bot API call per answer
+        (under a burst, when calls cost most)."""
         async def typing() -> None:
             await asyncio.sleep(TYPING_AFTER)
             with contextlib.suppress(TelegramError):

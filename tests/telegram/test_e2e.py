@@ -127,7 +127,7 @@ async def test_typing_is_shown_when_a_reply_is_slow(tg: FakeTelegram, bot: Runni
     wes = tg.user(1014, "Wes")
     await exchange(tg, wes, lambda: wes.send_command("/start"))
     await exchange(tg, wes, lambda: wes.send_command("/practice", "employed"))
-    tg.delay_next("sendMessage", 1.0)  # the reply takes a second to leave
+    tg.delay_next("sendMessage", 1.5)  # the reply takes a while to leave
     await exchange(tg, wes, lambda: wes.send_text(ANSWER_EN))
     assert [c["action"] for c in tg.calls("sendChatAction")] == ["typing"]
 
