@@ -39,7 +39,6 @@ from storage.base import (
 log = logging.getLogger(__name__)
 
 SENT_KEPT_SECONDS = 7 * 24 * 3600  # sent replies are kept a week, then pruned hourly
-SWEEP_PARALLEL = 32  # conversations caught up at once after a restart
 ACTIVE_EVENTS = 8  # events handled at once, across conversations
 
 
@@ -199,16 +198,15 @@ class Core:
             self._stuck.add(item.conversation_key)
 
     async def sweep(self) -> int:
-        """Retry unsent replies, many conversations at once (at most SWEEP_PARALLEL),
-        each under its own lock. What a crash interrupts is resumed, not restarted: every
-        reply is marked sent as soon as it is confirmed."""
+        """Retry unsent replies, many conversations at once (sharing the ACTIVE_EVENTS
+        bound with new events), each under its own lock. What a crash interrupts is
+        resumed, not restarted: every reply is marked sent as soon as it is confirmed."""
         keys = list(dict.fromkeys(i.conversation_key
                                   for i in await self.store.pending_outbox(100_000)))
         self._stuck.update(keys)
-        slots = asyncio.Semaphore(SWEEP_PARALLEL)
 
         async def one(key: str) -> None:
-            async with slots, self._locks.hold(key):
+            async with self._active, self._locks.hold(key):
                 try:
                     await self._deliver(key, [])
                 except Exception:  # one conversation's trouble must not stop the others

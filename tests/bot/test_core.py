@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import SWEEP_PARALLEL, Core
+from bot.core import ACTIVE_EVENTS, Core
 from bot.incoming import Actor, ConversationRef, Incoming
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.events import ChoicePressed, Command, Start, TextAnswer
@@ -369,13 +369,13 @@ async def test_catch_up_runs_conversations_in_parallel_within_a_bound(store: Sto
 
     failing = Recorder(fail_times=10_000)
     core = make_core(store, failing)
-    conversations = SWEEP_PARALLEL + 8
+    conversations = ACTIVE_EVENTS + 8
     for n in range(conversations):  # every reply left unsent, as after a crash
         await core.handle(Incoming(ref(n), Start(at=1, lang_hint="en"), f"c{n}"))
     counting = Counting()
     core.register_sender("test", counting)
     assert await core.sweep() == conversations
-    assert 1 < counting.most <= SWEEP_PARALLEL
+    assert 1 < counting.most <= ACTIVE_EVENTS
     for n in range(conversations):  # each conversation's replies still in order
         assert counting.templates(ref(n).key) == ["welcome", "ask_role"]
     assert await store.pending_outbox() == []
