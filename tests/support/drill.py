@@ -108,9 +108,16 @@ class DrillReport:
     after_taken: int = 0  # ... and the answer had been confirmed to Telegram before the kill
     lost_turns: int = 0
     unfinished: int = 0  # outbox rows never sent
-    max_wait_after_restart: float = 0.0  # seconds
+    max_wait_after_restart: float = 0.0  # seconds, from the new process's start
+    max_wait_after_ready: float = 0.0  # seconds, from its start-up done (polling again)
     latencies: list[float] = field(default_factory=list)  # ms per step
     restarts: list[float] = field(default_factory=list)
+    ready: list[float] = field(default_factory=list)
+
+    @property
+    def slowest_start(self) -> float:
+        return max((b - a for a, b in zip(self.restarts, self.ready, strict=False)),
+                   default=0.0)
 
     def summary(self) -> str:
         ordered = sorted(self.latencies) or [0.0]
@@ -121,7 +128,9 @@ class DrillReport:
                 f"{self.extra_messages}), {self.after_answer} re-sent after the user answered "
                 f"({self.after_taken} after the answer was taken), "
                 f"{self.lost_turns} turns lost, {self.unfinished} replies never sent; "
-                f"longest wait beyond a restart {self.max_wait_after_restart:.2f} s; "
+                f"longest wait beyond a restart {self.max_wait_after_restart:.2f} s "
+                f"({self.max_wait_after_ready:.2f} s beyond start-up, which took "
+                f"{self.slowest_start:.2f} s at most); "
                 f"step p99 {p99:.0f} ms")
 
 
@@ -167,10 +176,14 @@ async def kill_drill(tg: FakeTelegram, database: Path, spawn: Spawn, *, users: i
                                   180)
                 done = time.monotonic()
                 report.latencies.append((done - started) * 1000)
-                restart = max((r for r in report.restarts if started < r <= done), default=None)
-                if restart is not None:
+                kill = max((k for k, r in enumerate(report.restarts) if started < r <= done),
+                           default=None)
+                if kill is not None:
                     report.max_wait_after_restart = max(report.max_wait_after_restart,
-                                                        done - restart)
+                                                        done - report.restarts[kill])
+                    if kill < len(report.ready):
+                        report.max_wait_after_ready = max(report.max_wait_after_ready,
+                                                          done - report.ready[kill])
 
         crowd = [tg.user(100_000 + n, f"U{n}", language_code="en") for n in range(users)]
         players = asyncio.gather(*(play(u) for u in crowd))
@@ -184,7 +197,10 @@ async def kill_drill(tg: FakeTelegram, database: Path, spawn: Spawn, *, users: i
             unconfirmed_at_kill.append(set(tg.pending_updates))
             report.kills += 1
             report.restarts.append(time.monotonic())
+            started_before = len(tg.calls("deleteWebhook"))  # its last call before polling
             process = await spawn()
+            await tg.wait_for(lambda t, n=started_before: len(t.calls("deleteWebhook")) > n, 60)
+            report.ready.append(time.monotonic())
         await players
         await tg.wait_confirmed(60)
         await tg.wait_for(lambda t: not _unsent(database), 60)
