@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import sqlite3
@@ -41,7 +42,8 @@ async def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
         assert not tg.pending_updates
 
 
-async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) -> None:
+async def test_kill_9_mid_interview_loses_nothing_and_repeats_only_the_reply_in_flight(
+        tmp_path: Path) -> None:
     database = tmp_path / "kill.db"
     async with FakeTelegram(token=TOKEN) as tg:
         process = await spawn(tg, database)
@@ -78,7 +80,11 @@ async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) ->
 
     texts = [m.plain for m in tg.messages(user)]
     questions = [t for t in texts if t.startswith("Interviewer:")]
-    assert len(questions) == len(set(questions)), questions  # no reply sent twice
+    # What the design promises: a reply in flight at the kill (sent, not yet marked sent)
+    # may be sent once more, straight after the restart; nothing else ever twice.
+    repeats = [q for previous, q in itertools.pairwise(questions) if previous == q]
+    assert len(repeats) <= 1, questions
+    assert len(set(questions)) == len(questions) - len(repeats), questions
     kinds = [kind for kind, _ in stored_turns(database)]
     answers = [text for kind, text in stored_turns(database) if text == ANSWER]
     assert answers == [ANSWER]  # the answer in flight at the kill was stored exactly once
