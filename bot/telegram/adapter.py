@@ -298,15 +298,17 @@ class TelegramAdapter:
         query = update.callback_query
         in_group = update.effective_chat is not None and not is_private(update)
         round_in_group = in_group and is_round_business(update, self.app.bot.username)
-        if query is not None and not round_in_group:
-            await self._acknowledge(query)  # a round's press is answered with its reply
         if in_group and not round_in_group:
+            if query is not None:
+                await self._acknowledge(query)
             if self._addressed_to_us(update):
                 await self._invite_to_private(update)
             await self.core.store.inbox_drop([event_id_of(update)])
             return
         incoming = incoming_of(update, self.app.bot.username, self.clock())
         if incoming is None:  # nothing an interview reacts to
+            if query is not None:
+                await self._acknowledge(query)
             await self.core.store.inbox_drop([event_id_of(update)])
             return
         incoming = replace(
@@ -315,10 +317,12 @@ class TelegramAdapter:
         typing = self._typing_later(int(incoming.ref.chat_id)) \
             if isinstance(incoming.event, TextAnswer) else None
         replied = False
+        failed = True
         try:
             for attempt in range(3):  # the commit is idempotent, so a retry is safe
                 try:
                     replied = await self.core.handle(incoming) is not None
+                    failed = False
                     break
                 except Exception as exc:
                     if attempt == 2:
@@ -333,9 +337,14 @@ class TelegramAdapter:
         finally:
             if typing is not None:
                 typing.cancel()
-            if query is not None and round_in_group and not replied:
-                await self._acknowledge(query)  # a replay or a failure: stop the spinner
-        if query is not None and not in_group:
+            if query is not None and round_in_group and failed:
+                await self._acknowledge(query)  # its reply will not come: stop the spinner
+        if query is not None and not round_in_group and replied:
+            # Answered once, after the press's commit, by the process that handled it: a
+            # press handled before a restart and delivered again changes and answers
+            # nothing. (A round's press is answered by its reply, a toast in the outbox.)
+            await self._acknowledge(query)
+        if query is not None and not in_group and replied:
             await self._show_choice(query)
 
     async def _actor(self, update: Update, in_group: bool) -> Actor:

@@ -300,3 +300,22 @@ async def test_history_after_two_attempts_comes_with_a_progress_chart(
     assert not photo.caption
     assert [r.method for r in tg.requests].count("sendPhoto") == 1
     no_errors(tg)
+
+
+async def test_a_press_delivered_again_after_a_restart_is_answered_once(
+        tg: FakeTelegram, bot: RunningBot) -> None:
+    """Regression (issue 14): a replayed press was answered a second time."""
+    liv = tg.user(1015, "Liv")
+    await exchange(tg, liv, lambda: liv.send_command("/start"))
+    prompt = last_with_buttons(tg, liv)
+    press = liv.press(prompt, prompt.buttons[0][1])
+    await settle(tg)
+    await bot.restart()
+    before = len(tg.messages(liv))
+    tg.redeliver(press["update_id"])  # Telegram sends it again, as after a lost offset
+    await settle(tg)
+    answers = [c for c in tg.calls("answerCallbackQuery")
+               if c["callback_query_id"] == press["callback_query"]["id"]]
+    assert len(answers) == 1
+    assert len(tg.messages(liv)) == before  # and nothing is said again
+    no_errors(tg)
