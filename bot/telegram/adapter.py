@@ -69,6 +69,8 @@ RECENT_IDS = 10_000
 MAX_QUEUED = 2_000  # updates taken in but not yet handled before polling pauses
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, StoreClosedError)
 CONNECTION_POOL = 16
+INBOX_GRACE = 0.05  # seconds an update may take before it is kept in the inbox
+BACKLOG = 8  # updates waiting to be handled: beyond this, keep a batch in the inbox at once
 TYPING_AFTER = 1.0  # seconds without a reply before the user sees "typing…"
 
 
@@ -103,6 +105,8 @@ class TelegramAdapter:
         # Ids taken in lately, so an update Telegram sends twice is dispatched once.
         self._recent: set[int] = set()
         self._recent_order: deque[int] = deque()
+        # Updates of the batch being received -> whether their effects are durable yet.
+        self._settled: dict[int, bool] = {}
 
     @staticmethod
     def _build(settings: Settings) -> Application:
@@ -123,10 +127,10 @@ class TelegramAdapter:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         return builder.updater(None).build()
 
-    def _submit(self, update: Update) -> None:
+    def _submit(self, update: Update) -> asyncio.Future[None]:
         ref = conversation_of(update)
         key = ref.key if ref else f"update:{update.update_id}"
-        self.queue.submit(key, lambda: self.app.process_update(update))
+        return self.queue.submit(key, lambda: self.app.process_update(update))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -218,27 +222,42 @@ class TelegramAdapter:
             self._offset = max(u.update_id for u in updates) + 1
 
     async def _receive(self, updates: list[Update]) -> None:
-        """Make updates durable (the inbox), then queue them per conversation.
-        Only then is the offset moved past them, which confirms them to Telegram."""
+        """Queue updates per conversation and make each durable before the offset moves
+        past it (which confirms it to Telegram): its step committed, or kept in the inbox.
+        Most updates are handled within milliseconds, so only those still in progress
+        after INBOX_GRACE are written to the inbox (all at once when a backlog waits):
+        an update's own commit is the only write on its way to the reply."""
         fresh = [u for u in updates if u.update_id not in self._recent]
-        # The inbox write is queued first and awaited last: the store's writer applies
-        # jobs in order, so it lands no later than any of these updates' own commits,
-        # while handling them need not wait for it.
-        stored = asyncio.ensure_future(
-            self.core.store.inbox_put([(event_id_of(u), u.to_dict()) for u in fresh]))
+        backlog = len(self.queue) > BACKLOG
+        for update in fresh:
+            self._settled[update.update_id] = False
+        handling = []
         for update in fresh:
             self._recent.add(update.update_id)
             self._recent_order.append(update.update_id)
             if len(self._recent_order) > RECENT_IDS:
                 self._recent.discard(self._recent_order.popleft())
-            self._submit(update)
+            handling.append(self._submit(update))
         try:
-            await stored
-        except BaseException:
-            # Not confirmed, so Telegram sends them again: let them in then (the core
-            # knows which of them were processed meanwhile).
-            self._recent.difference_update(u.update_id for u in fresh)
-            raise
+            if handling and not backlog:
+                await asyncio.wait(handling, timeout=INBOX_GRACE)
+            unsettled = [u for u in fresh if not self._settled.get(u.update_id)]
+            try:
+                await self.core.store.inbox_put(
+                    [(event_id_of(u), u.to_dict()) for u in unsettled])
+            except BaseException:
+                # Not confirmed, so Telegram sends them again: let them in then (the core
+                # knows which of them were processed meanwhile).
+                self._recent.difference_update(u.update_id for u in unsettled)
+                raise
+        finally:
+            for update in fresh:
+                self._settled.pop(update.update_id, None)
+
+    def _settle(self, update: Update) -> None:
+        """The update's effects are durable (committed, or deliberately dropped)."""
+        if update.update_id in self._settled:
+            self._settled[update.update_id] = True
 
     async def _replay_inbox(self) -> None:
         """Updates received before a crash but never processed: handle them first."""
@@ -304,12 +323,14 @@ class TelegramAdapter:
             if self._addressed_to_us(update):
                 await self._invite_to_private(update)
             await self.core.store.inbox_drop([event_id_of(update)])
+            self._settle(update)
             return
         incoming = incoming_of(update, self.app.bot.username, self.clock())
         if incoming is None:  # nothing an interview reacts to
             if query is not None:
                 await self._acknowledge(query)
             await self.core.store.inbox_drop([event_id_of(update)])
+            self._settle(update)
             return
         incoming = replace(
             incoming, actor=await self._actor(update, in_group),
@@ -323,6 +344,7 @@ class TelegramAdapter:
                 try:
                     replied = await self.core.handle(incoming) is not None
                     failed = False
+                    self._settle(update)
                     break
                 except Exception as exc:
                     if attempt == 2:
@@ -330,6 +352,7 @@ class TelegramAdapter:
                             # A bug in handling this update: give up on it rather than
                             # replay it at every start. A storage outage keeps it for later.
                             await self.core.store.inbox_drop([event_id_of(update)])
+                            self._settle(update)
                         raise
                     log.warning("handling update %s failed; retrying", update.update_id,
                                 exc_info=True)

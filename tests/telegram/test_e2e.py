@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,28 @@ async def test_a_press_delivered_again_after_a_restart_is_answered_once(
     assert len(answers) == 1
     assert len(tg.messages(liv)) == before  # and nothing is said again
     no_errors(tg)
+
+
+async def test_an_update_is_committed_or_in_the_inbox_before_it_is_confirmed(
+        tg: FakeTelegram, bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fast step needs no inbox row; one that cannot be stored yet is kept there, so
+    confirming it to Telegram loses nothing."""
+    ann = tg.user(1016, "Ann")
+    await exchange(tg, ann, lambda: ann.send_command("/start"))
+    store = bot.adapters[0].core.store
+    assert await store.inbox_pending("telegram:") == []
+
+    async def outage(incoming: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(bot.adapters[0].core, "handle", outage)
+    update = ann.send_text("Data analyst")
+    await tg.wait_confirmed(10)
+    assert [e for e, _ in await store.inbox_pending("telegram:")] == [
+        f"telegram:{update['update_id']}"]
+    await settle(tg)
+    monkeypatch.undo()
+    before = len(tg.messages(ann))
+    await bot.restart()  # the kept update is handled at start-up
+    await tg.wait_for(lambda t: len(t.messages(ann)) > before, 10)
+    assert await bot.adapters[0].core.store.inbox_pending("telegram:") == []
