@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.drill import act, interview, play_alone  # noqa: E402
+from tests.support.drill import Arrivals, act, interview, play_alone  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram, FakeUser  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
@@ -92,15 +92,16 @@ async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Pr
 
 async def crowd(tg: FakeTelegram, users: list[FakeUser], script: list[str], counts: list[int],
                 phase: Phase) -> None:
-    async def play(user: FakeUser) -> None:
+    async def play(user: FakeUser, arrivals: Arrivals) -> None:
         for step, count in zip(script, counts, strict=True):
             target = len(tg.messages(user)) + count
             started = time.monotonic()
             act(tg, user, step)
-            await tg.wait_for(lambda t, n=target: len(t.messages(user)) >= n, 120)
-            phase.latencies.append((time.monotonic() - started) * 1000)
+            await arrivals.until(user, lambda n=target: len(tg.messages(user)) >= n, 120)
+            phase.latencies.append((arrivals.times[user.id][-1] - started) * 1000)
 
-    await asyncio.gather(*(play(u) for u in users))
+    with Arrivals(tg) as arrivals:
+        await asyncio.gather(*(play(u, arrivals) for u in users))
     phase.steps += len(script) * len(users)
 
 

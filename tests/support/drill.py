@@ -80,6 +80,44 @@ async def play_alone(tg: FakeTelegram, user: FakeUser, script: list[str],
     return counts
 
 
+class Arrivals:
+    """When each bot message reached each chat, and waiting on one chat's messages only:
+    with a hundred users, FakeTelegram.wait_for wakes every waiter on every request, and
+    the simulated users, not the bot, become what is measured."""
+
+    def __init__(self, tg: FakeTelegram) -> None:
+        self.tg = tg
+        self.times: dict[int, list[float]] = defaultdict(list)
+        self._changed: dict[int, asyncio.Event] = {}
+        self._store = tg._store
+
+    def __enter__(self) -> Arrivals:
+        self.tg._store = self._record  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.tg._store = self._store  # type: ignore[method-assign]
+
+    def _record(self, chat_id: int, p: dict[str, Any], sm: SentMessage) -> Any:
+        self.times[chat_id].append(time.monotonic())
+        result = self._store(chat_id, p, sm)
+        event = self._changed.pop(chat_id, None)
+        if event is not None:
+            event.set()
+        return result
+
+    async def until(self, user: FakeUser, predicate: Callable[[], bool],
+                    timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no reply for {user.first_name} in {timeout} s")
+            event = self._changed.setdefault(user.id, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(remaining, 1.0))
+
+
 def original_text(message: SentMessage) -> str:
     """What the message said when sent (an edit may have changed it since)."""
     first = message.history[0] if message.history else message.text or message.caption
@@ -145,17 +183,11 @@ async def kill_drill(tg: FakeTelegram, database: Path, spawn: Spawn, *, users: i
     `think` seconds (0.5-1.5x at random) before each step, as people read and type."""
     rng = random.Random(seed)
     script = interview(rounds)
-    arrived: dict[int, list[float]] = defaultdict(list)  # per chat, per message
     acted: dict[int, list[tuple[float, int]]] = defaultdict(list)  # (time, update id)
     unconfirmed_at_kill: list[set[int]] = []
-    store = tg._store
-
-    def recording_store(chat_id: int, p: dict[str, Any], sm: SentMessage) -> Any:
-        arrived[chat_id].append(time.monotonic())
-        return store(chat_id, p, sm)
-
-    tg._store = recording_store  # type: ignore[method-assign]
     report = DrillReport(users)
+    arrivals = Arrivals(tg).__enter__()
+    arrived = arrivals.times  # per chat, per message
     process = await spawn()
     try:
         probe = tg.user(90_000, "Probe", language_code="en")
@@ -172,8 +204,8 @@ async def kill_drill(tg: FakeTelegram, database: Path, spawn: Spawn, *, users: i
                 target = distinct_count(tg.messages(user)) + count
                 started = time.monotonic()
                 acted[user.id].append((started, act(tg, user, step)))
-                await tg.wait_for(lambda t, n=target: distinct_count(t.messages(user)) >= n,
-                                  180)
+                await arrivals.until(
+                    user, lambda n=target: distinct_count(tg.messages(user)) >= n, 180)
                 done = time.monotonic()
                 report.latencies.append((done - started) * 1000)
                 kill = max((k for k, r in enumerate(report.restarts) if started < r <= done),
@@ -208,7 +240,7 @@ async def kill_drill(tg: FakeTelegram, database: Path, spawn: Spawn, *, users: i
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
-        tg._store = store  # type: ignore[method-assign]
+        arrivals.__exit__()
 
     report.steps = len(script) * users
     rows = _rows_per_chat(database)
