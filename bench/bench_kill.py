@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.drill import kill_drill  # noqa: E402
+from tests.support.drill import bot_env, kill_drill  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
@@ -34,13 +34,9 @@ async def main(users: int, rounds: int, kills: int, every: float, think: float,
     async with FakeTelegram(token=TOKEN) as tg:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / "drill.db"
-            env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-            env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
-                       TELEGRAM_API_FILE_URL=tg.file_url, TELEGRAM_RATE_LIMIT="false",
-                       LEAVEWELL_DATABASE_URL=f"sqlite:///{database}"
-                       + os.environ.get("BENCH_DB_OPTIONS", ""),
-                       LEAVEWELL_LOG_LEVEL="ERROR", PYTHONPATH=str(bot_root),
-                       PYTHONDONTWRITEBYTECODE="1", MPLCONFIGDIR=str(Path(tmp) / "mpl"))
+            env = bot_env(tg, TOKEN, database,
+                          db_options=os.environ.get("BENCH_DB_OPTIONS", ""))
+            env.update(PYTHONPATH=str(bot_root), PYTHONDONTWRITEBYTECODE="1")
 
             async def spawn() -> asyncio.subprocess.Process:
                 return await asyncio.create_subprocess_exec(

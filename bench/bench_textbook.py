@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.drill import Arrivals, act, interview, play_alone  # noqa: E402
+from tests.support.drill import Arrivals, act, bot_env, interview, play_alone  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram, FakeUser  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
@@ -75,15 +75,9 @@ def bot_command(kind: str) -> list[str]:
 
 
 async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
-               TELEGRAM_API_FILE_URL=tg.file_url, TELEGRAM_RATE_LIMIT="false",
-               LEAVEWELL_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}"
-               + os.environ.get("BENCH_DB_OPTIONS", ""),
-               LEAVEWELL_LOG_LEVEL="ERROR", PYTHONPATH=str(ROOT),
-               TEXTBOOK_TOKEN=TOKEN, TEXTBOOK_BASE_URL=tg.base_url,
-               TEXTBOOK_FILE_URL=tg.file_url, TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"),
-               MPLCONFIGDIR=str(tmp / "mpl"))
+    env = bot_env(tg, TOKEN, tmp / "bench.db", db_options=os.environ.get("BENCH_DB_OPTIONS", ""))
+    env.update(PYTHONPATH=str(ROOT), TEXTBOOK_TOKEN=TOKEN, TEXTBOOK_BASE_URL=tg.base_url,
+               TEXTBOOK_FILE_URL=tg.file_url, TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"))
     process = await asyncio.create_subprocess_exec(*bot_command(kind), env=env,
                                                    stdin=asyncio.subprocess.DEVNULL)
     await tg.wait_for(lambda t: t.polling, 30)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import sqlite3
 import time
@@ -37,6 +38,18 @@ ROUND = [ANSWER, "I learned to raise risks early.", "Because the work fits my go
          f"{PRESS}0"]  # 0: retry
 QUIET = 0.1  # seconds without a new message: a step is complete
 SAME_AS_RECENT = 3  # a message equal to one of the chat's last 3 is a doubled reply
+
+
+def bot_env(tg: FakeTelegram, token: str, database: Path, *, db_options: str = "",
+            log_level: str = "ERROR") -> dict[str, str]:
+    """The environment of a `leavewell` process serving the fake Telegram, rate limiter
+    off (as Telegram's own limits have no place on loopback)."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
+    env.update(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=tg.base_url,
+               TELEGRAM_API_FILE_URL=tg.file_url, TELEGRAM_RATE_LIMIT="false",
+               LEAVEWELL_DATABASE_URL=f"sqlite:///{database}{db_options}",
+               LEAVEWELL_LOG_LEVEL=log_level, MPLCONFIGDIR=str(database.parent / "mpl"))
+    return env
 
 
 def interview(rounds: int) -> list[str]:

@@ -4,11 +4,10 @@ whole interviews while the bot process is killed at random moments and restarted
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from bot.core import ACTIVE_EVENTS
-from tests.support.drill import kill_drill
+from tests.support.drill import bot_env, kill_drill
 from tests.support.fake_telegram import FakeTelegram
 from tests.telegram.conftest import TOKEN, command
 
@@ -16,11 +15,7 @@ from tests.telegram.conftest import TOKEN, command
 async def test_kills_lose_nothing_and_never_re_ask_a_taken_answer(tmp_path: Path) -> None:
     database = tmp_path / "drill.db"
     async with FakeTelegram(token=TOKEN) as tg:
-        env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-        env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
-                   TELEGRAM_API_FILE_URL=tg.file_url, TELEGRAM_RATE_LIMIT="false",
-                   LEAVEWELL_DATABASE_URL=f"sqlite:///{database}",
-                   LEAVEWELL_LOG_LEVEL="WARNING", MPLCONFIGDIR=str(tmp_path / "mpl"))
+        env = bot_env(tg, TOKEN, database, log_level="WARNING")
         errors = (tmp_path / "stderr.txt").open("ab")
 
         async def spawn() -> asyncio.subprocess.Process:
