@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Iterable
+from itertools import takewhile
 from typing import Protocol
 
 from storage.base import OutboxItem, Store
@@ -18,7 +19,10 @@ class PermanentDeliveryError(Exception):
 
 class Sender(Protocol):
     async def send(self, item: OutboxItem) -> None:
-        """Render and send one outbox row; raise to leave it pending for a retry."""
+        """Render and send one outbox row; raise to leave it pending for a retry.
+
+        A sender may also offer `send_joined(items) -> int`: send the first rows, as
+        one message where the platform allows, and return how many it sent."""
         ...
 
 
@@ -43,26 +47,36 @@ class Delivery:
         milliseconds' worth). The marks are committed before this returns, while the
         caller still holds the conversation's lock."""
         marks: list[Awaitable[None]] = []
+        pending = list(items)
         try:
-            for item in items:
-                if not await self._send(item):
+            while pending:
+                sent = await self._send(pending)
+                if not sent:
                     return False
-                marks.append(self.store.mark_sent([item.id]))
+                marks.extend(self.store.mark_sent([i.id]) for i in pending[:sent])
+                del pending[:sent]
             return True
         finally:
             if marks:
                 await asyncio.gather(*marks)
 
-    async def _send(self, item: OutboxItem) -> bool:
+    async def _send(self, items: list[OutboxItem]) -> int:
+        """Send the first row (or the first few, as one message, when the sender can);
+        returns how many were sent or dropped, 0 when they are to be retried."""
+        item = items[0]
         sender = self.senders.get(item.platform)
         if sender is None:
             log.warning("no sender for platform %s; outbox row %d kept", item.platform, item.id)
-            return False
+            return 0
+        join = getattr(sender, "send_joined", None)
         try:
+            if join is not None:
+                return int(await join(list(takewhile(
+                    lambda i: i.platform == item.platform, items))))
             await sender.send(item)
         except PermanentDeliveryError as exc:
             log.warning("outbox row %d dropped: %s", item.id, exc)
         except Exception:
             log.exception("outbox row %d not delivered; will retry", item.id)
-            return False
-        return True
+            return 0
+        return 1
