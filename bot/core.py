@@ -39,7 +39,7 @@ from storage.base import (
 log = logging.getLogger(__name__)
 
 SENT_KEPT_SECONDS = 7 * 24 * 3600  # sent replies are kept a week, then pruned hourly
-ACTIVE_EVENTS = 8  # events handled at once, across conversations
+ACTIVE_EVENTS = 32  # events handled at once, across conversations
 
 
 class Core:
