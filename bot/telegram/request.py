@@ -25,6 +25,9 @@ class AiohttpRequest(BaseRequest):
         self.pool_size = pool_size
         self.pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        # The last reply's body as received: the adapter keeps getUpdates' JSON in its
+        # inbox as Telegram sent it instead of re-encoding PTB's objects.
+        self.last_body = b""
 
     @property
     def read_timeout(self) -> float | None:
@@ -79,7 +82,8 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, headers=headers,
                                              timeout=timeout) as response:
-                return response.status, await response.read()
+                self.last_body = await response.read()
+                return response.status, self.last_body
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
