@@ -145,8 +145,11 @@ class TelegramSender:
             if length > TEXT_LIMIT and joined:
                 break
             joined.append((item, outgoing, rendered))
-        if len(joined) <= 1:
+        if not joined:  # a toast
             await self.send(items[0])
+            return 1
+        if len(joined) == 1:
+            await self._send_text(*joined[0])
             return 1
         item, outgoing, rendered = joined[-1]
         text = JOIN.join(shown.text for _, _, shown in joined)
