@@ -2,6 +2,7 @@
 the fake Bot API on 127.0.0.1. Run from the project root:
 
     python bench/bench_textbook.py [--users 100] [--rounds 2] [--solo 6] [--only leavewell]
+    python bench/bench_textbook.py --bot-root /tmp/lw-main   # leavewell from other code
 
 Each bot runs in its own process with the rate limiter off, against its own fake server
 (in this process), and both play the same whole interviews: /start, role, company, a
@@ -36,6 +37,7 @@ from tests.support.drill import Arrivals, act, bot_env, interview, play_alone  #
 from tests.support.fake_telegram import FakeTelegram, FakeUser  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
+BOT_ROOT = ROOT  # where leavewell's code is taken from (--bot-root)
 BOTS = ("textbook", "leavewell")
 
 
@@ -76,9 +78,11 @@ def bot_command(kind: str) -> list[str]:
 
 async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:
     env = bot_env(tg, TOKEN, tmp / "bench.db", db_options=os.environ.get("BENCH_DB_OPTIONS", ""))
-    env.update(PYTHONPATH=str(ROOT), TEXTBOOK_TOKEN=TOKEN, TEXTBOOK_BASE_URL=tg.base_url,
-               TEXTBOOK_FILE_URL=tg.file_url, TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"))
-    process = await asyncio.create_subprocess_exec(*bot_command(kind), env=env,
+    env.update(PYTHONPATH=str(BOT_ROOT), PYTHONDONTWRITEBYTECODE="1", TEXTBOOK_TOKEN=TOKEN,
+               TEXTBOOK_BASE_URL=tg.base_url, TEXTBOOK_FILE_URL=tg.file_url,
+               TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"))
+    cwd = ROOT if kind == "textbook" else BOT_ROOT
+    process = await asyncio.create_subprocess_exec(*bot_command(kind), env=env, cwd=cwd,
                                                    stdin=asyncio.subprocess.DEVNULL)
     await tg.wait_for(lambda t: t.polling, 30)
     return process
@@ -164,5 +168,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--solo", type=int, default=6, help="interviews played one user at a time")
     parser.add_argument("--only", choices=BOTS)
+    parser.add_argument("--bot-root", type=Path, default=ROOT,
+                        help="run leavewell from another checkout (e.g. main's)")
     args = parser.parse_args()
+    BOT_ROOT = args.bot_root.resolve()
     asyncio.run(main(args.users, args.rounds, args.solo, args.only))
