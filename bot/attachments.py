@@ -13,7 +13,10 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Any, Literal
 
 from dialogs.outgoing import Outgoing
@@ -25,6 +28,8 @@ EXPORT_NAME = "leavewell-export.json"
 PROGRESS_NAME = "leavewell-progress.png"
 # Made from the row's own parameters, so the same row always gives the same file.
 _MADE_FROM_PARAMS = frozenset({"progress_chart", "round_chart", "round_csv", "round_md"})
+_CHARTS = frozenset({"progress_chart", "round_chart"})
+_chart_pool: ProcessPoolExecutor | None = None
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -70,8 +75,27 @@ async def _build(name: str, outgoing: Outgoing, item: OutboxItem, export: Export
         return File(EXPORT_NAME, payload, "document")
     if name not in _MADE_FROM_PARAMS:
         raise ValueError(f"unknown attachment {name!r} in template {outgoing.template!r}")
-    # Charts take a CPU-bound moment: off the event loop.
+    if name in _CHARTS:
+        return await _in_chart_process(name, outgoing.params, outgoing.lang)
     return await asyncio.to_thread(_from_params, name, outgoing.params, outgoing.lang)
+
+
+async def _in_chart_process(name: str, params: dict[str, Any], lang: str) -> File:
+    """A chart takes about 100 ms of CPU, mostly holding the GIL: in a thread it still
+    stalls the event loop for tens of milliseconds (bench/bench_charts.py), in a
+    process of its own not at all. The process starts on first use."""
+    global _chart_pool
+    if _chart_pool is None:
+        # spawn, not fork: this process has threads (SQLite's) that fork would copy mid-work
+        _chart_pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    pool = _chart_pool
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            pool, _from_params, name, params, lang)
+    except BrokenProcessPool:
+        if _chart_pool is pool:  # the next try starts a fresh one; this row is retried
+            _chart_pool = None
+        raise
 
 
 def _from_params(name: str, params: dict[str, Any], lang: str) -> File:

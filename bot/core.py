@@ -39,6 +39,7 @@ from storage.base import (
 log = logging.getLogger(__name__)
 
 SENT_KEPT_SECONDS = 7 * 24 * 3600  # sent replies are kept a week, then pruned hourly
+ACTIVE_EVENTS = 32  # events handled at once, across conversations
 
 
 class Core:
@@ -55,6 +56,7 @@ class Core:
         self.clock = clock
         self.delivery = Delivery(store)
         self._locks = KeyedLocks()
+        self._active = asyncio.Semaphore(ACTIVE_EVENTS)
         self._profiles: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         self._states: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         # Conversations with replies still unsent: their next delivery starts with those.
@@ -69,6 +71,13 @@ class Core:
     async def handle(self, incoming: Incoming) -> list[OutboxItem] | None:
         """Process one event. Returns the replies committed for it, or None when the
         event was a re-delivery of one already processed."""
+        # A bounded number at once: the CPU is no busier, but under a burst the event
+        # loop's turns stay short, so a confirmed reply is marked sent within
+        # milliseconds (a crash re-sends only those not yet marked).
+        async with self._active:
+            return await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> list[OutboxItem] | None:
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
         # A round's lock, when one is involved, is always taken last.
@@ -190,13 +199,21 @@ class Core:
             self._stuck.add(item.conversation_key)
 
     async def sweep(self) -> int:
-        """Retry unsent replies, conversation by conversation, under each one's lock."""
+        """Retry unsent replies, many conversations at once (sharing the ACTIVE_EVENTS
+        bound with new events), each under its own lock. What a crash interrupts is
+        resumed, not restarted: every reply is marked sent as soon as it is confirmed."""
         keys = list(dict.fromkeys(i.conversation_key
-                                  for i in await self.store.pending_outbox(1000)))
+                                  for i in await self.store.pending_outbox(100_000)))
         self._stuck.update(keys)
-        for key in keys:
-            async with self._locks.hold(key):
-                await self._deliver(key, [])
+
+        async def one(key: str) -> None:
+            async with self._active, self._locks.hold(key):
+                try:
+                    await self._deliver(key, [])
+                except Exception:  # one conversation's trouble must not stop the others
+                    log.exception("catching up %s failed; the next sweep retries", key)
+
+        await asyncio.gather(*(one(key) for key in keys))
         return len(keys)
 
     async def _load(self, ref: ConversationRef) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from itertools import takewhile
 from typing import Protocol
 
 from storage.base import OutboxItem, Store
@@ -17,7 +19,10 @@ class PermanentDeliveryError(Exception):
 
 class Sender(Protocol):
     async def send(self, item: OutboxItem) -> None:
-        """Render and send one outbox row; raise to leave it pending for a retry."""
+        """Render and send one outbox row; raise to leave it pending for a retry.
+
+        A sender may also offer `send_joined(items) -> int`: send the first rows, as
+        one message where the platform allows, and return how many it sent."""
         ...
 
 
@@ -34,19 +39,44 @@ class Delivery:
 
     async def deliver(self, items: Iterable[OutboxItem]) -> bool:
         """Send rows of one conversation in order; stop at the first failure so a
-        later reply never overtakes an earlier one. Returns True if all were sent."""
-        for item in items:
-            sender = self.senders.get(item.platform)
-            if sender is None:
-                log.warning("no sender for platform %s; outbox row %d kept", item.platform,
-                            item.id)
-                return False
-            try:
-                await sender.send(item)
-            except PermanentDeliveryError as exc:
-                log.warning("outbox row %d dropped: %s", item.id, exc)
-            except Exception:
-                log.exception("outbox row %d not delivered; will retry", item.id)
-                return False
-            await self.store.mark_sent([item.id])
-        return True
+        later reply never overtakes an earlier one. Returns True if all were sent.
+
+        Each row is marked sent the moment the platform confirms it, without waiting for
+        that mark before the next row: the store's writer commits the marks in its next
+        group transaction, so a crash re-sends only what was truly in flight (a few
+        milliseconds' worth). The marks are committed before this returns, while the
+        caller still holds the conversation's lock."""
+        marks: list[Awaitable[None]] = []
+        pending = list(items)
+        try:
+            while pending:
+                sent = await self._send(pending)
+                if not sent:
+                    return False
+                marks.extend(self.store.mark_sent([i.id]) for i in pending[:sent])
+                del pending[:sent]
+            return True
+        finally:
+            if marks:
+                await asyncio.gather(*marks)
+
+    async def _send(self, items: list[OutboxItem]) -> int:
+        """Send the first row (or the first few, as one message, when the sender can);
+        returns how many were sent or dropped, 0 when they are to be retried."""
+        item = items[0]
+        sender = self.senders.get(item.platform)
+        if sender is None:
+            log.warning("no sender for platform %s; outbox row %d kept", item.platform, item.id)
+            return 0
+        join = getattr(sender, "send_joined", None)
+        try:
+            if join is not None:
+                return int(await join(list(takewhile(
+                    lambda i: i.platform == item.platform, items))))
+            await sender.send(item)
+        except PermanentDeliveryError as exc:
+            log.warning("outbox row %d dropped: %s", item.id, exc)
+        except Exception:
+            log.exception("outbox row %d not delivered; will retry", item.id)
+            return 0
+        return 1

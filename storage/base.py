@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -107,7 +108,10 @@ class Store(Protocol):
         the step's event_id was already committed (nothing was changed)."""
         ...
 
-    async def mark_sent(self, outbox_ids: list[int]) -> None: ...
+    def mark_sent(self, outbox_ids: list[int]) -> Awaitable[None]:
+        """Mark rows sent. A store may queue the write at the call, before it is
+        awaited, so a sender can mark a reply the moment it is confirmed."""
+        ...
 
     async def prune_sent(self, older_than: float) -> int:
         """Delete outbox rows sent before `older_than`; returns how many."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import sqlite3
 import time
@@ -50,6 +51,7 @@ from bot.incoming import Actor, ConversationRef
 from bot.ordering import KeyedQueue
 from bot.settings import Settings
 from bot.startup import StartupError
+from bot.telegram.request import AiohttpRequest
 from bot.telegram.send import TelegramSender, with_retries
 from bot.telegram.translate import (
     PLATFORM,
@@ -78,6 +80,9 @@ RECENT_IDS = 10_000
 MAX_QUEUED = 2_000  # updates taken in but not yet handled before polling pauses
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, StoreClosedError)
 CONNECTION_POOL = 16
+INBOX_GRACE = 0.05  # seconds an update may take before it is kept in the inbox
+BACKLOG = 8  # updates waiting to be handled: beyond this, keep a batch in the inbox at once
+TYPING_AFTER = 1.0  # seconds without a reply before the user sees "typing…"
 
 
 def ui_lang(language_code: str | None, default: str) -> str:
@@ -103,7 +108,9 @@ class TelegramAdapter:
         self.clock = clock
         self.listener = listener  # transcribes voice answers, when the extra is installed
         self.poll_timeout = poll_timeout
-        self.app = self._build(settings)
+        self._updates_request = AiohttpRequest(pool_size=1)
+        self._requests = (AiohttpRequest(pool_size=CONNECTION_POOL), self._updates_request)
+        self.app = self._build(settings, *self._requests)
         self.queue = KeyedQueue()
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
@@ -113,17 +120,19 @@ class TelegramAdapter:
         # Ids taken in lately, so an update Telegram sends twice is dispatched once.
         self._recent: set[int] = set()
         self._recent_order: deque[int] = deque()
+        # Updates of the batch being received -> whether their effects are durable yet.
+        self._settled: dict[int, bool] = {}
 
     @staticmethod
-    def _build(settings: Settings) -> Application:
+    def _build(settings: Settings, request: AiohttpRequest,
+               updates_request: AiohttpRequest) -> Application:
         assert settings.telegram_bot_token is not None
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
-            # httpcore scans every pooled connection on each request: a small pool is far
-            # cheaper than PTB's 256, and Telegram allows ~30 messages/s anyway.
-            .connection_pool_size(CONNECTION_POOL)
-            .pool_timeout(30.0)
+            # aiohttp rather than PTB's httpx: a fraction of the CPU per call (bench_textbook).
+            .request(request)
+            .get_updates_request(updates_request)
         )
         if settings.telegram_api_base_url:
             builder = builder.base_url(settings.telegram_api_base_url)
@@ -134,10 +143,10 @@ class TelegramAdapter:
             builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
         return builder.updater(None).build()
 
-    def _submit(self, update: Update) -> None:
+    def _submit(self, update: Update) -> asyncio.Future[None]:
         ref = conversation_of(update)
         key = ref.key if ref else f"update:{update.update_id}"
-        self.queue.submit(key, lambda: self.app.process_update(update))
+        return self.queue.submit(key, lambda: self.app.process_update(update))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -147,9 +156,11 @@ class TelegramAdapter:
         try:
             await self.app.initialize()  # getMe: a wrong token fails here
         except InvalidToken as exc:
+            await self._close_requests()
             raise StartupError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): "
                                "401 Unauthorized") from exc
         except NetworkError as exc:
+            await self._close_requests()
             where = self.settings.telegram_api_base_url or "https://api.telegram.org"
             raise StartupError(f"cannot reach the Telegram Bot API at {where}: {exc}") from exc
         await self.app.start()
@@ -169,6 +180,12 @@ class TelegramAdapter:
     def idle(self) -> bool:
         """Nothing received is still being handled."""
         return len(self.queue) == 0
+
+    async def _close_requests(self) -> None:
+        """A failed start leaves PTB's bot uninitialised, so its shutdown would skip the
+        HTTP sessions the failed getMe opened: close them here."""
+        for request in self._requests:
+            await request.shutdown()
 
     async def stop(self) -> None:
         self._stop.set()
@@ -227,7 +244,7 @@ class TelegramAdapter:
             if not updates:
                 continue
             try:
-                await self._receive(updates)
+                await self._receive(updates, self._as_received(updates))
             except Exception:
                 # Not durable yet, so not confirmed: Telegram will send them again.
                 log.exception("could not store received updates; retrying")
@@ -235,17 +252,56 @@ class TelegramAdapter:
                 continue
             self._offset = max(u.update_id for u in updates) + 1
 
-    async def _receive(self, updates: list[Update]) -> None:
-        """Make updates durable (the inbox), then queue them per conversation.
-        Only then is the offset moved past them, which confirms them to Telegram."""
+    def _as_received(self, updates: list[Update]) -> dict[int, dict[str, Any]]:
+        """getUpdates' JSON per update id, as Telegram sent it (re-encoding PTB's objects
+        with `to_dict()` costs about half a millisecond per update)."""
+        try:
+            result = json.loads(self._updates_request.last_body)["result"]
+            received = {int(raw["update_id"]): raw for raw in result}
+        except (ValueError, KeyError, TypeError):
+            return {}
+        wanted = {u.update_id for u in updates}
+        return received if wanted <= received.keys() else {}
+
+    async def _receive(self, updates: list[Update],
+                       received: dict[int, dict[str, Any]] | None = None) -> None:
+        """Queue updates per conversation and make each durable before the offset moves
+        past it (which confirms it to Telegram): its step committed, or kept in the inbox.
+        Most updates are handled within milliseconds, so only those still in progress
+        after INBOX_GRACE are written to the inbox (all at once when a backlog waits):
+        an update's own commit is the only write on its way to the reply."""
         fresh = [u for u in updates if u.update_id not in self._recent]
-        await self.core.store.inbox_put([(event_id_of(u), u.to_dict()) for u in fresh])
+        backlog = len(self.queue) > BACKLOG
+        for update in fresh:
+            self._settled[update.update_id] = False
+        handling = []
         for update in fresh:
             self._recent.add(update.update_id)
             self._recent_order.append(update.update_id)
             if len(self._recent_order) > RECENT_IDS:
                 self._recent.discard(self._recent_order.popleft())
-            self._submit(update)
+            handling.append(self._submit(update))
+        try:
+            if handling and not backlog:
+                await asyncio.wait(handling, timeout=INBOX_GRACE)
+            unsettled = [u for u in fresh if not self._settled.get(u.update_id)]
+            try:
+                await self.core.store.inbox_put([
+                    (event_id_of(u), (received or {}).get(u.update_id) or u.to_dict())
+                    for u in unsettled])
+            except BaseException:
+                # Not confirmed, so Telegram sends them again: let them in then (the core
+                # knows which of them were processed meanwhile).
+                self._recent.difference_update(u.update_id for u in unsettled)
+                raise
+        finally:
+            for update in fresh:
+                self._settled.pop(update.update_id, None)
+
+    def _settle(self, update: Update) -> None:
+        """The update's effects are durable (committed, or deliberately dropped)."""
+        if update.update_id in self._settled:
+            self._settled[update.update_id] = True
 
     async def _replay_inbox(self) -> None:
         """Updates received before a crash but never processed: handle them first."""
@@ -287,13 +343,14 @@ class TelegramAdapter:
         if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.app.bot)
+            payload = await request.json()
+            update = Update.de_json(payload, self.app.bot)
         except Exception:
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
-        # Answer once it is durable in the inbox: if we die later, the restart replays it.
-        await self._receive([update])
+        # Answer once it is durable: if we die later, Telegram or the inbox replays it.
+        await self._receive([update], {update.update_id: payload})
         return web.Response(status=200)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -305,32 +362,38 @@ class TelegramAdapter:
         query = update.callback_query
         in_group = update.effective_chat is not None and not is_private(update)
         round_in_group = in_group and is_round_business(update, self.app.bot.username)
-        if query is not None and not round_in_group:
-            await self._acknowledge(query)  # a round's press is answered with its reply
         if in_group and not round_in_group:
+            if query is not None:
+                await self._acknowledge(query)
             if self._addressed_to_us(update):
                 await self._invite_to_private(update)
             await self.core.store.inbox_drop([event_id_of(update)])
+            self._settle(update)
             return
         incoming = incoming_of(update, self.app.bot.username, self.clock())
         if incoming is None:  # nothing an interview reacts to
+            if query is not None:
+                await self._acknowledge(query)
             await self.core.store.inbox_drop([event_id_of(update)])
+            self._settle(update)
             return
         incoming = replace(
             incoming, actor=await self._actor(update, in_group),
             reply_via=f"callback:{query.id}" if query is not None and in_group else None)
-        if isinstance(incoming.event, TextAnswer):
-            self._in_background(self.app.bot.send_chat_action(
-                int(incoming.ref.chat_id), ChatAction.TYPING))
+        typing = self._typing_later(int(incoming.ref.chat_id)) \
+            if isinstance(incoming.event, TextAnswer) else None
         spoken = spoken_of(update)
         if self.listener is not None and spoken is not None:
             incoming = replace(incoming, event=await self.listener.hear(
                 incoming.event, lambda: self._download(spoken.file_id)))
         replied = False
+        failed = True
         try:
             for attempt in range(3):  # the commit is idempotent, so a retry is safe
                 try:
                     replied = await self.core.handle(incoming) is not None
+                    failed = False
+                    self._settle(update)
                     break
                 except Exception as exc:
                     if attempt == 2:
@@ -338,14 +401,22 @@ class TelegramAdapter:
                             # A bug in handling this update: give up on it rather than
                             # replay it at every start. A storage outage keeps it for later.
                             await self.core.store.inbox_drop([event_id_of(update)])
+                            self._settle(update)
                         raise
                     log.warning("handling update %s failed; retrying", update.update_id,
                                 exc_info=True)
                     await asyncio.sleep(0.2 * (attempt + 1))
         finally:
-            if query is not None and round_in_group and not replied:
-                await self._acknowledge(query)  # a replay or a failure: stop the spinner
-        if query is not None and not in_group:
+            if typing is not None:
+                typing.cancel()
+            if query is not None and round_in_group and failed:
+                await self._acknowledge(query)  # its reply will not come: stop the spinner
+        if query is not None and not round_in_group and replied:
+            # Answered once, after the press's commit, by the process that handled it: a
+            # press handled before a restart and delivered again changes and answers
+            # nothing. (A round's press is answered by its reply, a toast in the outbox.)
+            await self._acknowledge(query)
+        if query is not None and not in_group and replied:
             await self._show_choice(query)
 
     async def _download(self, file_id: str) -> bytes:
@@ -434,6 +505,20 @@ class TelegramAdapter:
                 message_thread_id=message.message_thread_id if message and
                 message.is_topic_message else None,
             ))
+
+    def _typing_later(self, chat_id: int) -> asyncio.Task[None]:
+        """"typing…" only when the reply is slow to come: most replies are ready in a few
+        milliseconds, and an indicator before them would cost a Bot API call per answer
+        (under a burst, when calls cost most)."""
+        async def typing() -> None:
+            await asyncio.sleep(TYPING_AFTER)
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+        task = asyncio.create_task(typing())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     def _in_background(self, coroutine: Any) -> None:
         async def quietly() -> None:

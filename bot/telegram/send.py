@@ -13,6 +13,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -24,7 +25,7 @@ from bot.chunks import split_paragraphs
 from bot.delivery import PermanentDeliveryError
 from bot.rounds import DEEP_LINK_PREFIX
 from dialogs.outgoing import Choice, Outgoing
-from dialogs.render import PLAIN, TELEGRAM_HTML, Renderer
+from dialogs.render import PLAIN, TELEGRAM_HTML, Rendered, Renderer
 from dialogs.rounds.commands import parse_choice
 from storage.base import OutboxItem
 
@@ -103,6 +104,7 @@ async def with_retries(call: Callable[[], Awaitable[Any]], attempts: int = 4) ->
 
 
 CAPTION_LIMIT = 1024
+JOIN = "\n\n"  # between replies sent as one message
 
 
 class TelegramSender:
@@ -120,7 +122,42 @@ class TelegramSender:
         if via.startswith(CALLBACK_VIA):
             await self._answer_press(via[len(CALLBACK_VIA):], outgoing)
             return
-        rendered = self.renderer.render(outgoing, TELEGRAM_HTML)
+        await self._send_text(item, outgoing, self.renderer.render(outgoing, TELEGRAM_HTML))
+
+    async def send_joined(self, items: list[OutboxItem]) -> int:
+        """Replies of one step that are ready together go out as one message when they
+        can ("Got it." and the next question): one Bot API call instead of two. Only the
+        last may carry buttons or files, a press's toast goes alone, and the whole must
+        fit one message. Returns how many of `items` (from the first) were sent."""
+        joined: list[tuple[OutboxItem, Outgoing, Rendered]] = []
+        length = 0
+        for item in items:
+            if str(item.address.get("reply_via") or "").startswith(CALLBACK_VIA):
+                break
+            outgoing = Outgoing.from_dict(item.payload)
+            rendered = self.renderer.render(outgoing, TELEGRAM_HTML)
+            if joined:
+                _, before, shown = joined[-1]
+                length += len(JOIN)
+                if shown.choices or before.attachments:
+                    break
+            length += len(rendered.text)
+            if length > TEXT_LIMIT and joined:
+                break
+            joined.append((item, outgoing, rendered))
+        if not joined:  # a toast
+            await self.send(items[0])
+            return 1
+        if len(joined) == 1:
+            await self._send_text(*joined[0])
+            return 1
+        item, outgoing, rendered = joined[-1]
+        text = JOIN.join(shown.text for _, _, shown in joined)
+        await self._send_text(item, outgoing, replace(rendered, text=text))
+        return len(joined)
+
+    async def _send_text(self, item: OutboxItem, outgoing: Outgoing,
+                         rendered: Rendered) -> None:
         chat_id = int(item.address["chat_id"])
         thread = item.address.get("thread_id") or None
         thread_id = int(thread) if thread else None

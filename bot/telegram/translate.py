@@ -113,4 +113,5 @@ def incoming_of(update: Update, bot_username: str, now: float) -> Incoming | Non
     event = event_of(update, bot_username, now)
     if ref is None or event is None:
         return None
-    return Incoming(ref, event, event_id_of(update), raw=update.to_dict())
+    # The Update itself: `to_dict()` costs about half a millisecond, and nothing needs it.
+    return Incoming(ref, event, event_id_of(update), raw=update)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Core
+from bot.core import ACTIVE_EVENTS, Core
 from bot.incoming import Actor, ConversationRef, Incoming
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.events import ChoicePressed, Command, Start, TextAnswer
@@ -350,3 +350,32 @@ async def test_a_link_to_an_unknown_round_gets_an_answer(store: Store) -> None:
                                                   args="round_0123456789ab"), "j1"))
     assert [i.payload["template"] for i in items or ()] == ["round_none"]
     assert recorder.templates(r.key) == ["round_none"]
+
+
+async def test_catch_up_runs_conversations_in_parallel_within_a_bound(store: Store) -> None:
+    class Counting(Recorder):
+        def __init__(self) -> None:
+            super().__init__(fail_times=0)
+            self.in_flight = self.most = 0
+
+        async def send(self, item: OutboxItem) -> None:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            try:
+                await asyncio.sleep(0.01)
+                await super().send(item)
+            finally:
+                self.in_flight -= 1
+
+    failing = Recorder(fail_times=10_000)
+    core = make_core(store, failing)
+    conversations = ACTIVE_EVENTS + 8
+    for n in range(conversations):  # every reply left unsent, as after a crash
+        await core.handle(Incoming(ref(n), Start(at=1, lang_hint="en"), f"c{n}"))
+    counting = Counting()
+    core.register_sender("test", counting)
+    assert await core.sweep() == conversations
+    assert 1 < counting.most <= ACTIVE_EVENTS
+    for n in range(conversations):  # each conversation's replies still in order
+        assert counting.templates(ref(n).key) == ["welcome", "ask_role"]
+    assert await store.pending_outbox() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,17 @@ async def test_voice_answer_is_timed_and_the_gist_requested(tg: FakeTelegram,
     assert any("48 seconds" in m.plain for m in replies)
     replies = await exchange(tg, vic, lambda: vic.send_text(ANSWER_EN))
     assert any("Interviewer:" in m.plain for m in replies)
-    # typing was shown while the answer was analysed
-    assert tg.calls("sendChatAction")
+    # a reply ready at once needs no "typing…" before it
+    assert not tg.calls("sendChatAction")
+
+
+async def test_typing_is_shown_when_a_reply_is_slow(tg: FakeTelegram, bot: RunningBot) -> None:
+    wes = tg.user(1014, "Wes")
+    await exchange(tg, wes, lambda: wes.send_command("/start"))
+    await exchange(tg, wes, lambda: wes.send_command("/practice", "employed"))
+    tg.delay_next("sendMessage", 1.5)  # the reply takes a while to leave
+    await exchange(tg, wes, lambda: wes.send_text(ANSWER_EN))
+    assert [c["action"] for c in tg.calls("sendChatAction")] == ["typing"]
 
 
 async def test_stickers_and_photos_get_a_friendly_reply(tg: FakeTelegram,
@@ -291,3 +301,47 @@ async def test_history_after_two_attempts_comes_with_a_progress_chart(
     assert not photo.caption
     assert [r.method for r in tg.requests].count("sendPhoto") == 1
     no_errors(tg)
+
+
+async def test_a_press_delivered_again_after_a_restart_is_answered_once(
+        tg: FakeTelegram, bot: RunningBot) -> None:
+    """Regression (issue 14): a replayed press was answered a second time."""
+    liv = tg.user(1015, "Liv")
+    await exchange(tg, liv, lambda: liv.send_command("/start"))
+    prompt = last_with_buttons(tg, liv)
+    press = liv.press(prompt, prompt.buttons[0][1])
+    await settle(tg)
+    await bot.restart()
+    before = len(tg.messages(liv))
+    tg.redeliver(press["update_id"])  # Telegram sends it again, as after a lost offset
+    await settle(tg)
+    answers = [c for c in tg.calls("answerCallbackQuery")
+               if c["callback_query_id"] == press["callback_query"]["id"]]
+    assert len(answers) == 1
+    assert len(tg.messages(liv)) == before  # and nothing is said again
+    no_errors(tg)
+
+
+async def test_an_update_is_committed_or_in_the_inbox_before_it_is_confirmed(
+        tg: FakeTelegram, bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fast step needs no inbox row; one that cannot be stored yet is kept there, so
+    confirming it to Telegram loses nothing."""
+    ann = tg.user(1016, "Ann")
+    await exchange(tg, ann, lambda: ann.send_command("/start"))
+    store = bot.adapters[0].core.store
+    assert await store.inbox_pending("telegram:") == []
+
+    async def outage(incoming: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(bot.adapters[0].core, "handle", outage)
+    update = ann.send_text("Data analyst")
+    await tg.wait_confirmed(10)
+    assert [e for e, _ in await store.inbox_pending("telegram:")] == [
+        f"telegram:{update['update_id']}"]
+    await settle(tg)
+    monkeypatch.undo()
+    before = len(tg.messages(ann))
+    await bot.restart()  # the kept update is handled at start-up
+    await tg.wait_for(lambda t: len(t.messages(ann)) > before, 10)
+    assert await bot.adapters[0].core.store.inbox_pending("telegram:") == []

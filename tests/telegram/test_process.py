@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import sqlite3
@@ -33,7 +34,7 @@ async def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
         process = await spawn(tg, tmp_path / "term.db")
         user = tg.user(3001, "Ann")
         user.send_command("/start")
-        await settled(tg, user, 2)
+        await settled(tg, user, 1)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
         assert process.returncode == 0, stderr.decode()
@@ -41,13 +42,14 @@ async def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
         assert not tg.pending_updates
 
 
-async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) -> None:
+async def test_kill_9_mid_interview_loses_nothing_and_repeats_only_the_reply_in_flight(
+        tmp_path: Path) -> None:
     database = tmp_path / "kill.db"
     async with FakeTelegram(token=TOKEN) as tg:
         process = await spawn(tg, database)
         user = tg.user(3002, "Bo")
         user.send_command("/start")
-        await settled(tg, user, 2)
+        await settled(tg, user, 1)
         for _ in range(2):
             prompt = last_with_buttons(tg, user)
             user.press(prompt, prompt.buttons[0][1])
@@ -57,7 +59,7 @@ async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) ->
             await tg.wait_confirmed(15)
         prompt = last_with_buttons(tg, user)
         user.press(prompt, prompt.buttons[1][1])  # laid off
-        await tg.wait_for(lambda t: t.messages(user)[-1].plain.startswith("Interviewer:"), 15)
+        await tg.wait_for(lambda t: "Interviewer:" in t.messages(user)[-1].plain, 15)
         sent_before = len(tg.messages(user))
         user.send_text(ANSWER)
         await asyncio.sleep(0.05)  # the bot is somewhere inside handling it
@@ -78,8 +80,12 @@ async def test_kill_9_mid_interview_loses_and_doubles_nothing(tmp_path: Path) ->
         await asyncio.wait_for(process.communicate(), 20)
 
     texts = [m.plain for m in tg.messages(user)]
-    questions = [t for t in texts if t.startswith("Interviewer:")]
-    assert len(questions) == len(set(questions)), questions  # no reply sent twice
+    questions = [line for t in texts for line in t.splitlines() if line.startswith("Interviewer:")]
+    # What the design promises: a reply in flight at the kill (sent, not yet marked sent)
+    # may be sent once more, straight after the restart; nothing else ever twice.
+    repeats = [q for previous, q in itertools.pairwise(questions) if previous == q]
+    assert len(repeats) <= 1, questions
+    assert len(set(questions)) == len(questions) - len(repeats), questions
     kinds = [kind for kind, _ in stored_turns(database)]
     answers = [text for kind, text in stored_turns(database) if text == ANSWER]
     assert answers == [ANSWER]  # the answer in flight at the kill was stored exactly once

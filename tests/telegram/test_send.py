@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from bot.delivery import PermanentDeliveryError
 from bot.telegram.send import TOAST_LIMIT, TelegramSender, keyboard, toast_text
 from dialogs.outgoing import Choice, Outgoing
-from dialogs.render import default_renderer
+from dialogs.render import TELEGRAM_HTML, default_renderer
 from dialogs.rounds.commands import join_choice, rate_choice, share_choice
 from storage.base import OutboxItem
 
@@ -92,3 +92,33 @@ def test_toasts_fit_telegrams_200_characters_on_one_line() -> None:
     long = toast_text("word " * 100)
     assert len(long) == TOAST_LIMIT and long.endswith("…")
     assert toast_text("é" * 200) == "é" * 200
+
+
+def rows(*outgoing: Outgoing, **address: str) -> list[OutboxItem]:
+    return [OutboxItem(n, "telegram:-100200:7:", "telegram", {**GROUP, **address},
+                       o.to_dict(), 0.0) for n, o in enumerate(outgoing, 1)]
+
+
+async def test_replies_ready_together_go_out_as_one_message() -> None:
+    bot = StubBot()
+    plain, asking = Outgoing("help", "en"), Outgoing("help", "en",
+                                                     choices=(Choice("1.skip", "Skip"),))
+    sent = await sender(bot).send_joined(rows(plain, plain, asking, plain))
+    assert sent == 3  # the buttons end the message: the fourth row goes next time
+    ((kind, text, kwargs),) = bot.calls
+    one = default_renderer().render(plain, TELEGRAM_HTML).text
+    assert kind == "message" and text == "\n\n".join([one, one, one])
+    assert kwargs["reply_markup"].inline_keyboard[0][0].callback_data == "1.skip"
+
+
+async def test_a_toast_or_a_message_too_long_is_not_joined() -> None:
+    bot = StubBot()
+    assert await sender(bot).send_joined(
+        rows(Outgoing("help", "en"), Outgoing("help", "en"), reply_via="callback:q9")) == 1
+    assert [kind for kind, _, _ in bot.calls] == ["answer"]
+    long = Outgoing("help", "en")
+    one = len(default_renderer().render(long, TELEGRAM_HTML).text)
+    many = rows(*[long] * (4096 // one + 2))
+    bot.calls.clear()
+    assert await sender(bot).send_joined(many) == (4096 + 2) // (one + 2)  # with the breaks
+    assert all(len(text) <= 4096 for _, text, _ in bot.calls)
