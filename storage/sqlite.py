@@ -21,13 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -43,73 +41,31 @@ from storage.base import (
     TurnRecord,
     UserRecord,
 )
+from storage.migrate import (  # re-exported: the SQLite names predate the shared runner
+    Migration,
+    MigrationError,
+    SchemaTooNewError,
+    check_not_too_new,
+    load_migrations,
+    split_statements,
+)
+
+__all__ = [
+    "MEMORY",
+    "SYNCHRONOUS_MODES",
+    "Migration",
+    "MigrationError",
+    "SchemaTooNewError",
+    "SqliteStore",
+    "load_migrations",
+    "split_statements",
+]
 
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _MAX_PARAMS = 500  # per IN (...) list; far below SQLite's variable limit
-
-
-class MigrationError(RuntimeError):
-    """The migration files are inconsistent, or applying one failed."""
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the code."""
-
-
-# --------------------------------------------------------------------------- migrations
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
-
-
-def load_migrations(source: Traversable | Path | None = None) -> list[Migration]:
-    """Read `NNNN_name.sql` files from `source` (default: the packaged SQLite ones).
-
-    Versions must run 1, 2, 3 ... without gaps or duplicates.
-    """
-    folder = source if source is not None else resources.files("storage") / "migrations" / "sqlite"
-    migrations: list[Migration] = []
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
-            continue
-        match = _MIGRATION_NAME.match(entry.name)
-        if match is None:
-            raise MigrationError(f"migration file name {entry.name!r} is not NNNN_name.sql")
-        text = entry.read_text(encoding="utf-8")
-        migrations.append(Migration(int(match.group(1)), entry.name, split_statements(text)))
-    migrations.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
-            raise MigrationError(
-                f"migration versions must be 1..{len(migrations)} without gaps or duplicates;"
-                f" found {[m.name for m in migrations]}"
-            )
-    return migrations
-
-
-def split_statements(sql: str) -> tuple[str, ...]:
-    """Split a SQL script into statements (a statement ends with ';' at a line end)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in sql.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    leftover = [
-        line for line in buffer.splitlines() if line.strip() and not line.strip().startswith("--")
-    ]
-    if leftover:
-        raise MigrationError(f"incomplete SQL statement at the end: {buffer.strip()[:200]!r}")
-    return tuple(statements)
 
 
 # --------------------------------------------------------------------------- SQL
@@ -384,11 +340,7 @@ class SqliteStore:
         return tuple(applied)
 
     def _check_not_too_new(self, version: int) -> None:
-        if version > self.latest_version:
-            raise SchemaTooNewError(
-                f"database {self.path} has schema version {version}, but this code only knows "
-                f"versions up to {self.latest_version}; upgrade leavewell or use another database"
-            )
+        check_not_too_new(version, self.latest_version, self.path)
 
     # ----------------------------------------------------------------- writes
 
