@@ -17,7 +17,7 @@ from bot.core import Core
 from bot.settings import APP_NAME, Settings
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.render import Renderer
-from storage import open_store
+from storage import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,11 @@ def make_interviewer(settings: Settings) -> Interviewer:
     )
 
 
+async def open_settings_store(settings: Settings) -> Store:
+    return await open_store(settings.database_url, pool_min=settings.database_pool_min,
+                            pool_max=settings.database_pool_max)
+
+
 async def run_practice(
     settings: Settings,
     *,
@@ -38,7 +43,7 @@ async def run_practice(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> None:
-    store = await open_store(settings.database_url)
+    store = await open_settings_store(settings)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     stop = asyncio.Event()
     timers = asyncio.create_task(core.run_timers(stop))
@@ -65,7 +70,7 @@ async def run_platforms(
     """Serve every platform whose token is set, on this one event loop, until SIGTERM.
     `started` (for test harnesses) receives the adapters once they run."""
     stop = stop or _stop_on_signals()
-    store = await open_store(settings.database_url)
+    store = await open_settings_store(settings)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     renderer = Renderer()
     adapters: list[Any] = []
