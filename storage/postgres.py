@@ -57,6 +57,10 @@ T = TypeVar("T")
 _MIGRATION_LOCK = 0x6C65_6176_6577  # "leavew"
 DEFAULT_LEASE_SECONDS = 30.0
 
+class _ConnectionLost(ConnectionError):
+    """The connection turned out to be closed under a query."""
+
+
 # Worth another attempt on a fresh connection: the transaction was rolled back (or never
 # reached the server), so repeating it is safe.
 _RETRYABLE: tuple[type[BaseException], ...] = (
@@ -276,6 +280,13 @@ def _lock_keys(encoded: EncodedStep) -> list[str]:
     return keys
 
 
+def _is_closed(conn: asyncpg.Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # the pool already took the dead connection back
+        return True
+
+
 def _rows_affected(status: str) -> int:
     """The count in a command tag such as "DELETE 3"."""
     return int(status.rsplit(" ", 1)[-1]) if status and status[-1].isdigit() else 0
@@ -432,10 +443,17 @@ class PostgresStore:
             pool = self._require_pool()
             try:
                 async with pool.acquire() as conn:
-                    if not tx:
-                        return await work(conn)
-                    async with conn.transaction():
-                        result = await work(conn)
+                    try:
+                        if not tx:
+                            return await work(conn)
+                        async with conn.transaction():
+                            result = await work(conn)
+                    except (asyncpg.InternalClientError, asyncpg.InterfaceError) as exc:
+                        # A connection the server has just cut (a failover) can fail its next
+                        # query, or the ROLLBACK after a failed one, this way.
+                        if not _is_closed(conn):
+                            raise
+                        raise _ConnectionLost(str(exc)) from exc
                     self.stats.transactions += 1
                     return result
             except _RETRYABLE as exc:
