@@ -71,6 +71,20 @@ def test_settings_accept_postgres_and_check_the_pool_bounds() -> None:
                        "database_pool_max": 2})
 
 
+def test_the_postgres_store_meets_both_protocols() -> None:
+    # Protocols are not checked at runtime, so compare the method signatures by name.
+    import inspect
+
+    from storage.base import Store, WorkClaims
+
+    for protocol in (Store, WorkClaims):
+        for name, method in inspect.getmembers(protocol, inspect.isfunction):
+            if not name.startswith("_"):
+                ours = getattr(PostgresStore, name)
+                assert inspect.signature(ours).parameters.keys() == inspect.signature(
+                    method).parameters.keys(), name
+
+
 def test_password_stays_out_of_messages() -> None:
     store = PostgresStore("postgresql://bot:hunter2@db:5432/leavewell")
     assert "hunter2" not in store._where()
