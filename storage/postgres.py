@@ -4,11 +4,12 @@ The same contract as SqliteStore, but nothing may rely on being the only process
 
 - Ids come from identity columns; a turn's number in its conversation is its rank by id,
   computed when read, so no writer ever reads MAX(...) + 1.
-- Each step is one transaction. It first takes a transaction-scoped advisory lock on
-  its conversation (and on each round it changes), so two replicas never interleave one
-  conversation's writes, then records its event id with ON CONFLICT DO NOTHING: an update
-  delivered twice, even to two replicas at the same moment, is applied once (the second
-  insert waits for the first transaction and then finds the row).
+- Each step is one transaction, and usually one statement (one round trip to the
+  server). It first takes a transaction-scoped advisory lock on its conversation (and on
+  each round it changes), so two replicas never interleave one conversation's writes,
+  then records its event id with ON CONFLICT DO NOTHING: an update delivered twice, even
+  to two replicas at the same moment, is applied once (the second insert waits for the
+  first transaction and then finds the row).
 - Within one process, steps that share a conversation, user, event id or round are
   applied in the order `commit()` was called, as SQLite's single writer does.
 - Work any replica may take (unsent replies, due timeouts, due rounds) is claimed with
@@ -107,35 +108,53 @@ WITH locks AS ({_LOCKS}),
 INSERT INTO processed_events (event_id, at) SELECT $2::text, $3::float8 FROM locks
 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
 """
-_UPSERT_USER = """
-INSERT INTO users (user_key, profile, created_at, updated_at) VALUES ($1, $2, $3, $3)
-ON CONFLICT (user_key) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at
-"""
-_UPSERT_CONVERSATION = """
-INSERT INTO conversations (conversation_key, user_key, state, deadline, address, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (conversation_key) DO UPDATE SET
-    user_key = excluded.user_key, state = excluded.state, deadline = excluded.deadline,
-    address = excluded.address, updated_at = excluded.updated_at, claimed_until = NULL
-"""
-_INSERT_TURN = """
-INSERT INTO turns (conversation_key, user_key, at, kind, body, analysis, meta)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-"""
-# Rows are inserted in `ord` order, so ascending ids are in payload order.
-_INSERT_OUTBOX = """
-INSERT INTO outbox (conversation_key, platform, address, payload, created_at)
-SELECT k, p, a, b, $5::float8 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-    WITH ORDINALITY AS rows (k, p, a, b, ord)
-ORDER BY ord
-RETURNING id
-"""
-_UPSERT_ROUND = """
-INSERT INTO rounds (round_id, group_key, state, deadline, is_open, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (round_id) DO UPDATE SET
-    group_key = excluded.group_key, state = excluded.state, deadline = excluded.deadline,
-    is_open = excluded.is_open, updated_at = excluded.updated_at, claimed_until = NULL
+# A whole step in ONE statement, so one round trip (a statement is its own transaction):
+# the locks, then the event id (the CTEs below read from `go`, which reads from both, so
+# they run after them), then every write. Each write reads nothing a concurrent step could
+# change: upserts resolve conflicts on the latest row, ids come from identity columns.
+# $1 lock keys; $2 event id or NULL; $3 time; $4-$5 user (NULL key: unchanged);
+# $6-$10 conversation (NULL key: unchanged); $11-$17 turns; $18-$21 outbox rows;
+# $22-$26 rounds. Arrays may be empty.
+_STEP = f"""
+WITH locks AS ({_LOCKS}),
+event AS (
+    INSERT INTO processed_events (event_id, at) SELECT $2::text, $3::float8 FROM locks
+    WHERE $2::text IS NOT NULL
+    ON CONFLICT (event_id) DO NOTHING RETURNING event_id),
+go AS (SELECT 1 AS one FROM locks WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM event)),
+left_inbox AS (DELETE FROM inbox WHERE event_id = $2::text AND EXISTS (SELECT 1 FROM go)),
+user_row AS (
+    INSERT INTO users (user_key, profile, created_at, updated_at)
+    SELECT $4::text, $5::text, $3, $3 FROM go WHERE $4::text IS NOT NULL
+    ON CONFLICT (user_key) DO UPDATE SET
+        profile = excluded.profile, updated_at = excluded.updated_at),
+conversation_row AS (
+    INSERT INTO conversations (conversation_key, user_key, state, deadline, address, updated_at)
+    SELECT $6::text, $7::text, $8::text, $9::float8, $10::text, $3 FROM go
+    WHERE $6::text IS NOT NULL
+    ON CONFLICT (conversation_key) DO UPDATE SET
+        user_key = excluded.user_key, state = excluded.state, deadline = excluded.deadline,
+        address = excluded.address, updated_at = excluded.updated_at, claimed_until = NULL),
+turn_rows AS (
+    INSERT INTO turns (conversation_key, user_key, at, kind, body, analysis, meta)
+    SELECT k, u, a, kind, body, analysis, meta FROM go, unnest(
+        $11::text[], $12::text[], $13::float8[], $14::text[], $15::bytea[], $16::text[],
+        $17::text[]) WITH ORDINALITY AS t (k, u, a, kind, body, analysis, meta, ord)
+    ORDER BY ord),
+outbox_rows AS (
+    INSERT INTO outbox (conversation_key, platform, address, payload, created_at)
+    SELECT k, p, a, b, $3 FROM go, unnest($18::text[], $19::text[], $20::text[], $21::text[])
+        WITH ORDINALITY AS o (k, p, a, b, ord)
+    ORDER BY ord
+    RETURNING id),
+round_rows AS (
+    INSERT INTO rounds (round_id, group_key, state, deadline, is_open, updated_at)
+    SELECT r, g, st, d, op, $3 FROM go, unnest(
+        $22::text[], $23::text[], $24::text[], $25::float8[], $26::bool[]) AS r (r, g, st, d, op)
+    ON CONFLICT (round_id) DO UPDATE SET
+        group_key = excluded.group_key, state = excluded.state, deadline = excluded.deadline,
+        is_open = excluded.is_open, updated_at = excluded.updated_at, claimed_until = NULL)
+SELECT EXISTS (SELECT 1 FROM go) AS applied, ARRAY(SELECT id FROM outbox_rows ORDER BY id) AS ids
 """
 _FORGET = (
     """
@@ -224,7 +243,7 @@ FROM turns WHERE user_key = $1 ORDER BY id
 class PostgresStats:
     """Counters for benchmarks and tests."""
 
-    transactions: int = 0
+    calls: int = 0  # database calls that succeeded (a step is one, or a few if it forgets)
     retries: int = 0
 
 
@@ -444,9 +463,10 @@ class PostgresStore:
             try:
                 async with pool.acquire() as conn:
                     try:
-                        if not tx:
-                            return await work(conn)
-                        async with conn.transaction():
+                        if tx:
+                            async with conn.transaction():
+                                result = await work(conn)
+                        else:
                             result = await work(conn)
                     except (asyncpg.InternalClientError, asyncpg.InterfaceError) as exc:
                         # A connection the server has just cut (a failover) can fail its next
@@ -454,7 +474,7 @@ class PostgresStore:
                         if not _is_closed(conn):
                             raise
                         raise _ConnectionLost(str(exc)) from exc
-                    self.stats.transactions += 1
+                    self.stats.calls += 1
                     return result
             except _RETRYABLE as exc:
                 if attempt >= self.max_attempts or self._pool is None:
@@ -478,7 +498,7 @@ class PostgresStore:
         try:
             for earlier in before:
                 await asyncio.shield(earlier)
-            return await self._run(lambda conn: _apply_step(conn, encoded))
+            return await self._run(lambda conn: _apply_step(conn, encoded), tx=False)
         finally:
             self._order.leave(keys, mine, before)
 
@@ -628,43 +648,60 @@ class PostgresStore:
 
 
 async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep) -> list[OutboxItem] | None:
-    """Everything the step changes, inside the caller's transaction. None: already done."""
+    """A step in one statement; a forgetting step (its deletes must come first and see
+    nothing of its own writes) in a transaction of several. None: already done."""
     step = encoded.step
     at = float(step.at)
-    locks = _lock_keys(encoded)
-    if step.event_id is not None:
-        recorded = await conn.fetchval(_LOCK_AND_RECORD_EVENT, locks, step.event_id, at)
-        if recorded is None:
-            return None
-    elif locks:
-        await conn.execute(_LOCKS, locks)
-    if step.forget_user_key is not None:
-        for statement in _FORGET:
-            await conn.execute(statement, step.forget_user_key)
-    if step.user is not None:
-        await conn.execute(_UPSERT_USER, step.user.user_key, encoded.profile, at)
-    conv = step.conversation
-    if conv is not None:
-        deadline = None if conv.deadline is None else float(conv.deadline)
-        await conn.execute(_UPSERT_CONVERSATION, conv.conversation_key, conv.user_key,
-                           encoded.state, deadline, encoded.conversation_address, at)
-    if encoded.turns:
-        await conn.executemany(_INSERT_TURN, [
-            (t.conversation_key, t.user_key, t.at, t.kind, _body(t.text), t.analysis, t.meta)
-            for t in encoded.turns])
-    if encoded.rounds:
-        await conn.executemany(_UPSERT_ROUND, [
-            (r.round_id, r.group_key, r.state, r.deadline, r.is_open, at)
-            for r in encoded.rounds])
-    return await _insert_outbox(conn, encoded, at)
+    rows, made = _outbox_rows(encoded)
+    if step.forget_user_key is None:
+        applied, ids = await conn.fetchrow(
+            _STEP, _lock_keys(encoded), step.event_id, at, *_step_arguments(encoded, rows))
+    else:
+        async with conn.transaction():
+            if step.event_id is not None:
+                recorded = await conn.fetchval(
+                    _LOCK_AND_RECORD_EVENT, _lock_keys(encoded), step.event_id, at)
+                if recorded is None:
+                    return None
+            else:
+                await conn.execute(_LOCKS, _lock_keys(encoded))
+            for statement in _FORGET:
+                await conn.execute(statement, step.forget_user_key)
+            applied, ids = await conn.fetchrow(
+                _STEP, [], None, at, *_step_arguments(encoded, rows))
+    if not applied:
+        return None
+    return [OutboxItem(outbox_id, key, platform, address, payload, at)
+            for outbox_id, (key, platform, address, payload) in zip(ids, made, strict=True)]
 
 
-async def _insert_outbox(conn: asyncpg.Connection, encoded: EncodedStep,
-                         at: float) -> list[OutboxItem]:
+def _step_arguments(encoded: EncodedStep, outbox: list[tuple[str, str, str, str]]) -> list[Any]:
+    """$4 onwards of _STEP."""
+    step = encoded.step
+    user, conv = step.user, step.conversation
+    turns, rounds = encoded.turns, encoded.rounds
+    return [
+        user.user_key if user else None, encoded.profile,
+        conv.conversation_key if conv else None, conv.user_key if conv else None,
+        encoded.state, None if conv is None or conv.deadline is None else float(conv.deadline),
+        encoded.conversation_address,
+        [t.conversation_key for t in turns], [t.user_key for t in turns], [t.at for t in turns],
+        [t.kind for t in turns], [_body(t.text) for t in turns], [t.analysis for t in turns],
+        [t.meta for t in turns],
+        [r[0] for r in outbox], [r[1] for r in outbox], [r[2] for r in outbox],
+        [r[3] for r in outbox],
+        [r.round_id for r in rounds], [r.group_key for r in rounds], [r.state for r in rounds],
+        [r.deadline for r in rounds], [r.is_open for r in rounds],
+    ]
+
+
+def _outbox_rows(encoded: EncodedStep) -> tuple[list[tuple[str, str, str, str]],
+                                                 list[tuple[str, str, dict[str, Any],
+                                                            dict[str, Any]]]]:
+    """(conversation, platform, address JSON, payload JSON) per row to insert, and what the
+    caller gets back for each: its own (already validated) dicts, not decoded copies."""
     step = encoded.step
     key = encoded.conversation_key
-    # (conversation, platform, address JSON, payload JSON) and the item the caller gets,
-    # built from the caller's own (already validated) dicts rather than decoded back.
     rows: list[tuple[str, str, str, str]] = []
     made: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
     if encoded.payloads:
@@ -675,9 +712,4 @@ async def _insert_outbox(conn: asyncpg.Connection, encoded: EncodedStep,
     for routed, raw in zip(encoded.routed, step.routed, strict=True):
         rows.append((routed.conversation_key, routed.platform, routed.address, routed.payload))
         made.append((raw.conversation_key, raw.platform, dict(raw.address), raw.payload))
-    if not rows:
-        return []
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    ids = sorted(record[0] for record in await conn.fetch(_INSERT_OUTBOX, *columns, at))
-    return [OutboxItem(outbox_id, key_, platform, address, payload, at)
-            for outbox_id, (key_, platform, address, payload) in zip(ids, made, strict=True)]
+    return rows, made

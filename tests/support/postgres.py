@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 
@@ -20,32 +19,38 @@ ADMIN_URL = os.environ.get(
 _unreachable: list[str] = []  # the reason, once a connection attempt has failed
 
 
-async def _admin() -> Any:
+async def _skip_unless_reachable() -> None:
     asyncpg = pytest.importorskip(
         "asyncpg", reason="asyncpg is not installed (pip install 'leavewell[postgres]')")
     if _unreachable:
         pytest.skip(_unreachable[0])
     try:
-        return await asyncpg.connect(ADMIN_URL, timeout=3)
+        await (await asyncpg.connect(ADMIN_URL, timeout=3)).close()
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         _unreachable.append(f"no PostgreSQL server at {ADMIN_URL}: {type(exc).__name__}: {exc}")
         pytest.skip(_unreachable[0])
 
 
-def database_url(name: str) -> str:
-    base, _, _ = ADMIN_URL.rpartition("/")
-    return f"{base}/{name}"
-
-
 @asynccontextmanager
 async def fresh_database() -> AsyncIterator[str]:
     """Create an empty database, yield its URL, drop it (closing what is still connected)."""
-    admin = await _admin()
+    await _skip_unless_reachable()
+    async with throwaway_database(ADMIN_URL) as url:
+        yield url
+
+
+@asynccontextmanager
+async def throwaway_database(admin_url: str = ADMIN_URL) -> AsyncIterator[str]:
+    """The same without pytest (benchmarks): errors propagate."""
+    import asyncpg
+
+    admin = await asyncpg.connect(admin_url, timeout=3)
     name = f"leavewell_test_{secrets.token_hex(6)}"
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield database_url(name)
+            base, _, _ = admin_url.rpartition("/")
+            yield f"{base}/{name}"
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
