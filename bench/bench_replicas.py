@@ -1,0 +1,167 @@
+"""Durable turns/s and step latency with several replicas on PostgreSQL, beside SQLite.
+
+Each replica is its own process with its own event loop, Core and store (its own
+connection pool), as a deployment would run them. The conversations are split across
+the replicas (a conversation stays on one replica, as webhook routing or Discord shards
+would keep it); every turn is a real core step committed in one transaction, delivered
+to a null sender and marked sent. All replicas start together; throughput is all turns
+over the wall time from the first start to the last finish. Afterwards the database is
+checked: every turn stored once, each conversation's turns in the order sent.
+
+    python bench/bench_replicas.py [--conversations 400] [--turns 8000]
+                                   [--replicas 1,2,4] [--pool-max 10]
+                                   [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+Needs a PostgreSQL server (a throwaway database is created and dropped) and asyncpg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_core import NullSender, percentile, script_event
+from bot.core import Core
+from bot.incoming import ConversationRef, Incoming
+from dialogs.engine import Interviewer
+from storage.factory import make_store
+from tests.support.postgres import throwaway_database
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one replica process does: its conversations and where its store is."""
+
+    url: str
+    conversations: range
+    turns_each: int
+    pool_max: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    started: float  # epoch seconds
+    finished: float
+    latencies_ms: list[float]
+
+
+def ref_of(n: int) -> ConversationRef:
+    return ConversationRef("bench", f"c{n}", f"u{n}")
+
+
+async def play(share: Share, go: ProcessEvent) -> Outcome:
+    store = make_store(share.url, pool_min=1, pool_max=share.pool_max)
+    await store.open()
+    core = Core(store, Interviewer())
+    core.register_sender("bench", NullSender())
+    latencies: list[float] = []
+
+    async def user(n: int) -> None:
+        for i in range(share.turns_each):
+            started = time.perf_counter()
+            await core.handle(Incoming(ref_of(n), script_event(i), f"{n}:{i}"))
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.to_thread(go.wait)
+    started = time.time()
+    await asyncio.gather(*(user(n) for n in share.conversations))
+    finished = time.time()
+    await store.close()
+    return Outcome(started, finished, latencies)
+
+
+def replica_process(share: Share, ready: ProcessEvent, go: ProcessEvent,
+                    results: multiprocessing.Queue[Outcome]) -> None:
+    ready.set()
+    results.put(asyncio.run(play(share, go)))
+
+
+def run_replicas(url: str, replicas: int, conversations: int, turns_each: int,
+                 pool_max: int) -> list[Outcome]:
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    results: multiprocessing.Queue[Outcome] = context.Queue()
+    processes = []
+    readies = []
+    for r in range(replicas):
+        share = Share(url, range(r, conversations, replicas), turns_each, pool_max)
+        ready = context.Event()
+        process = context.Process(target=replica_process, args=(share, ready, go, results))
+        process.start()
+        processes.append(process)
+        readies.append(ready)
+    for ready in readies:
+        ready.wait()
+    time.sleep(1.0)  # imports done and pools opening: start everyone at once
+    go.set()
+    outcomes = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise RuntimeError(f"a replica exited with {process.exitcode}")
+    return outcomes
+
+
+async def check(url: str, conversations: int, turns_each: int) -> None:
+    store = make_store(url)
+    await store.open()
+    try:
+        for n in range(0, conversations, max(1, conversations // 20)):
+            stored = await store.turns(ref_of(n).key)
+            expected = [script_event(i).at for i in range(turns_each)]
+            assert [t.at for t in stored] == expected, f"conversation {n}: order or count"
+    finally:
+        await store.close()
+
+
+def report(label: str, outcomes: list[Outcome], turns: int) -> None:
+    wall = max(o.finished for o in outcomes) - min(o.started for o in outcomes)
+    latencies = [x for o in outcomes for x in o.latencies_ms]
+    assert len(latencies) == turns
+    print(f"  {label:<24} {turns / wall:>8,.0f} turns/s"
+          f"   p50 {statistics.median(latencies):6.1f} ms"
+          f"   p99 {percentile(latencies, 0.99):6.1f} ms   ({turns} turns in {wall:.2f} s)")
+
+
+async def with_database(admin_url: str, replicas: int, args: argparse.Namespace) -> None:
+    async with throwaway_database(admin_url) as url:
+        outcomes = await asyncio.to_thread(run_replicas, url, replicas, args.conversations,
+                                           args.turns_each, args.pool_max)
+        await check(url, args.conversations, args.turns_each)
+    report(f"PostgreSQL x{replicas} replica{'s' if replicas > 1 else ''}", outcomes,
+           args.conversations * args.turns_each)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=400)
+    parser.add_argument("--turns", type=int, default=8000, help="in all, split evenly")
+    parser.add_argument("--replicas", default="1,2,4")
+    parser.add_argument("--pool-max", type=int, default=10)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    args.turns_each = max(1, args.turns // args.conversations)
+    turns = args.conversations * args.turns_each
+    print(f"durable turns through core + store, {args.conversations} concurrent conversations, "
+          f"{turns} turns (step, one transaction, delivery, mark sent), one process per replica:")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        outcomes = run_replicas(url, 1, args.conversations, args.turns_each, args.pool_max)
+        asyncio.run(check(url, args.conversations, args.turns_each))
+    report("SQLite x1 replica", outcomes, turns)
+    for replicas in (int(r) for r in args.replicas.split(",")):
+        asyncio.run(with_database(args.postgres, replicas, args))
+
+
+if __name__ == "__main__":
+    main()
