@@ -39,7 +39,15 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from storage._codec import EncodedStep, StoreClosedError, dump_json, encode_step, load_json
+from storage._codec import (
+    EncodedStep,
+    StoreClosedError,
+    conversation_from_row,
+    dump_json,
+    encode_step,
+    load_json,
+    round_from_row,
+)
 from storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -191,18 +199,25 @@ UPDATE outbox SET claimed_until = {_NOW} + $3 WHERE id IN (
     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
 RETURNING {_OUTBOX_COLUMNS}
 """
+
+
+def _claim_due_sql(table: str, key: str, columns: str) -> str:
+    """Claim rows due by $1 (at most $2) that no live lease holds, for $3 seconds."""
+    return f"""
+UPDATE {table} SET claimed_until = {_NOW} + $3 WHERE {key} IN (
+    SELECT {key} FROM {table}
+    WHERE deadline <= $1 AND (claimed_until IS NULL OR claimed_until < {_NOW})
+    ORDER BY deadline, {key} LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING {columns}
+"""
+
+
 _CONVERSATION_COLUMNS = "conversation_key, user_key, state, deadline, address"
 _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= $1 ORDER BY deadline, conversation_key LIMIT $2
 """
-_CLAIM_DUE = f"""
-UPDATE conversations SET claimed_until = {_NOW} + $3 WHERE conversation_key IN (
-    SELECT conversation_key FROM conversations
-    WHERE deadline <= $1 AND (claimed_until IS NULL OR claimed_until < {_NOW})
-    ORDER BY deadline, conversation_key LIMIT $2 FOR UPDATE SKIP LOCKED)
-RETURNING {_CONVERSATION_COLUMNS}
-"""
+_CLAIM_DUE = _claim_due_sql("conversations", "conversation_key", _CONVERSATION_COLUMNS)
 _NEXT_DEADLINE = """
 SELECT LEAST((SELECT MIN(deadline) FROM conversations WHERE deadline IS NOT NULL),
              (SELECT MIN(deadline) FROM rounds WHERE deadline IS NOT NULL))
@@ -216,13 +231,7 @@ ORDER BY updated_at DESC LIMIT 1
 _DUE_ROUNDS = f"""
 SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= $1 ORDER BY deadline, round_id LIMIT $2
 """
-_CLAIM_DUE_ROUNDS = f"""
-UPDATE rounds SET claimed_until = {_NOW} + $3 WHERE round_id IN (
-    SELECT round_id FROM rounds
-    WHERE deadline <= $1 AND (claimed_until IS NULL OR claimed_until < {_NOW})
-    ORDER BY deadline, round_id LIMIT $2 FOR UPDATE SKIP LOCKED)
-RETURNING {_ROUND_COLUMNS}
-"""
+_CLAIM_DUE_ROUNDS = _claim_due_sql("rounds", "round_id", _ROUND_COLUMNS)
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, body, analysis, meta"
 _TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = $1 ORDER BY id"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = $1"
@@ -317,16 +326,6 @@ def _body(text: str | None) -> bytes | None:
 
 def _text(body: bytes | None) -> str | None:
     return None if body is None else bytes(body).decode("utf-8")
-
-
-def _conversation(row: Sequence[Any]) -> ConversationRecord:
-    key, user_key, state, deadline, address = row[:5]
-    return ConversationRecord(key, user_key, load_json(state), deadline, load_json(address))
-
-
-def _round(row: Sequence[Any]) -> RoundRecord:
-    round_id, group_key, state, deadline, is_open = row[:5]
-    return RoundRecord(round_id, group_key, load_json(state), deadline, bool(is_open))
 
 
 def _turn(row: Sequence[Any]) -> TurnRecord:
@@ -562,17 +561,19 @@ class PostgresStore:
                                   lease_seconds: float | None = None
                                   ) -> list[ConversationRecord]:
         """Due conversations no other replica holds; committing the conversation frees it."""
-        lease = self.lease_seconds if lease_seconds is None else lease_seconds
-        rows = await self._run(lambda conn: conn.fetch(
-            _CLAIM_DUE, float(now), max(limit, 0), float(lease)))
-        return sorted(map(_conversation, rows), key=lambda c: (c.deadline, c.conversation_key))
+        rows = await self._claim(_CLAIM_DUE, now, limit, lease_seconds)
+        return sorted(map(conversation_from_row, rows),
+                      key=lambda c: (c.deadline, c.conversation_key))
 
     async def claim_due_rounds(self, now: float, limit: int = 100,
                                lease_seconds: float | None = None) -> list[RoundRecord]:
+        rows = await self._claim(_CLAIM_DUE_ROUNDS, now, limit, lease_seconds)
+        return sorted(map(round_from_row, rows), key=lambda r: (r.deadline, r.round_id))
+
+    async def _claim(self, sql: str, now: float, limit: int,
+                     lease_seconds: float | None) -> list[asyncpg.Record]:
         lease = self.lease_seconds if lease_seconds is None else lease_seconds
-        rows = await self._run(lambda conn: conn.fetch(
-            _CLAIM_DUE_ROUNDS, float(now), max(limit, 0), float(lease)))
-        return sorted(map(_round, rows), key=lambda r: (r.deadline, r.round_id))
+        return await self._fetch(sql, float(now), max(limit, 0), float(lease))
 
     # ----------------------------------------------------------------- reads
 
@@ -604,7 +605,8 @@ class PostgresStore:
         return [_outbox_item(row) for row in rows]
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
-        return [_conversation(row) for row in await self._fetch(_DUE, float(now), max(limit, 0))]
+        rows = await self._fetch(_DUE, float(now), max(limit, 0))
+        return [conversation_from_row(row) for row in rows]
 
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._fetch(_NEXT_DEADLINE)
@@ -612,14 +614,15 @@ class PostgresStore:
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._fetch(_LOAD_ROUND, round_id)
-        return _round(rows[0]) if rows else None
+        return round_from_row(rows[0]) if rows else None
 
     async def open_round(self, group_key: str) -> RoundRecord | None:
         rows = await self._fetch(_OPEN_ROUND, group_key)
-        return _round(rows[0]) if rows else None
+        return round_from_row(rows[0]) if rows else None
 
     async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]:
-        return [_round(row) for row in await self._fetch(_DUE_ROUNDS, float(now), max(limit, 0))]
+        rows = await self._fetch(_DUE_ROUNDS, float(now), max(limit, 0))
+        return [round_from_row(row) for row in rows]
 
     async def turns(self, conversation_key: str) -> list[TurnRecord]:
         return [_turn(row) for row in await self._fetch(_TURNS, conversation_key)]
@@ -639,7 +642,7 @@ class PostgresStore:
         return {
             "user_key": user_key,
             "user": load_json(users[0][0]) if users else None,
-            "conversations": [_conversation_export(_conversation(row)) for row in convs],
+            "conversations": [_conversation_export(conversation_from_row(row)) for row in convs],
             "turns": [_turn_export(row) for row in turns],
         }
 

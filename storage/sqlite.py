@@ -32,7 +32,15 @@ from typing import Any
 
 import aiosqlite
 
-from storage._codec import EncodedStep, StoreClosedError, dump_json, encode_step, load_json
+from storage._codec import (
+    EncodedStep,
+    StoreClosedError,
+    conversation_from_row,
+    dump_json,
+    encode_step,
+    load_json,
+    round_from_row,
+)
 from storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -513,7 +521,7 @@ class SqliteStore:
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
         rows = await self._read(_DUE, (now, max(limit, 0)))
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
@@ -521,14 +529,14 @@ class SqliteStore:
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._read(_LOAD_ROUND, (round_id,))
-        return _round(rows[0]) if rows else None
+        return round_from_row(rows[0]) if rows else None
 
     async def open_round(self, group_key: str) -> RoundRecord | None:
         rows = await self._read(_OPEN_ROUND, (group_key,))
-        return _round(rows[0]) if rows else None
+        return round_from_row(rows[0]) if rows else None
 
     async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]:
-        return [_round(row) for row in await self._read(_DUE_ROUNDS, (now, max(limit, 0)))]
+        return [round_from_row(row) for row in await self._read(_DUE_ROUNDS, (now, max(limit, 0)))]
 
     async def turns(self, conversation_key: str) -> list[TurnRecord]:
         return [_turn(row) for row in await self._read(_TURNS, (conversation_key,))]
@@ -555,7 +563,7 @@ class SqliteStore:
                     "deadline": c.deadline,
                     "address": c.address,
                 }
-                for c in map(_conversation, convs)
+                for c in map(conversation_from_row, convs)
             ],
             "turns": [
                 {
@@ -725,16 +733,6 @@ def _flush(db: sqlite3.Connection, acc: _Rows) -> None:
         if rows:
             db.executemany(sql, rows)
             rows.clear()
-
-
-def _conversation(row: Sequence[Any]) -> ConversationRecord:
-    key, user_key, state, deadline, address = row[:5]
-    return ConversationRecord(key, user_key, load_json(state), deadline, load_json(address))
-
-
-def _round(row: Sequence[Any]) -> RoundRecord:
-    round_id, group_key, state, deadline, is_open = row[:5]
-    return RoundRecord(round_id, group_key, load_json(state), deadline, bool(is_open))
 
 
 def _turn(row: Sequence[Any]) -> TurnRecord:
