@@ -14,6 +14,7 @@ from platformdirs import user_data_dir
 
 from bot.console import run_console
 from bot.core import Core
+from bot.ops import MeasuredStore, Metrics, OpsServer
 from bot.settings import APP_NAME, Settings
 from dialogs.engine import DialogSettings, Interviewer
 from dialogs.render import Renderer
@@ -71,11 +72,21 @@ async def run_platforms(
     `started` (for test harnesses) receives the adapters once they run."""
     stop = stop or _stop_on_signals()
     store = await open_settings_store(settings)
+    ops: OpsServer | None = None
+    platforms_up = False
+    if settings.ops_listen:
+        metrics = Metrics()
+        metrics.watch_retries(store)
+        store = MeasuredStore(store, metrics)  # type: ignore[assignment]
+        ops = OpsServer(store, metrics, platforms_ready=lambda: platforms_up)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     renderer = Renderer()
     adapters: list[Any] = []
     timers: asyncio.Task[None] | None = None
     try:
+        if ops is not None and settings.ops_listen:
+            host, _, port = settings.ops_listen.rpartition(":")
+            await ops.start(host, int(port))
         if settings.telegram_bot_token:
             from bot.telegram.adapter import TelegramAdapter
 
@@ -88,16 +99,20 @@ async def run_platforms(
         for adapter in adapters:
             await adapter.start()
         await core.sweep()  # replies a crash left unsent
+        platforms_up = True
         if started is not None:
             started.extend(adapters)
         timers = asyncio.create_task(core.run_timers(stop))
         await stop.wait()
     finally:
+        platforms_up = False
         stop.set()
         if timers is not None:
             await timers
         for adapter in reversed(adapters):
             await adapter.stop()
+        if ops is not None:
+            await ops.stop()
         await store.close()
     return 0
 

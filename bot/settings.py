@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         default=10, ge=1, le=1000,
         validation_alias=AliasChoices("LEAVEWELL_DATABASE_POOL_MAX", "database_pool_max"),
     )
+    # host:port for /healthz, /readyz and /metrics; unset: no operations endpoint.
+    ops_listen: str | None = Field(
+        default=None, validation_alias=AliasChoices("LEAVEWELL_OPS_LISTEN", "ops_listen"),
+    )
     idle_timeout_seconds: float = Field(
         default=1800.0, gt=0,
         validation_alias=AliasChoices("LEAVEWELL_IDLE_TIMEOUT", "idle_timeout_seconds"),
@@ -149,9 +153,11 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("telegram_webhook_listen")
+    @field_validator("telegram_webhook_listen", "ops_listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
