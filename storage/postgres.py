@@ -16,9 +16,10 @@ The same contract as SqliteStore, but nothing may rely on being the only process
   `FOR UPDATE SKIP LOCKED` and a lease (`claimed_until`, database clock): two replicas
   never claim the same row at once, and a dead replica's claims run out.
 - Serialization failures, deadlocks and dropped connections are retried with bounded,
-  jittered exponential backoff. A transaction whose COMMIT was lost with its connection
-  may have committed: its retry then finds the event id and returns None, and the
-  replies it stored are picked up by the outbox sweep (at least once, as documented).
+  jittered exponential backoff. A step whose COMMIT was lost with its connection may
+  have committed: its retry then finds the event id and returns None, and the replies
+  it stored are picked up by the outbox sweep (at least once, as documented). A step
+  without an event id is not repeated in that case; the error reaches the caller.
 
 Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` one per
 transaction, recorded in `schema_version`, under an advisory lock so replicas starting
@@ -70,15 +71,18 @@ class _ConnectionLost(ConnectionError):
     """The connection turned out to be closed under a query."""
 
 
-# Worth another attempt on a fresh connection: the transaction was rolled back (or never
-# reached the server), so repeating it is safe.
-_RETRYABLE: tuple[type[BaseException], ...] = (
+# Worth another attempt on a fresh connection. Rolled back: the work left no trace.
+_ROLLED_BACK: tuple[type[BaseException], ...] = (
     asyncpg.TransactionRollbackError,  # serialization failure, deadlock
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+# Connection lost: if it happened while the work ran, its COMMIT may or may not have
+# happened, so only work that is safe to repeat is repeated (see `_run`).
+_CONNECTION_LOST: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # includes "connection does not exist"
     asyncpg.AdminShutdownError,
-    asyncpg.CannotConnectNowError,
     asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
     ConnectionError,
     TimeoutError,
 )
@@ -453,14 +457,17 @@ class PostgresStore:
         return self._pool
 
     async def _run(self, work: Callable[[asyncpg.Connection], Awaitable[T]], *,
-                   tx: bool = True) -> T:
+                   tx: bool = True, repeatable: bool = True) -> T:
         """`work` on a pooled connection (in one transaction when `tx`), retried with
-        backoff when the transaction was rolled back or the connection lost."""
+        bounded, jittered backoff when it was rolled back or never started, and also when
+        the connection was lost under it if the work is `repeatable` (idempotent)."""
         attempt = 1
         while True:
             pool = self._require_pool()
+            started = False
             try:
                 async with pool.acquire() as conn:
+                    started = True
                     try:
                         if tx:
                             async with conn.transaction():
@@ -475,8 +482,10 @@ class PostgresStore:
                         raise _ConnectionLost(str(exc)) from exc
                     self.stats.calls += 1
                     return result
-            except _RETRYABLE as exc:
-                if attempt >= self.max_attempts or self._pool is None:
+            except (*_ROLLED_BACK, *_CONNECTION_LOST) as exc:
+                unknown_outcome = started and isinstance(exc, _CONNECTION_LOST)
+                if (unknown_outcome and not repeatable) or attempt >= self.max_attempts \
+                        or self._pool is None:
                     raise
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
                 delay *= random.uniform(0.5, 1.0)  # jitter: racing replicas spread out
@@ -497,7 +506,10 @@ class PostgresStore:
         try:
             for earlier in before:
                 await asyncio.shield(earlier)
-            return await self._run(lambda conn: _apply_step(conn, encoded), tx=False)
+            # With an event id a repeat is harmless (it finds the id and changes nothing);
+            # without one, a step whose COMMIT may have happened must not run twice.
+            return await self._run(lambda conn: _apply_step(conn, encoded), tx=False,
+                                   repeatable=step.event_id is not None)
         finally:
             self._order.leave(keys, mine, before)
 
