@@ -5,7 +5,9 @@ connection pool), as a deployment would run them. The conversations are split ac
 the replicas (a conversation stays on one replica, as webhook routing or Discord shards
 would keep it); every turn is a real core step committed in one transaction, delivered
 to a null sender and marked sent. All replicas start together; throughput is all turns
-over the wall time from the first start to the last finish. Afterwards the database is
+over the wall time from the first start to the last finish; bot CPU is the replica
+processes' own (PostgreSQL's server processes not counted, SQLite's thread counted).
+Afterwards the database is
 checked: every turn stored once, each conversation's turns in the order sent.
 
     python bench/bench_replicas.py [--conversations 400] [--turns 8000]
@@ -53,6 +55,7 @@ class Outcome:
     started: float  # epoch seconds
     finished: float
     latencies_ms: list[float]
+    cpu_seconds: float  # of the replica process while it played (SQLite's work included)
 
 
 def ref_of(n: int) -> ConversationRef:
@@ -73,11 +76,11 @@ async def play(share: Share, go: ProcessEvent) -> Outcome:
             latencies.append((time.perf_counter() - started) * 1000)
 
     await asyncio.to_thread(go.wait)
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     await asyncio.gather(*(user(n) for n in share.conversations))
-    finished = time.time()
+    finished, cpu = time.time(), time.process_time() - cpu
     await store.close()
-    return Outcome(started, finished, latencies)
+    return Outcome(started, finished, latencies, cpu)
 
 
 def replica_process(share: Share, ready: ProcessEvent, go: ProcessEvent,
@@ -130,7 +133,9 @@ def report(label: str, outcomes: list[Outcome], turns: int) -> None:
     assert len(latencies) == turns
     print(f"  {label:<24} {turns / wall:>8,.0f} turns/s"
           f"   p50 {statistics.median(latencies):6.1f} ms"
-          f"   p99 {percentile(latencies, 0.99):6.1f} ms   ({turns} turns in {wall:.2f} s)")
+          f"   p99 {percentile(latencies, 0.99):6.1f} ms"
+          f"   bot CPU {sum(o.cpu_seconds for o in outcomes) / turns * 1000:.2f} ms/turn"
+          f"   ({turns} turns in {wall:.2f} s)")
 
 
 async def with_database(admin_url: str, replicas: int, args: argparse.Namespace) -> None:
