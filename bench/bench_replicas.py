@@ -10,7 +10,7 @@ processes' own (PostgreSQL's server processes not counted, SQLite's thread count
 Afterwards the database is
 checked: every turn stored once, each conversation's turns in the order sent.
 
-    python bench/bench_replicas.py [--conversations 400] [--turns 8000]
+    python bench/bench_replicas.py [--conversations 400] [--turns 8000] [--rounds 3]
                                    [--replicas 1,2,4] [--pool-max 10]
                                    [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
@@ -127,24 +127,46 @@ async def check(url: str, conversations: int, turns_each: int) -> None:
         await store.close()
 
 
-def report(label: str, outcomes: list[Outcome], turns: int) -> None:
+@dataclass(frozen=True)
+class Measure:
+    turns_per_s: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms_per_turn: float
+
+
+def measure(outcomes: list[Outcome], turns: int) -> Measure:
     wall = max(o.finished for o in outcomes) - min(o.started for o in outcomes)
     latencies = [x for o in outcomes for x in o.latencies_ms]
     assert len(latencies) == turns
-    print(f"  {label:<24} {turns / wall:>8,.0f} turns/s"
-          f"   p50 {statistics.median(latencies):6.1f} ms"
-          f"   p99 {percentile(latencies, 0.99):6.1f} ms"
-          f"   bot CPU {sum(o.cpu_seconds for o in outcomes) / turns * 1000:.2f} ms/turn"
-          f"   ({turns} turns in {wall:.2f} s)")
+    return Measure(turns / wall, statistics.median(latencies), percentile(latencies, 0.99),
+                   sum(o.cpu_seconds for o in outcomes) / turns * 1000)
 
 
-async def with_database(admin_url: str, replicas: int, args: argparse.Namespace) -> None:
-    async with throwaway_database(admin_url) as url:
+def show(label: str, runs: list[Measure]) -> None:
+    """The median of each figure over the rounds (and the turns/s range when several)."""
+    rates = [m.turns_per_s for m in runs]
+    spread = f"  (rounds: {min(rates):,.0f}-{max(rates):,.0f})" if len(runs) > 1 else ""
+    print(f"  {label:<24} {statistics.median(rates):>8,.0f} turns/s"
+          f"   p50 {statistics.median(m.p50_ms for m in runs):6.1f} ms"
+          f"   p99 {statistics.median(m.p99_ms for m in runs):6.1f} ms"
+          f"   bot CPU {statistics.median(m.cpu_ms_per_turn for m in runs):.2f} ms/turn{spread}")
+
+
+def run_sqlite(args: argparse.Namespace) -> Measure:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        outcomes = run_replicas(url, 1, args.conversations, args.turns_each, args.pool_max)
+        asyncio.run(check(url, args.conversations, args.turns_each))
+    return measure(outcomes, args.conversations * args.turns_each)
+
+
+async def run_postgres(args: argparse.Namespace, replicas: int) -> Measure:
+    async with throwaway_database(args.postgres) as url:
         outcomes = await asyncio.to_thread(run_replicas, url, replicas, args.conversations,
                                            args.turns_each, args.pool_max)
         await check(url, args.conversations, args.turns_each)
-    report(f"PostgreSQL x{replicas} replica{'s' if replicas > 1 else ''}", outcomes,
-           args.conversations * args.turns_each)
+    return measure(outcomes, args.conversations * args.turns_each)
 
 
 def main() -> None:
@@ -153,19 +175,24 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=8000, help="in all, split evenly")
     parser.add_argument("--replicas", default="1,2,4")
     parser.add_argument("--pool-max", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="every configuration once per round, interleaved; medians shown")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     args.turns_each = max(1, args.turns // args.conversations)
     turns = args.conversations * args.turns_each
     print(f"durable turns through core + store, {args.conversations} concurrent conversations, "
-          f"{turns} turns (step, one transaction, delivery, mark sent), one process per replica:")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        outcomes = run_replicas(url, 1, args.conversations, args.turns_each, args.pool_max)
-        asyncio.run(check(url, args.conversations, args.turns_each))
-    report("SQLite x1 replica", outcomes, turns)
-    for replicas in (int(r) for r in args.replicas.split(",")):
-        asyncio.run(with_database(args.postgres, replicas, args))
+          f"{turns} turns (step, one transaction, delivery, mark sent), one process per replica, "
+          f"median of {args.rounds} interleaved rounds:")
+    counts = [int(r) for r in args.replicas.split(",")]
+    results: dict[str, list[Measure]] = {}
+    for _ in range(args.rounds):
+        results.setdefault("SQLite x1 replica", []).append(run_sqlite(args))
+        for replicas in counts:
+            label = f"PostgreSQL x{replicas} replica{'s' if replicas > 1 else ''}"
+            results.setdefault(label, []).append(asyncio.run(run_postgres(args, replicas)))
+    for label, runs in results.items():
+        show(label, runs)
 
 
 if __name__ == "__main__":
