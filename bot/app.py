@@ -14,6 +14,7 @@ from platformdirs import user_data_dir
 
 from bot.console import run_console
 from bot.core import Core
+from bot.ops import MeasuredStore, Metrics, OpsServer
 from bot.settings import APP_NAME, Settings
 from bot.startup import StartupError, store_error
 from bot.voice import Listener, Transcriber, load_transcriber
@@ -33,6 +34,15 @@ def make_interviewer(settings: Settings) -> Interviewer:
     )
 
 
+async def open_settings_store(settings: Settings) -> Store:
+    """The store the settings name; a failure to open it is a start-up error in words."""
+    try:
+        return await open_store(settings.database_url, pool_min=settings.database_pool_min,
+                                pool_max=settings.database_pool_max)
+    except Exception as exc:
+        raise store_error(settings.database_url, exc) from exc
+
+
 async def run_practice(
     settings: Settings,
     *,
@@ -40,7 +50,7 @@ async def run_practice(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> None:
-    store = await _open_store(settings.database_url)
+    store = await open_settings_store(settings)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     stop = asyncio.Event()
     timers = asyncio.create_task(core.run_timers(stop))
@@ -69,7 +79,14 @@ async def run_platforms(
     `started` (for test harnesses) receives the adapters once they run; `transcriber`
     replaces the one the settings name (bot.voice)."""
     stop = stop or _stop_on_signals()
-    store = await _open_store(settings.database_url)
+    store = await open_settings_store(settings)
+    ops: OpsServer | None = None
+    platforms_up = False
+    if settings.ops_listen:
+        metrics = Metrics()
+        metrics.watch_retries(store)
+        store = MeasuredStore(store, metrics)  # type: ignore[assignment]
+        ops = OpsServer(store, metrics, platforms_ready=lambda: platforms_up)
     core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
     renderer = Renderer()
     transcriber = transcriber or load_transcriber(settings)
@@ -77,6 +94,9 @@ async def run_platforms(
     adapters: list[Any] = []
     timers: asyncio.Task[None] | None = None
     try:
+        if ops is not None and settings.ops_listen:
+            host, _, port = settings.ops_listen.rpartition(":")
+            await ops.start(host, int(port))
         if settings.telegram_bot_token:
             from bot.telegram.adapter import TelegramAdapter
 
@@ -89,25 +109,22 @@ async def run_platforms(
         for adapter in adapters:
             await _start(adapter)
         await core.sweep()  # replies a crash left unsent
+        platforms_up = True
         if started is not None:
             started.extend(adapters)
         timers = asyncio.create_task(core.run_timers(stop))
         await stop.wait()
     finally:
+        platforms_up = False
         stop.set()
         if timers is not None:
             await timers
         for adapter in reversed(adapters):
             await adapter.stop()
+        if ops is not None:
+            await ops.stop()
         await store.close()
     return 0
-
-
-async def _open_store(url: str) -> Store:
-    try:
-        return await open_store(url)
-    except Exception as exc:
-        raise store_error(url, exc) from exc
 
 
 async def _start(adapter: Any) -> None:

@@ -38,6 +38,10 @@ def _env(name: str, key: str) -> Any:
     return Field(validation_alias=AliasChoices(name, key))
 
 
+_DATABASE_SCHEMES = (
+    "sqlite:///", "memory://", "postgresql://", "postgres://", "postgresql+asyncpg://")
+
+
 class SettingsError(ValueError):
     """Settings are invalid; the message says which one and why, never a secret."""
 
@@ -48,6 +52,19 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default_factory=default_database_url,
         validation_alias=AliasChoices("LEAVEWELL_DATABASE_URL", "database_url"),
+    )
+    # PostgreSQL's connection pool per process; a step holds one connection while it commits.
+    database_pool_min: int = Field(
+        default=1, ge=0,
+        validation_alias=AliasChoices("LEAVEWELL_DATABASE_POOL_MIN", "database_pool_min"),
+    )
+    database_pool_max: int = Field(
+        default=10, ge=1, le=1000,
+        validation_alias=AliasChoices("LEAVEWELL_DATABASE_POOL_MAX", "database_pool_max"),
+    )
+    # host:port for /healthz, /readyz and /metrics; unset: no operations endpoint.
+    ops_listen: str | None = Field(
+        default=None, validation_alias=AliasChoices("LEAVEWELL_OPS_LISTEN", "ops_listen"),
     )
     idle_timeout_seconds: float = Field(
         default=1800.0, gt=0,
@@ -128,8 +145,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(("sqlite:///", "memory://", "postgresql://", "postgres://")):
-            raise ValueError("must look like sqlite:///path/to/file.db")
+        if not value.startswith(_DATABASE_SCHEMES):
+            raise ValueError("must look like sqlite:///path/to/file.db or postgresql://host/db")
         return value
 
     @field_validator("default_lang")
@@ -147,9 +164,11 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("telegram_webhook_listen")
+    @field_validator("telegram_webhook_listen", "ops_listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
@@ -186,6 +205,13 @@ class Settings(BaseSettings):
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             # Without it anyone who finds the URL could post updates as any user.
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _pool_bounds_in_order(self) -> Settings:
+        if self.database_pool_min > self.database_pool_max:
+            raise ValueError(
+                "LEAVEWELL_DATABASE_POOL_MIN must not exceed LEAVEWELL_DATABASE_POOL_MAX")
         return self
 
     def secrets(self) -> list[str]:

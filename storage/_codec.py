@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,18 @@ def dump_json(value: Any) -> str:
 
 def load_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def conversation_from_row(row: Sequence[Any]) -> ConversationRecord:
+    """(conversation_key, user_key, state JSON, deadline, address JSON, ...)"""
+    key, user_key, state, deadline, address = row[:5]
+    return ConversationRecord(key, user_key, load_json(state), deadline, load_json(address))
+
+
+def round_from_row(row: Sequence[Any]) -> RoundRecord:
+    """(round_id, group_key, state JSON, deadline, is_open, ...)"""
+    round_id, group_key, state, deadline, is_open = row[:5]
+    return RoundRecord(round_id, group_key, load_json(state), deadline, bool(is_open))
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,3 +153,21 @@ class Store(Protocol):
     async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]: ...
 
     async def schema_version(self) -> int: ...
+
+
+class WorkClaims(Protocol):
+    """Work any of several replicas may take, held by one at a time under a lease.
+
+    A claimed row is not claimed again until its lease runs out (the claimer died) or it
+    is done: a reply marked sent, a conversation or round written again. Single-process
+    stores need none of this; PostgresStore implements it."""
+
+    async def claim_outbox(self, limit: int = 100, conversation_key: str | None = None,
+                           lease_seconds: float | None = None) -> list[OutboxItem]: ...
+
+    async def claim_due_deadlines(self, now: float, limit: int = 100,
+                                  lease_seconds: float | None = None
+                                  ) -> list[ConversationRecord]: ...
+
+    async def claim_due_rounds(self, now: float, limit: int = 100,
+                               lease_seconds: float | None = None) -> list[RoundRecord]: ...

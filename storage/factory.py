@@ -4,6 +4,9 @@
 - `sqlite:////abs/path.db`       an absolute file (four slashes, as in SQLAlchemy)
 - `sqlite:///:memory:`           an in-memory SQLite database (gone when closed)
 - `memory://`                    the pure-Python MemoryStore (for tests)
+- `postgresql://user:password@host:5432/db` (or `postgres://`, `postgresql+asyncpg://`)
+                                 PostgresStore, for several replicas; needs
+                                 `pip install 'leavewell[postgres]'` (asyncpg)
 
 SQLite URLs accept `?synchronous=NORMAL|FULL` (default FULL: durable against a
 crashed process and against power loss; group commit makes its fsync per batch
@@ -21,27 +24,26 @@ from storage.sqlite import SYNCHRONOUS_MODES, SqliteStore
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
 
-async def open_store(url: str) -> Store:
-    """Create the store named by `url`, open it (applying migrations) and return it."""
-    store = make_store(url)
+async def open_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
+    """Create the store named by `url`, open it (applying migrations) and return it.
+    `pool_min`/`pool_max` size PostgreSQL's connection pool; other engines ignore them."""
+    store = make_store(url, pool_min=pool_min, pool_max=pool_max)
     await store.open()
     return store
 
 
-def make_store(url: str) -> SqliteStore | MemoryStore:
+def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
     """Create (but do not open) the store named by `url`. Raises ValueError if unknown."""
     if not isinstance(url, str) or "://" not in url:
         raise ValueError(
-            f"storage URL {url!r} has no scheme; use sqlite:///path.db, sqlite:///:memory:"
-            " or memory://"
+            f"storage URL {url!r} has no scheme; use sqlite:///path.db, sqlite:///:memory:,"
+            " postgresql://host/db or memory://"
         )
     scheme, rest = url.split("://", 1)
     scheme = scheme.lower()
     base_scheme = scheme.split("+", 1)[0]  # postgresql+asyncpg -> postgresql
-    if base_scheme in _POSTGRES_SCHEMES:
-        raise ValueError(
-            "PostgreSQL support is not built yet; use sqlite:///path.db for a single bot process"
-        )
+    if base_scheme in _POSTGRES_SCHEMES and scheme in (base_scheme, f"{base_scheme}+asyncpg"):
+        return _postgres_store("postgresql://" + rest, pool_min, pool_max)
     if scheme == "memory":
         if rest not in ("", "/"):
             raise ValueError(f"memory:// takes no path, got {url!r}")
@@ -50,8 +52,17 @@ def make_store(url: str) -> SqliteStore | MemoryStore:
         return _sqlite_store(url, rest)
     raise ValueError(
         f"unsupported storage URL scheme {scheme!r} in {url!r};"
-        " use sqlite:///path.db, sqlite:///:memory: or memory://"
+        " use sqlite:///path.db, sqlite:///:memory:, postgresql://host/db or memory://"
     )
+
+
+def _postgres_store(dsn: str, pool_min: int, pool_max: int) -> Store:
+    try:
+        from storage.postgres import PostgresStore
+    except ImportError as exc:  # asyncpg is an extra: SQLite users do not need it
+        raise ValueError(
+            "PostgreSQL needs asyncpg: pip install 'leavewell[postgres]'") from exc
+    return PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max)
 
 
 def _sqlite_store(url: str, rest: str) -> SqliteStore:

@@ -22,20 +22,26 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from storage._codec import EncodedStep, StoreClosedError, dump_json, encode_step, load_json
+from storage._codec import (
+    EncodedStep,
+    StoreClosedError,
+    conversation_from_row,
+    dump_json,
+    encode_step,
+    load_json,
+    round_from_row,
+)
 from storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -45,74 +51,32 @@ from storage.base import (
     UserRecord,
 )
 from storage.errors import open_error
+from storage.migrate import (  # re-exported: the SQLite names predate the shared runner
+    Migration,
+    MigrationError,
+    SchemaTooNewError,
+    check_not_too_new,
+    load_migrations,
+    split_statements,
+)
 from storage.sqlite_check import prepare_file
+
+__all__ = [
+    "MEMORY",
+    "SYNCHRONOUS_MODES",
+    "Migration",
+    "MigrationError",
+    "SchemaTooNewError",
+    "SqliteStore",
+    "load_migrations",
+    "split_statements",
+]
 
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _MAX_PARAMS = 500  # per IN (...) list; far below SQLite's variable limit
-
-
-class MigrationError(RuntimeError):
-    """The migration files are inconsistent, or applying one failed."""
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the code."""
-
-
-# --------------------------------------------------------------------------- migrations
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
-
-
-def load_migrations(source: Traversable | Path | None = None) -> list[Migration]:
-    """Read `NNNN_name.sql` files from `source` (default: the packaged SQLite ones).
-
-    Versions must run 1, 2, 3 ... without gaps or duplicates.
-    """
-    folder = source if source is not None else resources.files("storage") / "migrations" / "sqlite"
-    migrations: list[Migration] = []
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
-            continue
-        match = _MIGRATION_NAME.match(entry.name)
-        if match is None:
-            raise MigrationError(f"migration file name {entry.name!r} is not NNNN_name.sql")
-        text = entry.read_text(encoding="utf-8")
-        migrations.append(Migration(int(match.group(1)), entry.name, split_statements(text)))
-    migrations.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
-            raise MigrationError(
-                f"migration versions must be 1..{len(migrations)} without gaps or duplicates;"
-                f" found {[m.name for m in migrations]}"
-            )
-    return migrations
-
-
-def split_statements(sql: str) -> tuple[str, ...]:
-    """Split a SQL script into statements (a statement ends with ';' at a line end)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in sql.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    leftover = [
-        line for line in buffer.splitlines() if line.strip() and not line.strip().startswith("--")
-    ]
-    if leftover:
-        raise MigrationError(f"incomplete SQL statement at the end: {buffer.strip()[:200]!r}")
-    return tuple(statements)
 
 
 # --------------------------------------------------------------------------- SQL
@@ -421,11 +385,7 @@ class SqliteStore:
         return tuple(applied)
 
     def _check_not_too_new(self, version: int) -> None:
-        if version > self.latest_version:
-            raise SchemaTooNewError(
-                f"database {self.path} has schema version {version}, but this code only knows "
-                f"versions up to {self.latest_version}; upgrade leavewell or use another database"
-            )
+        check_not_too_new(version, self.latest_version, self.path)
 
     # ----------------------------------------------------------------- writes
 
@@ -598,7 +558,7 @@ class SqliteStore:
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
         rows = await self._read(_DUE, (now, max(limit, 0)))
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
@@ -606,14 +566,14 @@ class SqliteStore:
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._read(_LOAD_ROUND, (round_id,))
-        return _round(rows[0]) if rows else None
+        return round_from_row(rows[0]) if rows else None
 
     async def open_round(self, group_key: str) -> RoundRecord | None:
         rows = await self._read(_OPEN_ROUND, (group_key,))
-        return _round(rows[0]) if rows else None
+        return round_from_row(rows[0]) if rows else None
 
     async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]:
-        return [_round(row) for row in await self._read(_DUE_ROUNDS, (now, max(limit, 0)))]
+        return [round_from_row(row) for row in await self._read(_DUE_ROUNDS, (now, max(limit, 0)))]
 
     async def turns(self, conversation_key: str) -> list[TurnRecord]:
         return [_turn(row) for row in await self._read(_TURNS, (conversation_key,))]
@@ -640,7 +600,7 @@ class SqliteStore:
                     "deadline": c.deadline,
                     "address": c.address,
                 }
-                for c in map(_conversation, convs)
+                for c in map(conversation_from_row, convs)
             ],
             "turns": [
                 {
@@ -810,16 +770,6 @@ def _flush(db: sqlite3.Connection, acc: _Rows) -> None:
         if rows:
             db.executemany(sql, rows)
             rows.clear()
-
-
-def _conversation(row: Sequence[Any]) -> ConversationRecord:
-    key, user_key, state, deadline, address = row[:5]
-    return ConversationRecord(key, user_key, load_json(state), deadline, load_json(address))
-
-
-def _round(row: Sequence[Any]) -> RoundRecord:
-    round_id, group_key, state, deadline, is_open = row[:5]
-    return RoundRecord(round_id, group_key, load_json(state), deadline, bool(is_open))
 
 
 def _turn(row: Sequence[Any]) -> TurnRecord:

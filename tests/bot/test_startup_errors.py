@@ -70,7 +70,10 @@ def test_an_unwritable_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("url", "words"), [
-    ("postgresql://db/leavewell", "bad database URL: PostgreSQL support is not built yet"),
+    ("mysql://db/leavewell", "LEAVEWELL_DATABASE_URL"),
+    # PostgreSQL is supported: a server that is not there (a closed loopback port) is
+    # still one clear line
+    ("postgresql://postgres@127.0.0.1:1/leavewell", "cannot open the database"),
     ("sqlite://host/x.db", "LEAVEWELL_DATABASE_URL"),
     ("sqlite:///x.db?journal=off", "unknown option"),
     ("no-scheme", "LEAVEWELL_DATABASE_URL"),

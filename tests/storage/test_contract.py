@@ -1,4 +1,5 @@
-"""One contract, every backend: MemoryStore and SqliteStore (a file in tmp_path).
+"""One contract, every backend: MemoryStore, SqliteStore (a file in tmp_path) and
+PostgresStore (a fresh database on the local server, skipped with the reason if none).
 
 `backend.make()` builds a new store object over the same underlying data, so
 "close, make, open" is a real restart for SQLite and its faithful equivalent for the
@@ -21,6 +22,7 @@ from storage._codec import StoreClosedError
 from storage.base import RoundRecord, RoutedPayload
 from storage.memory import MemoryDatabase, MemoryStore
 from storage.sqlite import SqliteStore
+from tests.support.postgres import fresh_database
 
 T0 = 1_700_000_000.0
 
@@ -31,13 +33,19 @@ class Backend:
     make: Callable[[], Store]
 
 
-@pytest.fixture(params=["memory", "sqlite-file"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+@pytest.fixture(params=["memory", "sqlite-file", "postgres"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "memory":
         database = MemoryDatabase()
-        return Backend("memory", lambda: MemoryStore(database))
-    path = tmp_path / "leavewell.db"
-    return Backend("sqlite-file", lambda: SqliteStore(path))
+        yield Backend("memory", lambda: MemoryStore(database))
+    elif request.param == "sqlite-file":
+        path = tmp_path / "leavewell.db"
+        yield Backend("sqlite-file", lambda: SqliteStore(path))
+    else:
+        from storage.postgres import PostgresStore
+
+        async with fresh_database() as url:
+            yield Backend("postgres", lambda: PostgresStore(url, pool_min=1, pool_max=4))
 
 
 @pytest.fixture
@@ -144,6 +152,17 @@ async def test_commit_then_load_round_trip(store: Store) -> None:
     assert conversation == step.conversation
     assert await store.turns("tg:1:1:0") == list(step.turns)
     assert await store.pending_outbox() == created
+
+
+async def test_any_text_round_trips(store: Store) -> None:
+    # Users paste anything; PostgreSQL's TEXT type alone could not keep the NUL.
+    odd = "nul\x00 tab\t 表情😀 \u202e end"
+    await store.commit(make_step("tg:1", texts=(odd,), state={"draft": odd},
+                                 payloads=({"text": odd},)))
+    assert [t.text for t in await store.turns("tg:1:1:0")] == [odd]
+    _, conversation = await store.load("tg:1:1:0", "tg:1")
+    assert conversation is not None and conversation.state == {"draft": odd}
+    assert [p.payload for p in await store.pending_outbox()] == [{"text": odd}]
 
 
 async def test_stored_values_are_copies(store: Store) -> None:

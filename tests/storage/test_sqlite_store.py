@@ -157,9 +157,7 @@ async def test_factory_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("postgresql://bot@db/leavewell", "PostgreSQL support is not built yet"),
-        ("postgresql+asyncpg://bot@db/leavewell", "PostgreSQL support is not built yet"),
-        ("postgres://bot@db/leavewell", "PostgreSQL support is not built yet"),
+        ("postgresql+psycopg://bot@db/leavewell", "unsupported storage URL scheme"),
         ("mysql://x/y", "unsupported storage URL scheme 'mysql'"),
         ("leavewell.db", "has no scheme"),
         ("sqlite://host/x.db", "no host"),

@@ -1,0 +1,337 @@
+"""What PostgreSQL must do that SQLite did in one process: migrations shared by replicas,
+one update applied once across stores, claims that two replicas never share, leases that
+run out after a crash, and retries when a connection drops.
+
+Each test gets a fresh database (see tests/support/postgres.py); two stores with their
+own pools on one database stand for two replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+from storage.base import RoundRecord
+from storage.factory import make_store
+from storage.migrate import MigrationError, SchemaTooNewError
+from storage.postgres import PostgresStore
+from tests.storage.test_contract import T0, conv_key, make_step, user_key
+from tests.support.postgres import fresh_database
+
+asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (leavewell[postgres])")
+
+
+@pytest.fixture
+async def url() -> AsyncIterator[str]:
+    async with fresh_database() as database_url:
+        yield database_url
+
+
+@pytest.fixture
+async def replicas(url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    first, second = PostgresStore(url, pool_max=4), PostgresStore(url, pool_max=4)
+    await first.open()
+    await second.open()
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def scalar(url: str, sql: str) -> object:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+# -- selecting it -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["postgresql://bot@db/leavewell", "postgres://bot@db/leavewell",
+                                 "postgresql+asyncpg://bot@db/leavewell"])
+def test_postgres_urls_select_the_postgres_store(url: str) -> None:
+    store = make_store(url, pool_min=2, pool_max=7)
+    assert isinstance(store, PostgresStore)
+    assert store.dsn == "postgresql://bot@db/leavewell"
+    assert (store.pool_min, store.pool_max) == (2, 7)
+
+
+def test_settings_accept_postgres_and_check_the_pool_bounds() -> None:
+    settings = load_settings({"database_url": "postgres://bot@db/leavewell",
+                              "database_pool_max": 20})
+    assert settings.database_url.startswith("postgres://") and settings.database_pool_max == 20
+    with pytest.raises(SettingsError, match="POOL_MIN"):
+        load_settings({"database_url": "postgres://bot@db/x", "database_pool_min": 5,
+                       "database_pool_max": 2})
+
+
+def test_the_postgres_store_meets_both_protocols() -> None:
+    # Protocols are not checked at runtime, so compare the method signatures by name.
+    import inspect
+
+    from storage.base import Store, WorkClaims
+
+    for protocol in (Store, WorkClaims):
+        for name, method in inspect.getmembers(protocol, inspect.isfunction):
+            if not name.startswith("_"):
+                ours = getattr(PostgresStore, name)
+                assert inspect.signature(ours).parameters.keys() == inspect.signature(
+                    method).parameters.keys(), name
+
+
+def test_password_stays_out_of_messages() -> None:
+    store = PostgresStore("postgresql://bot:hunter2@db:5432/leavewell")
+    assert "hunter2" not in store._where()
+    assert store._where() == "postgresql://bot@db:5432/leavewell"
+
+
+# -- migrations -------------------------------------------------------------------------
+
+
+async def test_migrations_from_empty_then_a_rerun_changes_nothing(url: str) -> None:
+    store = PostgresStore(url)
+    await store.open()
+    assert store.applied_migrations == (1, 2)
+    assert await store.schema_version() == 2 == store.latest_version
+    await store.close()
+    store = PostgresStore(url)
+    await store.open()
+    try:
+        assert store.applied_migrations == ()
+        assert await store.schema_version() == 2
+    finally:
+        await store.close()
+    assert await scalar(url, "SELECT string_agg(version::text, ',' ORDER BY version) "
+                             "FROM schema_version") == "1,2"
+
+
+async def test_replicas_starting_together_migrate_once(url: str) -> None:
+    stores = [PostgresStore(url) for _ in range(3)]
+    await asyncio.gather(*(s.open() for s in stores))
+    try:
+        assert sorted(s.applied_migrations for s in stores) == [(), (), (1, 2)]
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+
+
+async def test_a_database_newer_than_the_code_is_refused(url: str) -> None:
+    store = PostgresStore(url)
+    await store.open()
+    await store.close()
+    conn = await asyncpg.connect(url)
+    await conn.execute("INSERT INTO schema_version (version, name) VALUES (3, '0003_future.sql')")
+    await conn.close()
+    with pytest.raises(SchemaTooNewError, match="schema version 3"):
+        await store.open()
+    with pytest.raises(Exception, match="not open"):
+        await store.load("tg:1:1:0", "tg:1")
+
+
+async def test_a_failing_migration_rolls_back_alone(url: str, tmp_path: Path) -> None:
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE first (id INTEGER);\n")
+    (tmp_path / "0002_broken.sql").write_text(
+        "CREATE TABLE second (id INTEGER);\nCREATE TABLE first (id INTEGER);\n")
+    with pytest.raises(MigrationError, match=r"0002_broken\.sql"):
+        await PostgresStore(url, migrations=tmp_path).open()
+    assert await scalar(url, "SELECT MAX(version) FROM schema_version") == 1
+    assert await scalar(url, "SELECT to_regclass('second')") is None  # its first half too
+
+    (tmp_path / "0002_broken.sql").write_text("CREATE TABLE second (id INTEGER);\n")
+    fixed = PostgresStore(url, migrations=tmp_path)
+    await fixed.open()
+    assert fixed.applied_migrations == (2,)
+    await fixed.close()
+
+
+# -- one update, two replicas -----------------------------------------------------------
+
+
+async def test_an_update_delivered_to_two_replicas_at_once_is_processed_once(
+    replicas: tuple[PostgresStore, PostgresStore], url: str
+) -> None:
+    first, second = replicas
+    updates = 60
+    outcomes = await asyncio.gather(*(
+        store.commit(make_step(f"tg:{n}", conv=conv_key(n), user=user_key(n),
+                               texts=(f"from {name}",)))
+        for n in range(updates) for name, store in (("first", first), ("second", second))))
+    pairs = list(zip(outcomes[::2], outcomes[1::2], strict=True))
+    assert all((a is None) != (b is None) for a, b in pairs)  # exactly one of each pair
+    assert await scalar(url, "SELECT count(*) FROM processed_events") == updates
+    assert await scalar(url, "SELECT count(*) FROM turns") == updates
+    assert await scalar(url, "SELECT count(*) FROM outbox") == updates
+    for n in range(updates):
+        assert len(await second.turns(conv_key(n))) == 1
+
+
+async def test_two_replicas_writing_one_conversation_keep_its_order(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    for i in range(0, 40, 2):  # each pair races; the per-conversation lock orders them
+        await asyncio.gather(first.commit(make_step(f"e{i}", texts=(f"t{i}",))),
+                             second.commit(make_step(f"e{i + 1}", texts=(f"t{i + 1}",))))
+    texts = [t.text for t in await first.turns("tg:1:1:0")]
+    assert sorted(texts) == sorted(f"t{i}" for i in range(40))
+    for i in range(0, 40, 2):  # a pair's two turns are adjacent, whichever won the lock
+        assert {texts[i], texts[i + 1]} == {f"t{i}", f"t{i + 1}"}
+    exported = await second.export_user("tg:1")
+    assert [t["seq"] for t in exported["turns"]] == list(range(1, 41))
+
+
+# -- claims -----------------------------------------------------------------------------
+
+
+async def test_two_replicas_claiming_the_outbox_never_take_the_same_row(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    created = []
+    for n in range(100):
+        items = await first.commit(make_step(f"e{n}", conv=conv_key(n), user=user_key(n),
+                                             payloads=({"n": n}, {"n": -n})))
+        assert items is not None
+        created += [item.id for item in items]
+
+    async def drain(store: PostgresStore) -> list[int]:
+        taken: list[int] = []
+        while batch := await store.claim_outbox(limit=7):
+            taken += [item.id for item in batch]
+            await asyncio.sleep(0)
+        return taken
+
+    by_first, by_second = await asyncio.gather(drain(first), drain(second))
+    assert not set(by_first) & set(by_second)
+    assert sorted(by_first + by_second) == sorted(created)
+    assert by_first and by_second  # both replicas did share the work
+    assert await first.claim_outbox() == []  # all held until their leases run out
+
+
+async def test_two_replicas_claiming_deadlines_never_take_the_same_conversation(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    for n in range(80):
+        await first.commit(make_step(f"e{n}", conv=conv_key(n), user=user_key(n),
+                                     deadline=T0 + n, payloads=()))
+
+    async def drain(store: PostgresStore) -> list[str]:
+        taken: list[str] = []
+        while batch := await store.claim_due_deadlines(T0 + 1000, limit=5):
+            taken += [c.conversation_key for c in batch]
+            await asyncio.sleep(0)
+        return taken
+
+    by_first, by_second = await asyncio.gather(drain(first), drain(second))
+    assert not set(by_first) & set(by_second)
+    assert sorted(by_first + by_second) == sorted(conv_key(n) for n in range(80))
+    assert await second.claim_due_deadlines(T0 + 1000) == []
+    # The timeout handled (the conversation written again) frees the row for later deadlines.
+    await second.commit(make_step("late", conv=conv_key(3), user=user_key(3),
+                                  deadline=T0 + 5000, payloads=()))
+    assert await first.claim_due_deadlines(T0 + 1000) == []
+    assert [c.conversation_key for c in await first.claim_due_deadlines(T0 + 5000)] == [
+        conv_key(3)]
+
+
+async def test_a_crashed_replicas_lease_runs_out_and_another_claims_again(url: str) -> None:
+    crashed, survivor = PostgresStore(url), PostgresStore(url)
+    await crashed.open()
+    await survivor.open()
+    try:
+        items = await crashed.commit(make_step("e1", deadline=T0, payloads=({"a": 1}, {"b": 2})))
+        assert items is not None
+        await crashed.commit(replace(make_step("e2", deadline=T0, payloads=()), rounds=(
+            RoundRecord("r1", "tg:-1:", {"stage": "open"}, T0, True),)))
+        assert len(await crashed.claim_outbox(lease_seconds=0.5)) == 2
+        assert len(await crashed.claim_due_deadlines(T0, lease_seconds=0.5)) == 1
+        assert len(await crashed.claim_due_rounds(T0, lease_seconds=0.5)) == 1
+        pool = crashed._pool
+        assert pool is not None
+        pool.terminate()  # the replica dies: no mark, no release, connections cut
+        crashed._pool = None
+
+        assert await survivor.claim_outbox() == []
+        assert await survivor.claim_due_deadlines(T0) == []
+        assert await survivor.claim_due_rounds(T0) == []
+        await asyncio.sleep(0.7)
+        again = await survivor.claim_outbox(lease_seconds=60)
+        assert [item.id for item in again] == [item.id for item in items]
+        assert [c.conversation_key for c in await survivor.claim_due_deadlines(T0)] == [
+            "tg:1:1:0"]
+        assert [r.round_id for r in await survivor.claim_due_rounds(T0)] == ["r1"]
+
+        await survivor.mark_sent([items[0].id])
+        await asyncio.sleep(0)
+        assert [item.id for item in await survivor.pending_outbox()] == [items[1].id]
+    finally:
+        await survivor.close()
+        await crashed.close()  # after a failure before the "crash"
+
+
+# -- retries ----------------------------------------------------------------------------
+
+
+async def test_a_dropped_connection_is_retried(url: str) -> None:
+    store = PostgresStore(url, pool_min=1, pool_max=1)
+    await store.open()
+    try:
+        await store.commit(make_step("e1"))
+        # Every connection of the pool is cut by the server, as in a failover.
+        conn = await asyncpg.connect(url)
+        killed = await conn.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        await conn.close()
+        assert killed == 1
+        # Whether the client notices the cut before or during the next query, the step
+        # goes through (in the second case on a second attempt).
+        assert await store.commit(make_step("e2", texts=("after",))) is not None
+        assert store.stats.retries <= 1
+        assert [t.text for t in await store.turns("tg:1:1:0")] == ["hello", "after"]
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("event_id", ["e1", None])
+async def test_a_step_cut_in_the_middle_is_retried_whole_only_if_repeatable(
+        url: str, event_id: str | None) -> None:
+    store = PostgresStore(url, pool_min=1, pool_max=2)
+    await store.open()
+    admin = await asyncpg.connect(url)
+    try:
+        # Another replica holds the conversation, so the step waits inside its transaction.
+        await admin.execute("SELECT pg_advisory_lock(hashtextextended('c:tg:1:1:0', 0))")
+        commit = asyncio.create_task(store.commit(make_step(event_id, texts=("once",))))
+        waiting = 0
+        for _ in range(200):
+            waiting = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND state = 'active'")
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        await asyncio.sleep(0.1)
+        await admin.execute("SELECT pg_advisory_unlock_all()")
+        if event_id is not None:  # the event id makes a repeat harmless
+            assert await commit is not None
+            assert store.stats.retries == 1
+            assert [t.text for t in await store.turns("tg:1:1:0")] == ["once"]
+        else:  # its COMMIT might have happened: the caller is told, nothing is repeated
+            with pytest.raises(asyncpg.ConnectionDoesNotExistError):
+                await commit
+            assert store.stats.retries == 0
+            assert await store.turns("tg:1:1:0") == []
+    finally:
+        await admin.close()
+        await store.close()
