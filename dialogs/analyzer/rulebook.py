@@ -118,6 +118,9 @@ class FindingRule:
 class Rulebook:
     findings: Mapping[str, FindingRule]  # red flags, improvements, strengths; each by rank
     lexicons: Mapping[str, Lexicon]
+    # languages.yaml's `sentiment` section per language, read with the rest
+    # (dialogs.analyzer.sentiment validates and compiles it)
+    sentiment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def ids(self, kind: str) -> tuple[str, ...]:
         return tuple(fid for fid, rule in self.findings.items() if rule.kind == kind)
@@ -390,7 +393,10 @@ def load_rulebook(directory: Path = RULES_DIR) -> Rulebook:
             for c in conditions:
                 if c.check and (c.check not in by_id or by_id[c.check].kind != "improvement"):
                     raise ScriptError(f"{f.file}: suppressed_by.{tag}: unknown check {c.check}")
-    return Rulebook(findings=by_id, lexicons=lexicons)
+    sentiment = settings.get("sentiment") or {}
+    if not isinstance(sentiment, Mapping):
+        raise ScriptError("languages.yaml: sentiment: must be a mapping of language to settings")
+    return Rulebook(findings=by_id, lexicons=lexicons, sentiment=dict(sentiment))
 
 
 @cache

@@ -22,9 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from dialogs.analyzer.rulebook import RULES_DIR
+from dialogs.analyzer.rulebook import default_rulebook
 from dialogs.errors import ScriptError
 
 Span = tuple[int, int]
@@ -56,8 +54,7 @@ class Settings:
 
 @cache
 def settings(lang: str) -> Settings:
-    data = yaml.safe_load((RULES_DIR / "languages.yaml").read_text(encoding="utf-8"))
-    entry = (data.get("sentiment") or {}).get(lang)
+    entry = default_rulebook().sentiment.get(lang)
     if not isinstance(entry, Mapping):
         raise ScriptError(f"languages.yaml: sentiment.{lang}: missing")
     try:
