@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.attachments import _in_chart_process
-from bot.charts import progress_chart
+from leavewell.bot.attachments import _in_chart_process
+from leavewell.bot.charts import progress_chart
 
 SERIES = {"series": [{"mark": None, "scores": [42, 58, 80, 71, 90],
                       "red_flags": [2, 1, 0, 1, 0]}]}

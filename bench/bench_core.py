@@ -24,14 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.core import Core
-from bot.incoming import ConversationRef, Incoming
-from dialogs.engine import Interviewer
-from dialogs.events import Command, Start, TextAnswer
-from dialogs.outgoing import Outgoing
-from dialogs.render import TELEGRAM_HTML, default_renderer
-from storage import open_store
-from storage.base import OutboxItem
+from leavewell.bot.core import Core
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.dialogs.engine import Interviewer
+from leavewell.dialogs.events import Command, Start, TextAnswer
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import TELEGRAM_HTML, default_renderer
+from leavewell.storage import open_store
+from leavewell.storage.base import OutboxItem
 
 ANSWER_150 = (
     "I spent four years at a logistics company, where I started as a junior analyst and "
@@ -122,10 +122,10 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
 def bench_listening(runs: int) -> None:
     """The exchange judged and the next follow-up chosen after a third answer, against
     the analysis of the 150-word answer alone (the step's largest part)."""
-    from dialogs.analyzer import analyze
-    from dialogs.exchange import MAIN, Said, compact, judge
-    from dialogs.followups import next_followup
-    from dialogs.script import default_script
+    from leavewell.dialogs.analyzer import analyze
+    from leavewell.dialogs.exchange import MAIN, Said, compact, judge
+    from leavewell.dialogs.followups import next_followup
+    from leavewell.dialogs.script import default_script
 
     script = default_script()
     situation = script.situation("laid_off")

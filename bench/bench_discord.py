@@ -53,7 +53,7 @@ async def spawn(dc: FakeDiscord, database: Path) -> asyncio.subprocess.Process:
                LEAVEWELL_DATABASE_URL=f"sqlite:///{database}", PYTHONPATH=str(ROOT),
                MPLCONFIGDIR=str(database.parent / "mpl"))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", env=env, stdin=asyncio.subprocess.DEVNULL)
+        sys.executable, "-m", "leavewell.bot.cli", env=env, stdin=asyncio.subprocess.DEVNULL)
     await dc.wait_for(lambda: (dc.client_ready and dc.requests_to("PUT", r".*/commands"))
                       or process.returncode is not None, 60, "the bot to connect")
     assert process.returncode is None, "the bot process exited during start-up"

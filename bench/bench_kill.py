@@ -40,7 +40,7 @@ async def main(users: int, rounds: int, kills: int, every: float, think: float,
 
             async def spawn() -> asyncio.subprocess.Process:
                 return await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot.cli", env=env, cwd=bot_root,
+                    sys.executable, "-m", "leavewell.bot.cli", env=env, cwd=bot_root,
                     stdin=asyncio.subprocess.DEVNULL)
 
             report = await kill_drill(tg, database, spawn, users=users, rounds=rounds,

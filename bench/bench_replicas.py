@@ -33,10 +33,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_core import NullSender, percentile, script_event
-from bot.core import Core
-from bot.incoming import ConversationRef, Incoming
-from dialogs.engine import Interviewer
-from storage.factory import make_store
+from leavewell.bot.core import Core
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.dialogs.engine import Interviewer
+from leavewell.storage.factory import make_store
 from tests.support.postgres import throwaway_database
 
 

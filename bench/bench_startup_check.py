@@ -32,9 +32,9 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_storage import ANSWER, analysis
-from storage import sqlite as sqlite_module
-from storage.sqlite import SqliteStore
-from storage.sqlite_check import check_existing
+from leavewell.storage import sqlite as sqlite_module
+from leavewell.storage.sqlite import SqliteStore
+from leavewell.storage.sqlite_check import check_existing
 
 
 def build(path: Path, conversations: int, turns: int) -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import ConversationRecord, StepRecord, TurnRecord, UserRecord
-from storage.sqlite import SqliteStore
+from leavewell.storage import ConversationRecord, StepRecord, TurnRecord, UserRecord
+from leavewell.storage.sqlite import SqliteStore
 
 ANSWER = (
     "I left my last role because the team I joined was reorganised and the product I "

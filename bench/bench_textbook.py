@@ -73,7 +73,7 @@ def bot_command(kind: str) -> list[str]:
     profile = os.environ.get("BENCH_PROFILE", "").split()
     if kind == "textbook":
         return [sys.executable, *profile, str(ROOT / "bench" / "textbook_bot.py")]
-    return [sys.executable, *profile, "-m", "bot.cli"]
+    return [sys.executable, *profile, "-m", "leavewell.bot.cli"]
 
 
 async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:

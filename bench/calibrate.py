@@ -50,10 +50,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dialogs.analyzer import analyze, sentiment  # noqa: E402
-from dialogs.findings import Analysis  # noqa: E402
-from dialogs.rubric import SituationRubric  # noqa: E402
-from dialogs.script import default_script  # noqa: E402
+from leavewell.dialogs.analyzer import analyze, sentiment  # noqa: E402
+from leavewell.dialogs.findings import Analysis  # noqa: E402
+from leavewell.dialogs.rubric import SituationRubric  # noqa: E402
+from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl" for n in ("", "2", "3", "4"))

@@ -32,8 +32,8 @@ from telegram.ext import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dialogs.analyzer import analyze
-from dialogs.rubric import SituationRubric
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.rubric import SituationRubric
 
 ROLE, COMPANY, SITUATION, ANSWER, FOLLOW_UP, AFTER = range(6)
 SITUATIONS = ["employed", "laid_off", "let_go", "between_jobs", "quit", "contract_ended",

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.batch_io import has_lone_surrogate, read_rows, write_line
-from dialogs.analyzer import analyze
-from dialogs.analyzer.explain import explain as explain_analysis
-from dialogs.language import detect_language
-from dialogs.script import LANGS, default_script
+from leavewell.bot.batch_io import has_lone_surrogate, read_rows, write_line
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.analyzer.explain import explain as explain_analysis
+from leavewell.dialogs.language import detect_language
+from leavewell.dialogs.script import LANGS, default_script
 
 AUTO = "auto"
 ANSWER_LANGS: tuple[str, ...] = (*LANGS, AUTO)

@@ -12,15 +12,15 @@ from typing import Any, TextIO
 
 from platformdirs import user_data_dir
 
-from bot.console import run_console
-from bot.core import Core
-from bot.ops import MeasuredStore, Metrics, OpsServer
-from bot.settings import APP_NAME, Settings
-from bot.startup import StartupError, store_error
-from bot.voice import Listener, Transcriber, load_transcriber
-from dialogs.engine import DialogSettings, Interviewer
-from dialogs.render import Renderer
-from storage import Store, open_store
+from leavewell.bot.console import run_console
+from leavewell.bot.core import Core
+from leavewell.bot.ops import MeasuredStore, Metrics, OpsServer
+from leavewell.bot.settings import APP_NAME, Settings
+from leavewell.bot.startup import StartupError, store_error
+from leavewell.bot.voice import Listener, Transcriber, load_transcriber
+from leavewell.dialogs.engine import DialogSettings, Interviewer
+from leavewell.dialogs.render import Renderer
+from leavewell.storage import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,11 @@ async def run_platforms(
             host, _, port = settings.ops_listen.rpartition(":")
             await ops.start(host, int(port))
         if settings.telegram_bot_token:
-            from bot.telegram.adapter import TelegramAdapter
+            from leavewell.bot.telegram.adapter import TelegramAdapter
 
             adapters.append(TelegramAdapter(core, renderer, settings, listener=listener))
         if settings.discord_bot_token:
-            from bot.discord.adapter import DiscordAdapter
+            from leavewell.bot.discord.adapter import DiscordAdapter
 
             adapters.append(DiscordAdapter(core, renderer, settings, listener=listener))
         await core.recover()  # before any event: unsent replies go first

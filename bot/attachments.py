@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, Literal
 
-from dialogs.outgoing import Outgoing
-from storage.base import OutboxItem
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.storage.base import OutboxItem
 
 FileKind = Literal["photo", "document"]
 
@@ -104,21 +104,21 @@ def _from_params(name: str, params: dict[str, Any], lang: str) -> File:
     try:
         match name:
             case "progress_chart":
-                from bot.charts import progress_chart
+                from leavewell.bot.charts import progress_chart
 
                 return File(PROGRESS_NAME, progress_chart(_chart(params, name)), "photo")
             case "round_chart":
-                from bot.charts import round_chart
+                from leavewell.bot.charts import round_chart
 
                 png = round_chart(_chart(params, name))
                 return File(f"{_round_stem(params)}.png", png, "photo")
             case "round_csv":
-                from dialogs.rounds import report
+                from leavewell.dialogs.rounds import report
 
                 text = report.export_csv(params)
                 return File(f"{_round_stem(params)}.csv", _encoded(text), "document")
             case "round_md":
-                from dialogs.rounds import report
+                from leavewell.dialogs.rounds import report
 
                 text = report.export_markdown(params, lang)
                 return File(f"{_round_stem(params)}.md", _encoded(text), "document")

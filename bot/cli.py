@@ -9,8 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from leavewell.bot.logs import configure_logging
+from leavewell.bot.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,14 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "analyze":
         return _analyze(args)
     if args.command == "diagram":
-        from dialogs.diagram import mermaid
+        from leavewell.dialogs.diagram import mermaid
 
         sys.stdout.write(mermaid())
         return 0
     if args.command == "check":
-        from dialogs.analyzer.examples import failing_examples
-        from dialogs.phrases import load_glossary, load_phrase_bank
-        from dialogs.render import Renderer
+        from leavewell.dialogs.analyzer.examples import failing_examples
+        from leavewell.dialogs.phrases import load_glossary, load_phrase_bank
+        from leavewell.dialogs.render import Renderer
 
         Renderer()
         load_phrase_bank()
@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}
     settings = _settings(overrides)
     redact = configure_logging(settings.log_level, settings.secrets())
-    from bot.app import run_platforms, run_practice
-    from bot.startup import EXIT_CODE as STARTUP_EXIT_CODE
-    from bot.startup import StartupError, one_line
+    from leavewell.bot.app import run_platforms, run_practice
+    from leavewell.bot.startup import EXIT_CODE as STARTUP_EXIT_CODE
+    from leavewell.bot.startup import StartupError, one_line
 
     try:
         if args.command is None and (settings.telegram_bot_token or settings.discord_bot_token):
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from bot.analyze_cli import analyze_batch, analyze_one
+    from leavewell.bot.analyze_cli import analyze_batch, analyze_one
 
     if args.batch is not None:
         if not args.batch.is_file():

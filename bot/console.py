@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.attachments import File, files_to_send
-from bot.core import Core
-from bot.incoming import ConversationRef, Incoming
-from dialogs.events import Command, Event, Resume, Start, TextAnswer
-from dialogs.outgoing import Outgoing
-from dialogs.render import PLAIN, Renderer
-from storage.base import OutboxItem
+from leavewell.bot.attachments import File, files_to_send
+from leavewell.bot.core import Core
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.dialogs.events import Command, Event, Resume, Start, TextAnswer
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import PLAIN, Renderer
+from leavewell.storage.base import OutboxItem
 
 PLATFORM = "console"
 log = logging.getLogger(__name__)

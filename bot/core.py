@@ -15,17 +15,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from bot.cache import LRUCache
-from bot.delivery import Delivery, Sender
-from bot.incoming import ConversationRef, Incoming
-from bot.locks import KeyedLocks
-from bot.rounds import RoundTrigger, trigger_of
-from dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
-from dialogs.events import RoundInvite, Timeout
-from dialogs.rounds.events import ForgetPerson, RoundDeadline, RoundEvent, SubmitAttempt
-from dialogs.rounds.machine import RoundResult, destination, step_round
-from dialogs.state import Profile
-from storage.base import (
+from leavewell.bot.cache import LRUCache
+from leavewell.bot.delivery import Delivery, Sender
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.bot.locks import KeyedLocks
+from leavewell.bot.rounds import RoundTrigger, trigger_of
+from leavewell.dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
+from leavewell.dialogs.events import RoundInvite, Timeout
+from leavewell.dialogs.rounds.events import ForgetPerson, RoundDeadline, RoundEvent, SubmitAttempt
+from leavewell.dialogs.rounds.machine import RoundResult, destination, step_round
+from leavewell.dialogs.state import Profile
+from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
     RoundRecord,

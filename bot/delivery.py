@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Iterable
 from itertools import takewhile
 from typing import Protocol
 
-from storage.base import OutboxItem, Store
+from leavewell.storage.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.events import Event
+from leavewell.dialogs.events import Event
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from storage.base import OutboxItem, StepRecord, Store
+from leavewell.storage.base import OutboxItem, StepRecord, Store
 
 CHECK_SECONDS = 2.0  # a readiness check slower than this counts as failed
 OUTBOX_SCAN = 1000  # the depth gauge counts at most this many unsent rows

@@ -7,10 +7,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from bot.incoming import ConversationRef, Incoming
-from dialogs.events import ChoicePressed, Command
-from dialogs.rounds import commands as round_commands
-from dialogs.rounds.events import (
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.dialogs.events import ChoicePressed, Command
+from leavewell.dialogs.rounds import commands as round_commands
+from leavewell.dialogs.rounds.events import (
     CommentAnswer,
     EndRound,
     JoinRound,
@@ -21,7 +21,7 @@ from dialogs.rounds.events import (
     RoundStatus,
     ShareAnswer,
 )
-from storage.base import Store
+from leavewell.storage.base import Store
 
 DEEP_LINK_PREFIX = "round_"  # Telegram: t.me/<bot>?start=round_<id> joins a round
 

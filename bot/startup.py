@@ -7,8 +7,8 @@ the cause in words; `leavewell` prints it on one line and exits with 2.
 
 from __future__ import annotations
 
-from storage.errors import StoreOpenError
-from storage.sqlite import MigrationError, SchemaTooNewError
+from leavewell.storage.errors import StoreOpenError
+from leavewell.storage.sqlite import MigrationError, SchemaTooNewError
 
 EXIT_CODE = 2
 

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from bot.settings import Settings
-from dialogs.events import Event, TextAnswer
+from leavewell.bot.settings import Settings
+from leavewell.dialogs.events import Event, TextAnswer
 
 log = logging.getLogger(__name__)
 

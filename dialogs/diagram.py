@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.script import Script, default_script
+from leavewell.dialogs.script import Script, default_script
 
 
 def mermaid(script: Script | None = None) -> str:

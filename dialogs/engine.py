@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dialogs import feedback, why
-from dialogs.errors import ScriptError
-from dialogs.events import (
+from leavewell.dialogs import feedback, why
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.events import (
     EVENT_KINDS,
     ChoicePressed,
     Command,
@@ -25,17 +25,25 @@ from dialogs.events import (
     Timeout,
     Unsupported,
 )
-from dialogs.exchange import MAIN, Exchange, Said, compact, judge
-from dialogs.findings import Analysis
-from dialogs.followups import next_followup
-from dialogs.language import answer_language_issue, detect_language
-from dialogs.language_help import phrase_help
-from dialogs.modes import COACH, MAX_FOLLOWUPS, MODES, SKEPTICAL, Mode, mode_of, parse_mode
-from dialogs.outgoing import Choice, Outgoing
-from dialogs.rubric import SituationRubric
-from dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
-from dialogs.speech import combine, speech_stats
-from dialogs.state import Interview, Profile
+from leavewell.dialogs.exchange import MAIN, Exchange, Said, compact, judge
+from leavewell.dialogs.findings import Analysis
+from leavewell.dialogs.followups import next_followup
+from leavewell.dialogs.language import answer_language_issue, detect_language
+from leavewell.dialogs.language_help import phrase_help
+from leavewell.dialogs.modes import (
+    COACH,
+    MAX_FOLLOWUPS,
+    MODES,
+    SKEPTICAL,
+    Mode,
+    mode_of,
+    parse_mode,
+)
+from leavewell.dialogs.outgoing import Choice, Outgoing
+from leavewell.dialogs.rubric import SituationRubric
+from leavewell.dialogs.script import LANGS, SITUATION_CHOICES, Script, StateSpec, default_script
+from leavewell.dialogs.speech import combine, speech_stats
+from leavewell.dialogs.state import Interview, Profile
 
 Analyzer = Callable[..., Analysis]
 DEFAULT_LANG = "en"
@@ -143,7 +151,7 @@ class Interviewer:
         self.script = script or default_script()
         self.settings = settings or DialogSettings()
         if analyzer is None:
-            from dialogs.analyzer import analyze as analyzer
+            from leavewell.dialogs.analyzer import analyze as analyzer
         self.analyze: Analyzer = analyzer
         declared, coded = set(self.script.states), set(STAGE_HANDLERS)
         if declared != coded:

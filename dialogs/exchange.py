@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from dialogs.modes import Mode, mode_of
+from leavewell.dialogs.modes import Mode, mode_of
 
 MAIN = "main"  # the question id of the main answer
 Verdict = Literal["red_flag", "acceptable", "strong"]

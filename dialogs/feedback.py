@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dialogs.exchange import FILLED_BY
-from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
-from dialogs.script import SituationSpec
+from leavewell.dialogs.exchange import FILLED_BY
+from leavewell.dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
+from leavewell.dialogs.script import SituationSpec
 
 # What an interviewer is really asking, and which findings answer each question.
 # value: "no" if any `concern` is present, "yes" if any `support` is, else "unclear".

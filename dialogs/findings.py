@@ -32,7 +32,7 @@ def __getattr__(name: str) -> tuple[str, ...]:
     kinds = _ID_LISTS.get(name)
     if kinds is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from dialogs.analyzer.rulebook import default_rulebook
+    from leavewell.dialogs.analyzer.rulebook import default_rulebook
 
     book = default_rulebook()
     ids = tuple(fid for kind in kinds for fid in book.ids(kind))

@@ -22,12 +22,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dialogs.errors import ScriptError
-from dialogs.exchange import DRIFT, Exchange, Inconsistency
-from dialogs.modes import COACH, MODES
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.exchange import DRIFT, Exchange, Inconsistency
+from leavewell.dialogs.modes import COACH, MODES
 
 if TYPE_CHECKING:
-    from dialogs.script import SituationSpec
+    from leavewell.dialogs.script import SituationSpec
 
 INCONSISTENT = "inconsistent"  # a `when` for answers that contradict each other
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from dialogs.phrases import default_glossary, default_phrase_bank
-from dialogs.script import Script
+from leavewell.dialogs.phrases import default_glossary, default_phrase_bank
+from leavewell.dialogs.script import Script
 
 PHRASE_HELP_LANGS = frozenset({"en"})  # answer languages the phrase bank covers
 GLOSSARY_LIMIT = 6

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from dialogs.rubric import SituationRubric
+from leavewell.dialogs.rubric import SituationRubric
 
 COACH = "coach"
 SKEPTICAL = "skeptical"

@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from dialogs.errors import ScriptError
-from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 PHRASES_FILE = SCRIPTS_DIR / "phrases.yaml"

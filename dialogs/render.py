@@ -16,8 +16,8 @@ from typing import Any
 from jinja2 import DictLoader, Environment, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from dialogs.outgoing import Choice, Outgoing
-from dialogs.script import TEMPLATE_FILES, TEMPLATES_DIR, Script, default_script
+from leavewell.dialogs.outgoing import Choice, Outgoing
+from leavewell.dialogs.script import TEMPLATE_FILES, TEMPLATES_DIR, Script, default_script
 
 PLAIN = "plain"
 TELEGRAM_HTML = "telegram_html"
@@ -258,7 +258,7 @@ class Renderer:
 
 
 def _default_finding_text(finding_id: str, lang: str, field: str) -> str:
-    from dialogs.analyzer.messages import finding_field
+    from leavewell.dialogs.analyzer.messages import finding_field
 
     return finding_field(finding_id, lang, field)
 

@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 from jinja2 import Environment, TemplateSyntaxError
 
-from dialogs.errors import ScriptError
-from dialogs.events import COMMANDS
-from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
-from dialogs.followups import FollowupTable, load_table
-from dialogs.rubric import EXIT_KINDS, SituationRubric
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.events import COMMANDS
+from leavewell.dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
+from leavewell.dialogs.followups import FollowupTable, load_table
+from leavewell.dialogs.rubric import EXIT_KINDS, SituationRubric
 
 LANGS: tuple[str, ...] = ("en", "zh")
 SCRIPTS_DIR = Path(__file__).parent / "scripts"

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from dialogs.analyzer.messages import finding_name
-from dialogs.findings import SIGNALS
-from dialogs.outgoing import Choice
-from dialogs.phrases import PHRASE_LANG, PhraseBank, default_phrase_bank
+from leavewell.dialogs.analyzer.messages import finding_name
+from leavewell.dialogs.findings import SIGNALS
+from leavewell.dialogs.outgoing import Choice
+from leavewell.dialogs.phrases import PHRASE_LANG, PhraseBank, default_phrase_bank
 
 if TYPE_CHECKING:
-    from dialogs.engine import Interviewer, _Turn
+    from leavewell.dialogs.engine import Interviewer, _Turn
 
 SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLOBAL_CHOICES)
 LIST, DISAGREE = "list", "no"

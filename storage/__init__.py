@@ -1,6 +1,6 @@
 """Durable state behind one async interface (see storage.base.Store)."""
 
-from storage.base import (
+from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
     StepRecord,
@@ -8,7 +8,7 @@ from storage.base import (
     TurnRecord,
     UserRecord,
 )
-from storage.factory import open_store
+from leavewell.storage.factory import open_store
 
 __all__ = [
     "ConversationRecord",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.base import (
+from leavewell.storage.base import (
     ConversationRecord,
     RoundRecord,
     RoutedPayload,

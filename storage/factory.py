@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from storage.base import Store
-from storage.memory import MemoryStore
-from storage.sqlite import SYNCHRONOUS_MODES, SqliteStore
+from leavewell.storage.base import Store
+from leavewell.storage.memory import MemoryStore
+from leavewell.storage.sqlite import SYNCHRONOUS_MODES, SqliteStore
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
@@ -58,7 +58,7 @@ def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
 
 def _postgres_store(dsn: str, pool_min: int, pool_max: int) -> Store:
     try:
-        from storage.postgres import PostgresStore
+        from leavewell.storage.postgres import PostgresStore
     except ImportError as exc:  # asyncpg is an extra: SQLite users do not need it
         raise ValueError(
             "PostgreSQL needs asyncpg: pip install 'leavewell[postgres]'") from exc

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
-from storage.base import (
+from leavewell.storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
+from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
     RoundRecord,

@@ -39,9 +39,11 @@ def load_migrations(
 
     Versions must run 1, 2, 3 ... without gaps or duplicates.
     """
-    folder = source if source is not None else resources.files("storage") / "migrations" / dialect
+    if source is None:
+        source = resources.files("leavewell.storage") / "migrations" / dialect
+
     migrations: list[Migration] = []
-    for entry in folder.iterdir():
+    for entry in source.iterdir():
         if not entry.name.endswith(".sql"):
             continue
         match = _MIGRATION_NAME.match(entry.name)

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from storage._codec import (
+from leavewell.storage._codec import (
     EncodedStep,
     StoreClosedError,
     conversation_from_row,
@@ -49,7 +49,7 @@ from storage._codec import (
     load_json,
     round_from_row,
 )
-from storage.base import (
+from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
     RoundRecord,
@@ -57,7 +57,7 @@ from storage.base import (
     TurnRecord,
     UserRecord,
 )
-from storage.migrate import MigrationError, check_not_too_new, load_migrations
+from leavewell.storage.migrate import MigrationError, check_not_too_new, load_migrations
 
 log = logging.getLogger(__name__)
 

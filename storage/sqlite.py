@@ -33,7 +33,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage._codec import (
+from leavewell.storage._codec import (
     EncodedStep,
     StoreClosedError,
     conversation_from_row,
@@ -42,7 +42,7 @@ from storage._codec import (
     load_json,
     round_from_row,
 )
-from storage.base import (
+from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
     RoundRecord,
@@ -50,8 +50,8 @@ from storage.base import (
     TurnRecord,
     UserRecord,
 )
-from storage.errors import open_error
-from storage.migrate import (  # re-exported: the SQLite names predate the shared runner
+from leavewell.storage.errors import open_error
+from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
     MigrationError,
     SchemaTooNewError,
@@ -59,7 +59,7 @@ from storage.migrate import (  # re-exported: the SQLite names predate the share
     load_migrations,
     split_statements,
 )
-from storage.sqlite_check import prepare_file
+from leavewell.storage.sqlite_check import prepare_file
 
 __all__ = [
     "MEMORY",

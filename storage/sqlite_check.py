@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from storage.errors import StoreOpenError, open_error
+from leavewell.storage.errors import StoreOpenError, open_error
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _QUICK_CHECK_ROWS = 3  # error rows to report (it does not shorten the check)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dialogs.diagram import mermaid
+from leavewell.dialogs.diagram import mermaid
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,9 +20,22 @@ def test_readme_diagram_is_generated_from_the_flow() -> None:
 
 
 def test_env_example_documents_every_setting() -> None:
-    from bot.settings import Settings
+    from leavewell.bot.settings import Settings
 
     example = (ROOT / "deploy" / "leavewell.env.example").read_text(encoding="utf-8")
     for field in Settings.model_fields.values():
         names = field.validation_alias.choices  # type: ignore[union-attr]
         assert names[0] in example, names[0]
+
+
+def test_every_package_folder_is_installed_under_the_leavewell_namespace() -> None:
+    """A subpackage missing from pyproject's list would work in the editable checkout
+    and be absent from a real install."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    setuptools = project["tool"]["setuptools"]
+    folders = {f"leavewell.{'.'.join(init.parent.relative_to(ROOT).parts)}"
+               for top in setuptools["package-dir"].values()
+               for init in (ROOT / top).rglob("__init__.py")}
+    assert set(setuptools["packages"]) == folders

@@ -28,11 +28,11 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.core import Core
-from bot.discord import guilds
-from bot.discord.commands import CatalogTranslator, build_commands
-from bot.discord.send import NO_PINGS, DiscordSender, with_retries
-from bot.discord.translate import (
+from leavewell.bot.core import Core
+from leavewell.bot.discord import guilds
+from leavewell.bot.discord.commands import CatalogTranslator, build_commands
+from leavewell.bot.discord.send import NO_PINGS, DiscordSender, with_retries
+from leavewell.bot.discord.translate import (
     PLATFORM,
     audio_attachments,
     incoming_of_message,
@@ -42,18 +42,18 @@ from bot.discord.translate import (
     ref_of,
     ui_lang,
 )
-from bot.discord.views import PREFIX, ChoiceButton, button_label
-from bot.incoming import Actor, ConversationRef, Incoming
-from bot.ordering import KeyedQueue
-from bot.settings import Settings
-from bot.startup import StartupError
-from bot.voice import Listener
-from dialogs.events import ChoicePressed, Command, Event, Start
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
-from dialogs.rounds.commands import parse_choice
-from dialogs.rounds.machine import destination
-from storage.base import ConversationRecord, OutboxItem, RoundRecord
+from leavewell.bot.discord.views import PREFIX, ChoiceButton, button_label
+from leavewell.bot.incoming import Actor, ConversationRef, Incoming
+from leavewell.bot.ordering import KeyedQueue
+from leavewell.bot.settings import Settings
+from leavewell.bot.startup import StartupError
+from leavewell.bot.voice import Listener
+from leavewell.dialogs.events import ChoicePressed, Command, Event, Start
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
+from leavewell.dialogs.rounds.commands import parse_choice
+from leavewell.dialogs.rounds.machine import destination
+from leavewell.storage.base import ConversationRecord, OutboxItem, RoundRecord
 
 log = logging.getLogger(__name__)
 

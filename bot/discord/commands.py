@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from dialogs.modes import MODES
-from dialogs.outgoing import Outgoing
-from dialogs.render import PLAIN, Renderer
+from leavewell.dialogs.modes import MODES
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import PLAIN, Renderer
 
 DESCRIPTION_LIMIT = 100
 SIMPLE_COMMANDS = ("start", "retry", "history", "stop", "help", "forget", "export", "role")

@@ -3,7 +3,7 @@ profile-like record under the key "discord-guild:<guild id>"."""
 
 from __future__ import annotations
 
-from storage.base import StepRecord, Store, UserRecord
+from leavewell.storage.base import StepRecord, Store, UserRecord
 
 
 def guild_key(guild_id: int) -> str:

@@ -17,13 +17,13 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.attachments import File, files_to_send
-from bot.chunks import split_paragraphs
-from bot.delivery import PermanentDeliveryError
-from bot.discord.views import choice_view
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, Renderer
-from storage.base import OutboxItem
+from leavewell.bot.attachments import File, files_to_send
+from leavewell.bot.chunks import split_paragraphs
+from leavewell.bot.delivery import PermanentDeliveryError
+from leavewell.bot.discord.views import choice_view
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import DISCORD_MD, Renderer
+from leavewell.storage.base import OutboxItem
 
 log = logging.getLogger(__name__)
 

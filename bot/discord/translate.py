@@ -6,9 +6,9 @@ from typing import Any
 
 import discord
 
-from bot.incoming import ConversationRef, Incoming
-from dialogs.events import Event, TextAnswer, Unsupported
-from dialogs.script import LANGS
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.dialogs.events import Event, TextAnswer, Unsupported
+from leavewell.dialogs.script import LANGS
 
 PLATFORM = "discord"
 _USER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
-from dialogs.outgoing import Choice
+from leavewell.dialogs.outgoing import Choice
 
 log = logging.getLogger(__name__)
 

@@ -46,14 +46,14 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.core import Core
-from bot.incoming import Actor, ConversationRef
-from bot.ordering import KeyedQueue
-from bot.settings import Settings
-from bot.startup import StartupError
-from bot.telegram.request import AiohttpRequest
-from bot.telegram.send import TelegramSender, with_retries
-from bot.telegram.translate import (
+from leavewell.bot.core import Core
+from leavewell.bot.incoming import Actor, ConversationRef
+from leavewell.bot.ordering import KeyedQueue
+from leavewell.bot.settings import Settings
+from leavewell.bot.startup import StartupError
+from leavewell.bot.telegram.request import AiohttpRequest
+from leavewell.bot.telegram.send import TelegramSender, with_retries
+from leavewell.bot.telegram.translate import (
     PLATFORM,
     command_of,
     conversation_of,
@@ -64,12 +64,12 @@ from bot.telegram.translate import (
     private_address,
     spoken_of,
 )
-from bot.voice import Listener
-from dialogs.events import TextAnswer
-from dialogs.outgoing import Outgoing
-from dialogs.render import TELEGRAM_HTML, Renderer, escape_html
-from dialogs.script import LANGS
-from storage._codec import StoreClosedError
+from leavewell.bot.voice import Listener
+from leavewell.dialogs.events import TextAnswer
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import TELEGRAM_HTML, Renderer, escape_html
+from leavewell.dialogs.script import LANGS
+from leavewell.storage._codec import StoreClosedError
 
 log = logging.getLogger(__name__)
 

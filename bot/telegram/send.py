@@ -20,14 +20,14 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.attachments import File, files_to_send
-from bot.chunks import split_paragraphs
-from bot.delivery import PermanentDeliveryError
-from bot.rounds import DEEP_LINK_PREFIX
-from dialogs.outgoing import Choice, Outgoing
-from dialogs.render import PLAIN, TELEGRAM_HTML, Rendered, Renderer
-from dialogs.rounds.commands import parse_choice
-from storage.base import OutboxItem
+from leavewell.bot.attachments import File, files_to_send
+from leavewell.bot.chunks import split_paragraphs
+from leavewell.bot.delivery import PermanentDeliveryError
+from leavewell.bot.rounds import DEEP_LINK_PREFIX
+from leavewell.dialogs.outgoing import Choice, Outgoing
+from leavewell.dialogs.render import PLAIN, TELEGRAM_HTML, Rendered, Renderer
+from leavewell.dialogs.rounds.commands import parse_choice
+from leavewell.storage.base import OutboxItem
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from telegram import Audio, Chat, Message, Update, VideoNote, Voice
 
-from bot.incoming import ConversationRef, Incoming
-from bot.rounds import DEEP_LINK_PREFIX
-from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Unsupported
-from dialogs.rounds import commands as round_commands
+from leavewell.bot.incoming import ConversationRef, Incoming
+from leavewell.bot.rounds import DEEP_LINK_PREFIX
+from leavewell.dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Unsupported
+from leavewell.dialogs.rounds import commands as round_commands
 
 PLATFORM = "telegram"
 

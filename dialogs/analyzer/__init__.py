@@ -9,17 +9,17 @@ Rules are data: one file per finding in ``scripts/rules/`` (``rulebook``), match
 
 from __future__ import annotations
 
-from dialogs.analyzer import core
-from dialogs.analyzer.messages import (
+from leavewell.dialogs.analyzer import core
+from leavewell.dialogs.analyzer.messages import (
     finding_field,
     finding_message,
     finding_name,
     finding_tip,
     messages_for,
 )
-from dialogs.analyzer.rulebook import FindingText
-from dialogs.findings import Analysis
-from dialogs.rubric import SituationRubric
+from leavewell.dialogs.analyzer.rulebook import FindingText
+from leavewell.dialogs.findings import Analysis
+from leavewell.dialogs.rubric import SituationRubric
 
 LANGS = core.LANGS
 

@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import filterfalse
 
-from dialogs.analyzer import reasons as reason_rules
-from dialogs.analyzer import sentiment
-from dialogs.analyzer.hanzi import TRAD_TO_SIMP
-from dialogs.analyzer.matcher import Hits, Matcher, Scan, Span
-from dialogs.analyzer.rulebook import FindingRule, default_rulebook
-from dialogs.analyzer.skills import extract_skills
-from dialogs.findings import (
+from leavewell.dialogs.analyzer import reasons as reason_rules
+from leavewell.dialogs.analyzer import sentiment
+from leavewell.dialogs.analyzer.hanzi import TRAD_TO_SIMP
+from leavewell.dialogs.analyzer.matcher import Hits, Matcher, Scan, Span
+from leavewell.dialogs.analyzer.rulebook import FindingRule, default_rulebook
+from leavewell.dialogs.analyzer.skills import extract_skills
+from leavewell.dialogs.findings import (
     Analysis,
     Evidence,
     Finding,
@@ -34,7 +34,7 @@ from dialogs.findings import (
     TraceLine,
     Verdict,
 )
-from dialogs.rubric import EXIT_KINDS, SituationRubric
+from leavewell.dialogs.rubric import EXIT_KINDS, SituationRubric
 
 BASE_SCORE = 80
 RED_FLAG_CAP = 60  # an answer with any red flag never scores above this

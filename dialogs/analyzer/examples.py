@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from dialogs.analyzer import analyze
-from dialogs.analyzer.rulebook import Rulebook, default_rulebook
-from dialogs.script import default_script
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.analyzer.rulebook import Rulebook, default_rulebook
+from leavewell.dialogs.script import default_script
 
 
 def failing_examples(book: Rulebook | None = None) -> list[str]:

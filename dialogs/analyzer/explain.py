@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.analyzer.rulebook import default_rulebook
-from dialogs.findings import Analysis
+from leavewell.dialogs.analyzer.rulebook import default_rulebook
+from leavewell.dialogs.findings import Analysis
 
 
 def explain(analysis: Analysis) -> dict[str, Any]:

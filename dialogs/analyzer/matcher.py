@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
+from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
 
 Span = tuple[int, int]
 Hits = dict[str, list[Span]]

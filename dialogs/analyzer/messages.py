@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-from dialogs.analyzer.rulebook import LANGS, FindingText, default_rulebook
+from leavewell.dialogs.analyzer.rulebook import LANGS, FindingText, default_rulebook
 
 FIELDS: tuple[str, ...] = ("name", "message", "tip", "infer")
 

@@ -9,9 +9,9 @@ from functools import cache
 
 import yaml
 
-from dialogs.analyzer.matcher import Hits, Span
-from dialogs.analyzer.rulebook import RULES_DIR
-from dialogs.errors import ScriptError
+from leavewell.dialogs.analyzer.matcher import Hits, Span
+from leavewell.dialogs.analyzer.rulebook import RULES_DIR
+from leavewell.dialogs.errors import ScriptError
 
 NONE = "none"
 

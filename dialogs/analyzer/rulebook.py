@@ -47,8 +47,8 @@ from typing import Any
 
 import yaml
 
-from dialogs.analyzer.rules import Lexicon, Pattern, Term, words
-from dialogs.errors import ScriptError
+from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, Term, words
+from leavewell.dialogs.errors import ScriptError
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "scripts" / "rules"
 LANGS: tuple[str, ...] = ("en", "zh")

@@ -22,8 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dialogs.analyzer.rulebook import default_rulebook
-from dialogs.errors import ScriptError
+from leavewell.dialogs.analyzer.rulebook import default_rulebook
+from leavewell.dialogs.errors import ScriptError
 
 Span = tuple[int, int]
 

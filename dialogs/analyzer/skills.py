@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from dialogs.analyzer.matcher import Hits, Matcher, Span
-from dialogs.analyzer.rules import Lexicon
+from leavewell.dialogs.analyzer.matcher import Hits, Matcher, Span
+from leavewell.dialogs.analyzer.rules import Lexicon
 
 _NON_SPACE = re.compile(r"\S+")
 _LIST_END_WORDS = frozenset(("and", "or", "&", "和", "与", "及", "以及", "或"))

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.modes import COACH, parse_mode
-from dialogs.script import default_script
+from leavewell.dialogs.modes import COACH, parse_mode
+from leavewell.dialogs.script import default_script
 
 MIN_WINDOW = 10 * 60
 MAX_WINDOW = 7 * 24 * 3600

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.outgoing import Choice, Outgoing
-from dialogs.rounds import commands, report
-from dialogs.rounds.commands import RoundCommandError
-from dialogs.rounds.events import (
+from leavewell.dialogs.outgoing import Choice, Outgoing
+from leavewell.dialogs.rounds import commands, report
+from leavewell.dialogs.rounds.commands import RoundCommandError
+from leavewell.dialogs.rounds.events import (
     CommentAnswer,
     EndRound,
     ForgetPerson,
@@ -28,7 +28,7 @@ from dialogs.rounds.events import (
     ShareAnswer,
     SubmitAttempt,
 )
-from dialogs.rounds.state import (
+from leavewell.dialogs.rounds.state import (
     MAX_COMMENT_CHARS,
     MAX_MEMBERS,
     RATING_POINTS,
@@ -39,7 +39,7 @@ from dialogs.rounds.state import (
     clean_reach,
     person_record,
 )
-from dialogs.script import default_script
+from leavewell.dialogs.script import default_script
 
 SHARED_ANSWER_CHARS = 1200  # in the group post: fits Discord's 2,000 characters
 

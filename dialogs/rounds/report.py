@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, default_renderer
-from dialogs.rounds.state import RATING_POINTS, VERDICTS, RoundState
+from leavewell.dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import DISCORD_MD, default_renderer
+from leavewell.dialogs.rounds.state import RATING_POINTS, VERDICTS, RoundState
 
 # Below this many answers the group sees counts only: an average or a "most common red
 # flag" of one or two answers would point at the people who answered.

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
-from dialogs.script import LANGS, default_script
+from leavewell.dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
+from leavewell.dialogs.script import LANGS, default_script
 
 # The shared rubric points peers rate a shared answer on (buttons under it).
 RATING_POINTS: tuple[str, ...] = ("positive", "specific", "owns_story", "forward_looking",

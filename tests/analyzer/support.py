@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dialogs.analyzer import analyze
-from dialogs.findings import Analysis
-from dialogs.script import default_script
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.findings import Analysis
+from leavewell.dialogs.script import default_script
 
 # The rubrics as declared in situations.yaml.
 RUBRICS = {sid: spec.rubric for sid, spec in default_script().situations.items()}

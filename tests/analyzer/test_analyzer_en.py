@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.analyzer import analyze
-from dialogs.findings import (
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.findings import (
     ALL_FINDING_IDS,
     IMPROVEMENT_IDS,
     RED_FLAG_IDS,
     STRENGTH_IDS,
     Analysis,
 )
-from dialogs.rubric import SituationRubric
+from leavewell.dialogs.rubric import SituationRubric
 from tests.analyzer.support import RUBRICS, assert_exact_evidence, found
 from tests.analyzer.support import run as run_in
 
@@ -331,8 +331,8 @@ def test_analysis_is_deterministic() -> None:
 
 
 def test_every_english_term_is_found_on_its_own() -> None:
-    from dialogs.analyzer.core import BOOK, MATCHERS
-    from dialogs.analyzer.rules import term_table
+    from leavewell.dialogs.analyzer.core import BOOK, MATCHERS
+    from leavewell.dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["en"]
     for term, meanings in term_table(BOOK.lexicons["en"].terms).items():
@@ -344,8 +344,8 @@ def test_every_english_term_is_found_on_its_own() -> None:
 def test_rule_tables_must_be_in_normal_form() -> None:
     import dataclasses
 
-    from dialogs.analyzer.core import BOOK
-    from dialogs.analyzer.matcher import Matcher
+    from leavewell.dialogs.analyzer.core import BOOK
+    from leavewell.dialogs.analyzer.matcher import Matcher
 
     with pytest.raises(ValueError, match="normal form"):
         Matcher(dataclasses.replace(BOOK.lexicons["en"], terms=(("trash_talk", "Jerk"),)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.analyzer import analyze
-from dialogs.findings import ALL_FINDING_IDS, Analysis
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.findings import ALL_FINDING_IDS, Analysis
 from tests.analyzer.support import RUBRICS, assert_exact_evidence, found
 from tests.analyzer.support import run as run_in
 
@@ -188,8 +188,8 @@ def test_odd_input_never_raises(text: str) -> None:
 
 
 def test_every_chinese_term_is_found_on_its_own() -> None:
-    from dialogs.analyzer.core import BOOK, MATCHERS
-    from dialogs.analyzer.rules import term_table
+    from leavewell.dialogs.analyzer.core import BOOK, MATCHERS
+    from leavewell.dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["zh"]
     for term, meanings in term_table(BOOK.lexicons["zh"].terms).items():

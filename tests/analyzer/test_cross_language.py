@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.analyzer import analyze
-from dialogs.analyzer.core import ABSENCE_CHECKS, BOOK
-from dialogs.analyzer.rules import term_table
-from dialogs.findings import Analysis
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.analyzer.core import ABSENCE_CHECKS, BOOK
+from leavewell.dialogs.analyzer.rules import term_table
+from leavewell.dialogs.findings import Analysis
 from tests.analyzer.support import RUBRICS
 
 STRUCTURAL_IMPROVEMENTS = frozenset(c for c, _ in ABSENCE_CHECKS) | {"too_long", "too_short"}

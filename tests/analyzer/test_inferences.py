@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.analyzer.messages import finding_field
-from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS, Evidence, Finding
+from leavewell.dialogs.analyzer.messages import finding_field
+from leavewell.dialogs.findings import (
+    IMPROVEMENT_IDS,
+    RED_FLAG_IDS,
+    STRENGTH_IDS,
+    Evidence,
+    Finding,
+)
 
 HAN = ("\u4e00", "\u9fff")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.analyzer import analyze
-from dialogs.script import default_script
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.script import default_script
 
 
 def run(answer: str, lang: str = "en", situation: str = "unspecified"):

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dialogs.analyzer import analyze, finding_message, finding_tip
-from dialogs.analyzer.rulebook import (
+from leavewell.dialogs.analyzer import analyze, finding_message, finding_tip
+from leavewell.dialogs.analyzer.rulebook import (
     LANGS,
     RULES_DIR,
     default_rulebook,
     load_rulebook,
     parse_finding,
 )
-from dialogs.errors import ScriptError
-from dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
-from dialogs.script import default_script
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
+from leavewell.dialogs.script import default_script
 
 BOOK = default_rulebook()
 RUBRICS = {sid: spec.rubric for sid, spec in default_script().situations.items()}
@@ -129,7 +129,7 @@ def test_a_missing_folder_or_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_check_reports_an_example_that_does_not_behave(tmp_path: Path) -> None:
-    from dialogs.analyzer.examples import failing_examples
+    from leavewell.dialogs.analyzer.examples import failing_examples
 
     assert failing_examples() == []
     folder = tmp_path / "rules"

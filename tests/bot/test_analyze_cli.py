@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.analyze_cli import analyze_batch, analyze_one
-from bot.cli import main
-from dialogs.analyzer import finding_message
+from leavewell.bot.analyze_cli import analyze_batch, analyze_one
+from leavewell.bot.cli import main
+from leavewell.dialogs.analyzer import finding_message
 
 EN = "My boss was a jerk, and I want to grow into a data role."
 ZH = "我的老板太差劲了，我想去更大的平台发展。"
@@ -159,7 +159,7 @@ def test_command_line_rejects_an_unknown_ui_language(capsys: pytest.CaptureFixtu
 
 
 def test_explain_shows_rules_signals_reason_and_dropped_matches() -> None:
-    from bot.analyze_cli import analyze_one
+    from leavewell.bot.analyze_cli import analyze_one
 
     result = analyze_one(
         "I want to grow into a lead role. My manager was a jerk, and I was not burned out. "

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-import bot.discord.send as discord_send
-import bot.telegram.send as telegram_send
-from bot.attachments import EXPORT_NAME, PROGRESS_NAME, File, build_files
-from bot.console import ConsoleSender
-from dialogs.feedback import history_params
-from dialogs.outgoing import Outgoing
-from dialogs.render import default_renderer
-from storage.base import OutboxItem
+import leavewell.bot.discord.send as discord_send
+import leavewell.bot.telegram.send as telegram_send
+from leavewell.bot.attachments import EXPORT_NAME, PROGRESS_NAME, File, build_files
+from leavewell.bot.console import ConsoleSender
+from leavewell.dialogs.feedback import history_params
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import default_renderer
+from leavewell.storage.base import OutboxItem
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ATTEMPTS = [
@@ -93,10 +93,10 @@ async def test_round_chart_is_named_after_its_round() -> None:
 def fake_report(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """A stand-in for dialogs.rounds.report (written elsewhere): these tests check the
     mapping from names to calls and files, not the report's contents."""
-    import dialogs.rounds
+    import leavewell.dialogs.rounds
 
     calls: list[tuple[str, Any]] = []
-    module = types.ModuleType("dialogs.rounds.report")
+    module = types.ModuleType("leavewell.dialogs.rounds.report")
 
     def export_csv(params: dict[str, Any]) -> str:
         calls.append(("csv", params))
@@ -108,8 +108,8 @@ def fake_report(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
 
     module.export_csv = export_csv  # type: ignore[attr-defined]
     module.export_markdown = export_markdown  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dialogs.rounds.report", module)
-    monkeypatch.setattr(dialogs.rounds, "report", module, raising=False)
+    monkeypatch.setitem(sys.modules, "leavewell.dialogs.rounds.report", module)
+    monkeypatch.setattr(leavewell.dialogs.rounds, "report", module, raising=False)
     return calls
 
 
@@ -155,16 +155,16 @@ async def test_what_cannot_be_built_is_a_value_error(outgoing: Outgoing) -> None
 
 
 async def test_a_failing_report_is_a_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dialogs.rounds
+    import leavewell.dialogs.rounds
 
-    module = types.ModuleType("dialogs.rounds.report")
+    module = types.ModuleType("leavewell.dialogs.rounds.report")
 
     def export_csv(params: dict[str, Any]) -> str:
         return str(params["members"])  # KeyError: a bug that no retry can fix
 
     module.export_csv = export_csv  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dialogs.rounds.report", module)
-    monkeypatch.setattr(dialogs.rounds, "report", module, raising=False)
+    monkeypatch.setitem(sys.modules, "leavewell.dialogs.rounds.report", module)
+    monkeypatch.setattr(leavewell.dialogs.rounds, "report", module, raising=False)
     with pytest.raises(ValueError, match="round_csv") as caught:
         await build(Outgoing("round_report", "en", {}, attachments=("round_csv",)))
     assert isinstance(caught.value.__cause__, KeyError)

@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analyze_cli import analyze_batch
-from bot.batch_io import MAX_CSV_FIELD, MAX_LINE_BYTES
+from leavewell.bot.analyze_cli import analyze_batch
+from leavewell.bot.batch_io import MAX_CSV_FIELD, MAX_LINE_BYTES
 from tests.bot.test_console import leavewell
 
 GOOD = "Our office closed after the merger. I led the billing migration and cut errors by 30%."

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.charts import progress_chart, round_chart
+from leavewell.bot.charts import progress_chart, round_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 100_000
@@ -145,9 +145,11 @@ def test_charts_rendered_from_several_threads_are_identical() -> None:
 def test_matplotlib_loads_on_first_chart_and_pyplot_never() -> None:
     code = (
         "import sys\n"
-        "import bot.attachments, bot.charts, bot.telegram.send, bot.discord.send\n"
+        "import leavewell.bot.attachments, leavewell.bot.charts\n"
+        "import leavewell.bot.telegram.send, leavewell.bot.discord.send\n"
         "assert 'matplotlib' not in sys.modules, 'imported at start-up'\n"
-        "bot.charts.progress_chart({'series': [{'scores': [1, 2], 'red_flags': [0, 1]}]})\n"
+        "leavewell.bot.charts.progress_chart(\n"
+        "    {'series': [{'scores': [1, 2], 'red_flags': [0, 1]}]})\n"
         "assert 'matplotlib' in sys.modules\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.discord.send import split_markdown
-from bot.telegram.send import split_html
+from leavewell.bot.discord.send import split_markdown
+from leavewell.bot.telegram.send import split_html
 from tests.support.formats import telegram_html_problems
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import run_practice
-from bot.console import parse_line
-from bot.settings import load_settings
-from dialogs.events import Command, TextAnswer
+from leavewell.bot.app import run_practice
+from leavewell.bot.console import parse_line
+from leavewell.bot.settings import load_settings
+from leavewell.dialogs.events import Command, TextAnswer
 
 ANSWER = (
     "Our team was cut when the company lost its biggest client. I had led the move of our "
@@ -25,7 +25,7 @@ ANSWER = (
 
 def leavewell() -> list[str]:
     script = Path(sys.executable).parent / "leavewell"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "leavewell.bot.cli"]
 
 
 def run_cli(args: list[str], stdin: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -181,7 +181,7 @@ def test_diagram_and_check_commands(tmp_path: Path) -> None:
 
 
 def test_webhook_mode_requires_a_secret() -> None:
-    from bot.settings import SettingsError
+    from leavewell.bot.settings import SettingsError
 
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
         load_settings({"telegram_bot_token": "1:x", "telegram_webhook_url": "https://a.b/h"})

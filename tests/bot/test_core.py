@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import ACTIVE_EVENTS, Core
-from bot.incoming import Actor, ConversationRef, Incoming
-from dialogs.engine import DialogSettings, Interviewer
-from dialogs.events import ChoicePressed, Command, Start, TextAnswer
-from dialogs.outgoing import Outgoing
-from storage import open_store
-from storage.base import OutboxItem, Store
+from leavewell.bot.core import ACTIVE_EVENTS, Core
+from leavewell.bot.incoming import Actor, ConversationRef, Incoming
+from leavewell.dialogs.engine import DialogSettings, Interviewer
+from leavewell.dialogs.events import ChoicePressed, Command, Start, TextAnswer
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.storage import open_store
+from leavewell.storage.base import OutboxItem, Store
 
 ANSWER = (
     "Our department was cut when the company lost its largest client. Before that I led "

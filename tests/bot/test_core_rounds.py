@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Core
-from bot.incoming import Actor, ConversationRef, Incoming
-from dialogs.engine import DialogSettings, Interviewer
-from dialogs.events import ChoicePressed, Command, TextAnswer
-from storage import open_store
-from storage.base import Store
+from leavewell.bot.core import Core
+from leavewell.bot.incoming import Actor, ConversationRef, Incoming
+from leavewell.dialogs.engine import DialogSettings, Interviewer
+from leavewell.dialogs.events import ChoicePressed, Command, TextAnswer
+from leavewell.storage import open_store
+from leavewell.storage.base import Store
 from tests.bot.test_core import Recorder
 
 T0 = 1_800_000_000.0

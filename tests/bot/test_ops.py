@@ -10,11 +10,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import run_platforms
-from bot.ops import MeasuredStore, Metrics, OpsServer
-from bot.settings import load_settings
-from storage import open_store
-from storage.base import Store
+from leavewell.bot.app import run_platforms
+from leavewell.bot.ops import MeasuredStore, Metrics, OpsServer
+from leavewell.bot.settings import load_settings
+from leavewell.storage import open_store
+from leavewell.storage.base import Store
 from tests.storage.test_contract import T0, make_step
 from tests.support.postgres import fresh_database
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import open_error
-from storage.sqlite import SqliteStore
+from leavewell.storage.errors import open_error
+from leavewell.storage.sqlite import SqliteStore
 from tests.bot.test_console import leavewell
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_telegram import FakeTelegram

@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from bot.settings import load_settings
-from bot.voice import FasterWhisper, Listener, engine_installed, load_transcriber
-from dialogs.events import TextAnswer
-from dialogs.speech import combine, fillers, speech_stats
+from leavewell.bot.settings import load_settings
+from leavewell.bot.voice import FasterWhisper, Listener, engine_installed, load_transcriber
+from leavewell.dialogs.events import TextAnswer
+from leavewell.dialogs.speech import combine, fillers, speech_stats
 from tests.support.transcript import Transcript
 from tests.support.voice import ScriptedTranscriber, spoken, tone, wav_seconds
 

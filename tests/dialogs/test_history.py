@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 
-from dialogs.analyzer.messages import finding_field
-from dialogs.engine import Interviewer
-from dialogs.events import Command
-from dialogs.feedback import HISTORY_ROWS_PER_SITUATION, history_params, history_wants_chart
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.analyzer.messages import finding_field
+from leavewell.dialogs.engine import Interviewer
+from leavewell.dialogs.events import Command
+from leavewell.dialogs.feedback import (
+    HISTORY_ROWS_PER_SITUATION,
+    history_params,
+    history_wants_chart,
+)
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
 from tests.support.formats import discord_problems, telegram_html_problems
 
 DAY = 86_400.0

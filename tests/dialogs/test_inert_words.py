@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
-from dialogs.events import Start, TextAnswer
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, TELEGRAM_HTML, ZWSP, Renderer, escape_discord, escape_html
-from dialogs.script import REQUIRED_MESSAGES, default_script
+from leavewell.dialogs.events import Start, TextAnswer
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import (
+    DISCORD_MD,
+    TELEGRAM_HTML,
+    ZWSP,
+    Renderer,
+    escape_discord,
+    escape_html,
+)
+from leavewell.dialogs.script import REQUIRED_MESSAGES, default_script
 from tests.dialogs.test_render import play_round
 from tests.support.fake_telegram import parse_html
 from tests.support.formats import discord_problems, telegram_live_entities

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from dialogs.engine import Interviewer, StepResult
-from dialogs.events import ChoicePressed, Command, Event, TextAnswer
-from dialogs.render import PLAIN, TELEGRAM_HTML, Renderer, default_renderer
+from leavewell.dialogs.engine import Interviewer, StepResult
+from leavewell.dialogs.events import ChoicePressed, Command, Event, TextAnswer
+from leavewell.dialogs.render import PLAIN, TELEGRAM_HTML, Renderer, default_renderer
 from tests.support.formats import telegram_html_problems
 
 RISKY_EN = (

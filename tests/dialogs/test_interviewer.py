@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.engine import DialogSettings, Interviewer
-from dialogs.events import ChoicePressed
-from dialogs.modes import MAX_FOLLOWUPS
-from dialogs.render import Renderer
+from leavewell.dialogs.engine import DialogSettings, Interviewer
+from leavewell.dialogs.events import ChoicePressed
+from leavewell.dialogs.modes import MAX_FOLLOWUPS
+from leavewell.dialogs.render import Renderer
 from tests.support.transcript import Transcript
 
 TABLE = Interviewer().script.followup_table
@@ -137,7 +137,7 @@ def test_a_red_flag_in_the_main_answer_is_probed_first(lang: str) -> None:
 
 
 def test_an_unknown_red_flag_gets_the_fallback_probe() -> None:
-    from dialogs.findings import Analysis, Finding
+    from leavewell.dialogs.findings import Analysis, Finding
 
     def analyzer(text: str, **kwargs: object) -> Analysis:
         flags = (Finding("boredom", "red_flag", "", ()),) if "bored" in text else ()
@@ -342,7 +342,7 @@ def test_pacing_states_the_measured_time() -> None:
 
 
 def test_a_mentor_can_choose_the_skeptic_for_a_round() -> None:
-    from dialogs.events import RoundInvite
+    from leavewell.dialogs.events import RoundInvite
 
     t = Transcript(Interviewer(settings=DialogSettings(max_followups=2)))
     t.start("en")

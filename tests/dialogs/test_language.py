@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialogs.language import (
+from leavewell.dialogs.language import (
     EN_WORD_WEIGHT,
     MIXED_SHARE,
     Detection,

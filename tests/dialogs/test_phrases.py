@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from dialogs.analyzer import analyze
-from dialogs.analyzer.core import MATCHERS
-from dialogs.errors import ScriptError
-from dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
-from dialogs.phrases import (
+from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.analyzer.core import MATCHERS
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
+from leavewell.dialogs.phrases import (
     GLOSSARY_FILE,
     PHRASE_FINDING_IDS,
     PHRASES_FILE,
@@ -23,7 +23,7 @@ from dialogs.phrases import (
     load_glossary,
     load_phrase_bank,
 )
-from dialogs.script import default_script
+from leavewell.dialogs.script import default_script
 
 BANK = default_phrase_bank()
 GLOSSARY = default_glossary()

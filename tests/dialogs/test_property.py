@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialogs.engine import Interviewer
-from dialogs.events import (
+from leavewell.dialogs.engine import Interviewer
+from leavewell.dialogs.events import (
     COMMANDS,
     ChoicePressed,
     Command,
@@ -16,8 +16,8 @@ from dialogs.events import (
     Timeout,
     Unsupported,
 )
-from dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
-from dialogs.script import default_script
+from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.script import default_script
 from tests.support.formats import telegram_html_problems
 
 ENGINE = Interviewer()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.engine import Interviewer
-from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer
-from dialogs.outgoing import Outgoing
-from dialogs.render import (
+from leavewell.dialogs.engine import Interviewer
+from leavewell.dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import (
     DISCORD_MD,
     PLAIN,
     TELEGRAM_HTML,
@@ -16,7 +16,7 @@ from dialogs.render import (
     escape_html,
     escape_plain,
 )
-from dialogs.script import REQUIRED_MESSAGES
+from leavewell.dialogs.script import REQUIRED_MESSAGES
 from tests.support.formats import discord_problems, telegram_html_problems
 
 HOSTILE = (

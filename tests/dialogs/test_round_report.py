@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
-from dialogs.rounds import report
-from dialogs.rounds.events import (
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.rounds import report
+from leavewell.dialogs.rounds.events import (
     CommentAnswer,
     EndRound,
     JoinRound,
@@ -23,9 +23,9 @@ from dialogs.rounds.events import (
     ShareAnswer,
     SubmitAttempt,
 )
-from dialogs.rounds.machine import step_round
-from dialogs.rounds.state import RATING_POINTS
-from dialogs.script import default_script
+from leavewell.dialogs.rounds.machine import step_round
+from leavewell.dialogs.rounds.state import RATING_POINTS
+from leavewell.dialogs.script import default_script
 from tests.support.formats import discord_problems, telegram_html_problems
 
 FORMATS = (PLAIN, TELEGRAM_HTML, DISCORD_MD)

@@ -9,17 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialogs.outgoing import Outgoing
-from dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
-from dialogs.rounds import commands, machine, report
-from dialogs.rounds.commands import (
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.rounds import commands, machine, report
+from leavewell.dialogs.rounds.commands import (
     RoundCommandError,
     StartOptions,
     parse_choice,
     parse_round_command,
     parse_start,
 )
-from dialogs.rounds.events import (
+from leavewell.dialogs.rounds.events import (
     CommentAnswer,
     EndRound,
     JoinRound,
@@ -32,9 +32,9 @@ from dialogs.rounds.events import (
     ShareAnswer,
     SubmitAttempt,
 )
-from dialogs.rounds.machine import RoundResult, destination, step_round
-from dialogs.rounds.state import MAX_COMMENT_CHARS, RATING_POINTS
-from dialogs.script import default_script
+from leavewell.dialogs.rounds.machine import RoundResult, destination, step_round
+from leavewell.dialogs.rounds.state import MAX_COMMENT_CHARS, RATING_POINTS
+from leavewell.dialogs.script import default_script
 from tests.support.formats import telegram_html_problems
 
 T0 = 1_700_000_000.0

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dialogs.engine import Interviewer
-from dialogs.errors import ScriptError
-from dialogs.script import SCRIPTS_DIR, load_script
+from leavewell.dialogs.engine import Interviewer
+from leavewell.dialogs.errors import ScriptError
+from leavewell.dialogs.script import SCRIPTS_DIR, load_script
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_template_syntax_error_is_named(scripts: Path) -> None:
 
 
 def test_missing_template_file_is_named(tmp_path: Path) -> None:
-    from dialogs.script import TEMPLATES_DIR
+    from leavewell.dialogs.script import TEMPLATES_DIR
 
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, templates)

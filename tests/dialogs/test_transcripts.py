@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.events import ChoicePressed, TextAnswer
-from dialogs.script import default_script
+from leavewell.dialogs.events import ChoicePressed, TextAnswer
+from leavewell.dialogs.script import default_script
 from tests.support.transcript import Transcript
 
 SITUATIONS = default_script().situation_order
@@ -239,7 +239,7 @@ def test_voice_without_transcript_asks_for_the_gist_and_keeps_the_timing() -> No
 
 
 def test_commands_work_in_every_state() -> None:
-    from dialogs.events import COMMANDS
+    from leavewell.dialogs.events import COMMANDS
 
     for name in COMMANDS:
         for stage_setup in ("new", "answer_main", "answer_followup", "after_feedback"):
@@ -310,7 +310,7 @@ def test_step_is_pure_and_replayable() -> None:
 
 
 def test_practice_as_first_contact_greets_in_the_platforms_language() -> None:
-    from dialogs.events import Command
+    from leavewell.dialogs.events import Command
 
     t = Transcript()
     reply = t.send(Command(at=t.tick(), name="practice", args="", lang_hint="zh-CN"))

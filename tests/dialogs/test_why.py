@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from dialogs.analyzer.messages import finding_field
-from dialogs.engine import DialogSettings, Interviewer
-from dialogs.events import ChoicePressed
-from dialogs.findings import Analysis, Evidence, Finding
-from dialogs.script import default_script
+from leavewell.dialogs.analyzer.messages import finding_field
+from leavewell.dialogs.engine import DialogSettings, Interviewer
+from leavewell.dialogs.events import ChoicePressed
+from leavewell.dialogs.findings import Analysis, Evidence, Finding
+from leavewell.dialogs.script import default_script
 from tests.support.transcript import Transcript
 
 BITTER_EN = (
@@ -315,8 +315,8 @@ def test_buttons_fit_telegram_and_discord_even_with_many_findings() -> None:
 
 
 def test_a_typed_choice_survives_the_outbox_and_only_buttons_get_numbers() -> None:
-    from dialogs.outgoing import Choice, Outgoing
-    from dialogs.render import PLAIN, default_renderer
+    from leavewell.dialogs.outgoing import Choice, Outgoing
+    from leavewell.dialogs.render import PLAIN, default_renderer
 
     outgoing = Outgoing("ask_next", "en", choices=(
         Choice("why.1.list", "Why was this flagged?", typed="/why"), Choice("3.retry", "Again")))

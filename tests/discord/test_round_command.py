@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord.commands import ROUND_EACH, round_args
-from dialogs.rounds.commands import (
+from leavewell.bot.discord.commands import ROUND_EACH, round_args
+from leavewell.dialogs.rounds.commands import (
     StartOptions,
     parse_comment,
     parse_round_command,

@@ -384,8 +384,8 @@ async def pressed_before_the_crash(dc: FakeDiscord, database: Path, d: Driver,
                                    post: StoredMessage, point: str) -> FakeInteraction:
     """A rating press that reached the bot, was stored and acknowledged, and then the
     process died: what the adapter leaves behind, done here the same way."""
-    from bot.discord.translate import interaction_id, ref_of
-    from storage import open_store
+    from leavewell.bot.discord.translate import interaction_id, ref_of
+    from leavewell.storage import open_store
 
     ix = await dc.click(d.user, post, button(post, point))  # nobody is connected
     callback = f"{dc.api_base}/interactions/{ix.id}/{ix.token}/callback"
@@ -406,7 +406,7 @@ async def pressed_before_the_crash(dc: FakeDiscord, database: Path, d: Driver,
 
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "leavewell"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "leavewell.bot.cli"]
 
 
 async def spawn(dc: FakeDiscord, database: Path) -> asyncio.subprocess.Process:

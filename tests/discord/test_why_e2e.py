@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from dialogs.analyzer.messages import finding_field
-from dialogs.script import default_script
+from leavewell.dialogs.analyzer.messages import finding_field
+from leavewell.dialogs.script import default_script
 from tests.discord.conftest import Driver, RunningBot, button, member
 from tests.support.fake_discord import FakeDiscord, StoredMessage
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
-from storage._codec import StoreClosedError
-from storage.base import RoundRecord, RoutedPayload
-from storage.memory import MemoryDatabase, MemoryStore
-from storage.sqlite import SqliteStore
+from leavewell.storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
+from leavewell.storage._codec import StoreClosedError
+from leavewell.storage.base import RoundRecord, RoutedPayload
+from leavewell.storage.memory import MemoryDatabase, MemoryStore
+from leavewell.storage.sqlite import SqliteStore
 from tests.support.postgres import fresh_database
 
 T0 = 1_700_000_000.0
@@ -42,7 +42,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         path = tmp_path / "leavewell.db"
         yield Backend("sqlite-file", lambda: SqliteStore(path))
     else:
-        from storage.postgres import PostgresStore
+        from leavewell.storage.postgres import PostgresStore
 
         async with fresh_database() as url:
             yield Backend("postgres", lambda: PostgresStore(url, pool_min=1, pool_max=4))

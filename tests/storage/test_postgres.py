@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
-from storage.base import RoundRecord
-from storage.factory import make_store
-from storage.migrate import MigrationError, SchemaTooNewError
-from storage.postgres import PostgresStore
+from leavewell.bot.settings import SettingsError, load_settings
+from leavewell.storage.base import RoundRecord
+from leavewell.storage.factory import make_store
+from leavewell.storage.migrate import MigrationError, SchemaTooNewError
+from leavewell.storage.postgres import PostgresStore
 from tests.storage.test_contract import T0, conv_key, make_step, user_key
 from tests.support.postgres import fresh_database
 
@@ -75,7 +75,7 @@ def test_the_postgres_store_meets_both_protocols() -> None:
     # Protocols are not checked at runtime, so compare the method signatures by name.
     import inspect
 
-    from storage.base import Store, WorkClaims
+    from leavewell.storage.base import Store, WorkClaims
 
     for protocol in (Store, WorkClaims):
         for name, method in inspect.getmembers(protocol, inspect.isfunction):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.sqlite import (
+from leavewell.storage.sqlite import (
     MigrationError,
     SchemaTooNewError,
     SqliteStore,
@@ -17,7 +17,7 @@ from storage.sqlite import (
     split_statements,
 )
 
-PACKAGED = resources.files("storage") / "migrations" / "sqlite"
+PACKAGED = resources.files("leavewell.storage") / "migrations" / "sqlite"
 
 
 def user_version(path: Path) -> int:

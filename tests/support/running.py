@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.app import run_platforms
-from bot.settings import Settings, load_settings
-from bot.voice import Transcriber
+from leavewell.bot.app import run_platforms
+from leavewell.bot.settings import Settings, load_settings
+from leavewell.bot.voice import Transcriber
 
 
 class RunningBotBase:

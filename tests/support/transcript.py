@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.engine import DialogSettings, Interviewer, StepResult
-from dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Timeout
-from dialogs.outgoing import Outgoing
-from dialogs.render import PLAIN, Renderer, default_renderer
+from leavewell.dialogs.engine import DialogSettings, Interviewer, StepResult
+from leavewell.dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer, Timeout
+from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.render import PLAIN, Renderer, default_renderer
 
 
 class Transcript:

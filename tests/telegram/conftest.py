@@ -42,7 +42,7 @@ class RunningBot(RunningBotBase):
 
 def command() -> list[str]:
     script = Path(sys.executable).parent / "leavewell"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "leavewell.bot.cli"]
 
 
 async def spawn(tg: FakeTelegram, database: Path) -> asyncio.subprocess.Process:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.core import ACTIVE_EVENTS
+from leavewell.bot.core import ACTIVE_EVENTS
 from tests.support.drill import bot_env, kill_drill
 from tests.support.fake_telegram import FakeTelegram
 from tests.telegram.conftest import TOKEN, command

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram.request import AiohttpRequest
+from leavewell.bot.telegram.request import AiohttpRequest
 from tests.support.fake_telegram import FakeTelegram
 
 TOKEN = "123:request-test"

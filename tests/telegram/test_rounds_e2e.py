@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.telegram.translate import PLATFORM
-from storage.base import RoundRecord, StepRecord, Store
+from leavewell.bot.telegram.translate import PLATFORM
+from leavewell.storage.base import RoundRecord, StepRecord, Store
 from tests.support.fake_telegram import FakeGroup, FakeTelegram, FakeUser, SentMessage
 from tests.telegram.conftest import TOKEN, RunningBot, exchange, settle, spawn
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest
 
-from bot.delivery import PermanentDeliveryError
-from bot.telegram.send import TOAST_LIMIT, TelegramSender, keyboard, toast_text
-from dialogs.outgoing import Choice, Outgoing
-from dialogs.render import TELEGRAM_HTML, default_renderer
-from dialogs.rounds.commands import join_choice, rate_choice, share_choice
-from storage.base import OutboxItem
+from leavewell.bot.delivery import PermanentDeliveryError
+from leavewell.bot.telegram.send import TOAST_LIMIT, TelegramSender, keyboard, toast_text
+from leavewell.dialogs.outgoing import Choice, Outgoing
+from leavewell.dialogs.render import TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.rounds.commands import join_choice, rate_choice, share_choice
+from leavewell.storage.base import OutboxItem
 
 GROUP = {"platform": "telegram", "chat_id": "-100200", "user_id": "7", "thread_id": ""}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from dialogs.analyzer.messages import finding_field
-from dialogs.script import default_script
+from leavewell.dialogs.analyzer.messages import finding_field
+from leavewell.dialogs.script import default_script
 from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.support.formats import telegram_html_problems
 from tests.telegram.conftest import RunningBot, button, exchange, last_with_buttons, settle
