@@ -29,7 +29,7 @@ from leavewell.bot.incoming import ConversationRef, Incoming
 from leavewell.dialogs.engine import Interviewer
 from leavewell.dialogs.events import Command, Start, TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.render import HTML, default_renderer
 from leavewell.storage import open_store
 from leavewell.storage.base import OutboxItem
 
@@ -90,7 +90,7 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
         started, cpu_started = time.perf_counter(), time.thread_time()
         result = engine.step(profile, state, TextAnswer(at=10 + i, text=answer))
         for outgoing in result.outgoing:
-            renderer.render(outgoing, TELEGRAM_HTML)
+            renderer.render(outgoing, HTML)
         samples.append((time.perf_counter() - started) * 1000)
         cpu_samples.append((time.thread_time() - cpu_started) * 1000)
     # the feedback step renders the longest message: measure it too, from the last
@@ -107,7 +107,7 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
         started = time.perf_counter()
         result2 = engine.step(fb_profile, fb_state, TextAnswer(at=20 + i, text="Yes."))
         for outgoing in result2.outgoing:
-            renderer.render(outgoing, TELEGRAM_HTML)
+            renderer.render(outgoing, HTML)
         feedback_samples.append((time.perf_counter() - started) * 1000)
     assert any(o.template == "feedback" for o in result2.outgoing)
     print(f"core step, {label}, {words}-word answer (analysis + transition + render), "

@@ -12,9 +12,12 @@ from typing import Any, TextIO
 
 from platformdirs import user_data_dir
 
+from leavewell.bot import registry
 from leavewell.bot.console import run_console
 from leavewell.bot.core import Core
+from leavewell.bot.intake import Intake
 from leavewell.bot.ops import MeasuredStore, Metrics, OpsServer
+from leavewell.bot.plugin import Adapter, AdapterContext, AdapterPlugin
 from leavewell.bot.settings import APP_NAME, Settings
 from leavewell.bot.startup import StartupError, store_error
 from leavewell.bot.voice import Listener, Transcriber, load_transcriber
@@ -75,7 +78,7 @@ async def run_platforms(
     started: list[Any] | None = None,
     transcriber: Transcriber | None = None,
 ) -> int:
-    """Serve every platform whose token is set, on this one event loop, until SIGTERM.
+    """Serve every platform whose settings ask for it, on one event loop, until SIGTERM.
     `started` (for test harnesses) receives the adapters once they run; `transcriber`
     replaces the one the settings name (bot.voice)."""
     stop = stop or _stop_on_signals()
@@ -91,23 +94,20 @@ async def run_platforms(
     renderer = Renderer()
     transcriber = transcriber or load_transcriber(settings)
     listener = Listener(transcriber) if transcriber is not None else None
-    adapters: list[Any] = []
+    context = AdapterContext(core=core, intake=Intake(core), renderer=renderer,
+                             default_lang=settings.default_lang, listener=listener)
+    adapters: list[Adapter] = []
     timers: asyncio.Task[None] | None = None
     try:
         if ops is not None and settings.ops_listen:
             host, _, port = settings.ops_listen.rpartition(":")
             await ops.start(host, int(port))
-        if settings.telegram_bot_token:
-            from leavewell.bot.telegram.adapter import TelegramAdapter
-
-            adapters.append(TelegramAdapter(core, renderer, settings, listener=listener))
-        if settings.discord_bot_token:
-            from leavewell.bot.discord.adapter import DiscordAdapter
-
-            adapters.append(DiscordAdapter(core, renderer, settings, listener=listener))
+        plugins = registry.plugins()
+        for name in settings.enabled_platforms():
+            adapters.append(_build(plugins[name], context, settings.platform(name)))
         await core.recover()  # before any event: unsent replies go first
-        for adapter in adapters:
-            await _start(adapter)
+        for name, adapter in zip(settings.enabled_platforms(), adapters, strict=True):
+            await _start(plugins[name], adapter)
         await core.sweep()  # replies a crash left unsent
         platforms_up = True
         if started is not None:
@@ -127,7 +127,18 @@ async def run_platforms(
     return 0
 
 
-async def _start(adapter: Any) -> None:
+def _build(plugin: AdapterPlugin, context: AdapterContext, settings: Any) -> Adapter:
+    """An adapter whose SDK is an extra that is not installed is a start-up error that
+    says what to install."""
+    try:
+        return plugin.build(context, settings)
+    except ImportError as exc:
+        extra = f"pip install 'leavewell[{plugin.extra}]'" if plugin.extra else "install it"
+        raise StartupError(f"{plugin.title} is configured, but its library is not installed "
+                           f"({exc.name or exc}): {extra}") from exc
+
+
+async def _start(plugin: AdapterPlugin, adapter: Adapter) -> None:
     """Start an adapter; any failure here is a start-up error (the adapters turn the ones
     they know, such as a rejected token, into clear words themselves)."""
     try:
@@ -135,8 +146,7 @@ async def _start(adapter: Any) -> None:
     except StartupError:
         raise
     except Exception as exc:
-        name = type(adapter).__name__.removesuffix("Adapter")
-        raise StartupError(f"{name} did not start: {exc}") from exc
+        raise StartupError(f"{plugin.title} did not start: {exc}") from exc
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, Literal
 
+from leavewell.bot.delivery import OutboxItem
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.storage.base import OutboxItem
 
 FileKind = Literal["photo", "document"]
 

@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leavewell",
         description="Mock interviewer for 'Why did you leave your last job?'. With no "
-        "command: serve Telegram/Discord if their tokens are set, else practise here.",
+        "command: serve the chat platforms whose tokens are set, else practise here.",
     )
     sub = parser.add_subparsers(dest="command")
     practice = sub.add_parser("practice", help="practise in this terminal")
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from leavewell.bot.startup import StartupError, one_line
 
     try:
-        if args.command is None and (settings.telegram_bot_token or settings.discord_bot_token):
+        if args.command is None and settings.enabled_platforms():
             return asyncio.run(run_platforms(settings))
         lang = getattr(args, "lang", None)
         asyncio.run(run_practice(settings, lang=lang))

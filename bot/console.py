@@ -14,11 +14,11 @@ from typing import Any, TextIO
 
 from leavewell.bot.attachments import File, files_to_send
 from leavewell.bot.core import Core
+from leavewell.bot.delivery import OutboxItem
 from leavewell.bot.incoming import ConversationRef, Incoming
 from leavewell.dialogs.events import Command, Event, Resume, Start, TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
 from leavewell.dialogs.render import PLAIN, Renderer
-from leavewell.storage.base import OutboxItem
 
 PLATFORM = "console"
 log = logging.getLogger(__name__)

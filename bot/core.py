@@ -68,6 +68,61 @@ class Core:
     def register_sender(self, platform: str, sender: Sender) -> None:
         self.delivery.register(platform, sender)
 
+    # -- what adapters may ask (they never touch the store) ------------------------------
+
+    async def export_user(self, user_key: str) -> dict[str, Any]:
+        """Everything stored about a person (the /export file)."""
+        return await self.store.export_user(user_key)
+
+    async def knows_conversation(self, ref: ConversationRef) -> bool:
+        """Whether this conversation ever had an event (e.g. a private chat the person
+        opened: some platforms refuse a bot's first message there)."""
+        _user, conversation = await self.store.load(ref.key, ref.user_key)
+        return conversation is not None
+
+    async def open_conversations(self, platform: str) -> list[tuple[ConversationRef, float]]:
+        """Interviews in progress on a platform, with the time of their last event: what
+        an adapter reads back after a restart when its platform does not re-send."""
+        if not hasattr(self.store, "open_conversations"):  # TEMPORARY until the store merge
+            records = [r for r in await self.store.due_deadlines(float("inf"), limit=10_000)
+                       if r.address.get("platform") == platform]
+        else:
+            records = await self.store.open_conversations(platform)
+        return [(ConversationRef.from_address(r.address),
+                 float(r.state.get("last_event_at") or 0.0)) for r in records]
+
+    async def round_place(self, round_id: str, user_key: str,
+                          now: float) -> tuple[bool, dict[str, Any] | None]:
+        """Whether the round still takes members, and the private place this person
+        joined it from before (None if they have not)."""
+        record = await self.store.load_round(round_id)
+        if record is None or not record.is_open or (record.deadline or 0) <= now:
+            return False, None
+        return True, destination(record.state, f"member:{user_key}") or None
+
+    async def scope_settings(self, scope_key: str) -> dict[str, Any]:
+        """Settings of a place (a server's allowed channels ...); {} when none."""
+        if not hasattr(self.store, "load_settings"):  # TEMPORARY until the store merge
+            user, _ = await self.store.load(scope_key, scope_key)
+            return dict(user.profile) if user else {}
+        return await self.store.load_settings(scope_key)
+
+    async def update_scope_settings(
+        self, scope_key: str, change: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Read, change and save a place's settings, one change at a time."""
+        async with self._locks.hold(f"settings:{scope_key}"):
+            current = await self.scope_settings(scope_key)
+            changed = change(dict(current))
+            if changed != current:
+                if not hasattr(self.store, "save_settings"):  # TEMPORARY until the merge
+                    await self.store.commit(StepRecord(
+                        event_id=None, at=self.clock(), conversation=None,
+                        user=UserRecord(scope_key, changed)))
+                else:
+                    await self.store.save_settings(scope_key, changed, self.clock())
+            return changed
+
     async def handle(self, incoming: Incoming) -> list[OutboxItem] | None:
         """Process one event. Returns the replies committed for it, or None when the
         event was a re-delivery of one already processed."""

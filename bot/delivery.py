@@ -10,6 +10,8 @@ from typing import Protocol
 
 from leavewell.storage.base import OutboxItem, Store
 
+__all__ = ["Delivery", "OutboxItem", "PermanentDeliveryError", "Sender"]  # a sender's contract
+
 log = logging.getLogger(__name__)
 
 

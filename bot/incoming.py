@@ -1,4 +1,4 @@
-"""Platform-neutral input: which conversation, what happened, and the raw payload."""
+"""Platform-neutral input: which conversation, what happened, and who did it."""
 
 from __future__ import annotations
 
@@ -66,7 +66,6 @@ class Incoming:
     event: Event
     # "<platform>:<update id>": makes a re-delivered update a no-op. None: not deduplicated.
     event_id: str | None = None
-    raw: Any = field(default=None, repr=False, compare=False)
     actor: Actor = field(default_factory=Actor)
     # How the platform lets us answer this event privately in place (e.g. a Telegram
     # callback query's toast); put on the event's own replies' address.

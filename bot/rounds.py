@@ -23,8 +23,6 @@ from leavewell.dialogs.rounds.events import (
 )
 from leavewell.storage.base import Store
 
-DEEP_LINK_PREFIX = "round_"  # Telegram: t.me/<bot>?start=round_<id> joins a round
-
 
 @dataclass(frozen=True, slots=True)
 class RoundTrigger:
@@ -64,10 +62,6 @@ async def trigger_of(incoming: Incoming, store: Store, lang: str) -> RoundTrigge
     if isinstance(event, Command) and event.name.lower() == "round":
         # Outside a group the interview answers: rounds run in groups only.
         return await _group_command(incoming, store, lang) if incoming.actor.in_group else None
-    if isinstance(event, Command) and event.name.lower() == "start" \
-            and event.args.strip().startswith(DEEP_LINK_PREFIX):
-        round_id = event.args.strip()[len(DEEP_LINK_PREFIX):]
-        return RoundTrigger(round_id, None, JoinRound(at, person(incoming), lang))
     if not isinstance(event, ChoicePressed):
         return None
     parsed = round_commands.parse_choice(event.choice)

@@ -1,7 +1,8 @@
 """Settings from the environment, optionally from a TOML file named by LEAVEWELL_CONFIG.
 
-The environment wins over the file. Tokens are SecretStr: they never appear in
-reprs, errors or logs.
+The environment wins over the file. The core's settings are here; each
+platform adapter declares its own (bot/<platform>/settings.py), read the same way. Tokens
+are SecretStr: they never appear in reprs, errors or logs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from platformdirs import user_data_dir
 from pydantic import (
     AliasChoices,
     Field,
-    SecretStr,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -26,6 +27,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from leavewell.bot import registry
 
 APP_NAME = "leavewell"
 
@@ -46,8 +49,47 @@ class SettingsError(ValueError):
     """Settings are invalid; the message says which one and why, never a secret."""
 
 
-class Settings(BaseSettings):
+def host_port(value: str | None) -> str | None:
+    """A listening address setting: host:port."""
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
+    return value
+
+
+def blank_is_unset(value: Any) -> Any:
+    """An empty variable (TOKEN= in an env file) means the setting is not given."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class EnvSettings(BaseSettings):
+    """Settings read from the environment, then from the TOML file LEAVEWELL_CONFIG
+    names. The core's settings and every adapter's own settings are read this way."""
+
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("LEAVEWELL_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+
+class Settings(EnvSettings):
+    """The core's settings; each platform adapter reads its own (`platform(name)`)."""
+
+    _platforms: dict[str, BaseSettings] = PrivateAttr(default_factory=dict)
 
     database_url: str = Field(
         default_factory=default_database_url,
@@ -84,33 +126,6 @@ class Settings(BaseSettings):
         default=10_000, ge=0,
         validation_alias=AliasChoices("LEAVEWELL_CACHE_SIZE", "cache_size"),
     )
-    telegram_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
-    )
-    telegram_api_base_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
-    )
-    telegram_api_file_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("TELEGRAM_API_FILE_URL", "telegram_api_file_url"),
-    )
-    telegram_webhook_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url"),
-    )
-    telegram_webhook_listen: str = Field(
-        default="127.0.0.1:8443",
-        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_LISTEN", "telegram_webhook_listen"),
-    )
-    telegram_webhook_secret: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret"),
-    )
-    telegram_rate_limit: bool = Field(
-        default=True,
-        validation_alias=AliasChoices("TELEGRAM_RATE_LIMIT", "telegram_rate_limit"),
-    )
     voice_transcription: bool = Field(
         default=True,
         validation_alias=AliasChoices("LEAVEWELL_VOICE_TRANSCRIPTION", "voice_transcription"),
@@ -122,26 +137,6 @@ class Settings(BaseSettings):
     voice_device: str = Field(
         default="cpu", validation_alias=AliasChoices("LEAVEWELL_VOICE_DEVICE", "voice_device"),
     )
-    discord_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN", "discord_bot_token")
-    )
-    discord_api_base_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("DISCORD_API_BASE_URL", "discord_api_base_url"),
-    )
-    discord_gateway_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "discord_gateway_url"),
-    )
-    discord_guild_id: int | None = Field(
-        default=None, gt=0,
-        validation_alias=AliasChoices("DISCORD_GUILD_ID", "discord_guild_id"),
-    )
-    discord_mentor_role_id: int | None = Field(
-        default=None, gt=0,
-        validation_alias=AliasChoices("DISCORD_MENTOR_ROLE_ID", "discord_mentor_role_id"),
-    )
-
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
@@ -164,48 +159,10 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("telegram_webhook_listen", "ops_listen")
+    @field_validator("ops_listen")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
-        return value
-
-    @field_validator("discord_guild_id", "discord_mentor_role_id", mode="before")
-    @classmethod
-    def _blank_id_is_unset(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("telegram_bot_token", "discord_bot_token", "telegram_webhook_secret",
-                     mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config = os.environ.get("LEAVEWELL_CONFIG")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if config:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
-        return tuple(sources)
-
-    @model_validator(mode="after")
-    def _webhook_needs_a_secret(self) -> Settings:
-        if self.telegram_webhook_url and not self.telegram_webhook_secret:
-            # Without it anyone who finds the URL could post updates as any user.
-            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
-        return self
+        return host_port(value)
 
     @model_validator(mode="after")
     def _pool_bounds_in_order(self) -> Settings:
@@ -214,17 +171,33 @@ class Settings(BaseSettings):
                 "LEAVEWELL_DATABASE_POOL_MIN must not exceed LEAVEWELL_DATABASE_POOL_MAX")
         return self
 
+    def platform(self, name: str) -> BaseSettings | None:
+        """The settings of the adapter plugin `name`, read with these."""
+        return self._platforms.get(name)
+
+    def enabled_platforms(self) -> list[str]:
+        """The adapters whose settings ask for them (their token is set)."""
+        plugins = registry.plugins()
+        return [name for name, values in self._platforms.items()
+                if name in plugins and plugins[name].enabled(values)]
+
     def secrets(self) -> list[str]:
-        tokens = (self.telegram_bot_token, self.discord_bot_token, self.telegram_webhook_secret)
-        return [t.get_secret_value() for t in tokens if t is not None]
+        plugins = registry.plugins()
+        return [secret for name, values in self._platforms.items() if name in plugins
+                for secret in plugins[name].secrets(values) if secret]
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     config = os.environ.get("LEAVEWELL_CONFIG")
     if config and not Path(config).is_file():
         raise SettingsError(f"LEAVEWELL_CONFIG: no such file: {config}")
+    values = dict(overrides or {})
     try:
-        return Settings(**dict(overrides or {}))
+        settings = Settings(**values)
+        # Every adapter picks its own keys out of the same overrides and environment.
+        for name, plugin in registry.plugins().items():
+            settings._platforms[name] = plugin.settings(**values)
+        return settings
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -20,8 +20,8 @@ from leavewell.dialogs.outgoing import Choice, Outgoing
 from leavewell.dialogs.script import TEMPLATE_FILES, TEMPLATES_DIR, Script, default_script
 
 PLAIN = "plain"
-TELEGRAM_HTML = "telegram_html"
-DISCORD_MD = "discord_md"
+HTML = "html"  # <b>, <i> and entities: chat platforms' HTML subset
+MARKDOWN = "markdown"  # **bold**, *italic*, backslash escapes: chat platforms' markdown
 
 
 class Safe(str):
@@ -32,14 +32,14 @@ class Safe(str):
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\*_~`|>#\-\[\]()<:])")
-# A zero-width space (U+200B) breaks what Telegram and Discord would turn into a live
-# link, mention or command, and stays invisible and readable. Telegram's entity parser
-# (tdlib, MessageEntity.cpp) ends a domain, a mention and a command at any General
+# A zero-width space (U+200B) breaks what a chat client would turn into a live link,
+# mention or command, and stays invisible and readable. The strictest entity parser we
+# serve (tdlib, MessageEntity.cpp) ends a domain, a mention and a command at any General
 # Punctuation character except U+200C/U+200D, so a zero-width *joiner* would not do.
-# <code> would also be inert, but Telegram allows no code inside the italic quotes that
-# carry the user's words, and it changes how the words look.
+# <code> would also be inert, but some clients allow no code inside the italic quotes
+# that carry the user's words, and it changes how the words look.
 ZWSP = "\u200b"
-_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|tg|ton|discord)://")
+_URL_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*)://")  # any scheme: apps have their own
 # A dot that could end a domain label: "evil.com/login", "t.me/joinchat/x", "me@x.org",
 # "1.2.3.4", "例子.中国", "🙂.com". The space goes before the dot, so no label is left
 # touching it (3.50 gets one too, unseen). Domain characters as tdlib counts them: ASCII
@@ -88,7 +88,7 @@ def _markdown_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", escape_plain(text))
 
 
-def escape_discord(text: str) -> str:
+def escape_markdown(text: str) -> str:
     # After every '@', not only before names: "@ everyone" typed oddly stays inert too.
     return _markdown_text(defang(escape_plain(text).replace("@", "@" + ZWSP)))
 
@@ -105,11 +105,14 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     PLAIN: Format(PLAIN, escape_plain, "{}", "{}", "“{}”", escape_plain),
-    TELEGRAM_HTML: Format(TELEGRAM_HTML, escape_html, "<b>{}</b>", "<i>{}</i>",
-                          "<i>“{}”</i>", _html_text),
-    DISCORD_MD: Format(DISCORD_MD, escape_discord, "**{}**", "*{}*", "*“{}”*",
-                       _markdown_text),
+    HTML: Format(HTML, escape_html, "<b>{}</b>", "<i>{}</i>", "<i>“{}”</i>", _html_text),
+    MARKDOWN: Format(MARKDOWN, escape_markdown, "**{}**", "*{}*", "*“{}”*", _markdown_text),
 }
+
+
+def register_format(fmt: Format) -> None:
+    """An output format of an adapter's own, beside the three built in."""
+    FORMATS[fmt.name] = fmt
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,10 @@ class Renderer:
             for name in TEMPLATE_FILES:
                 path = TEMPLATES_DIR / lang / f"{name}.j2"
                 sources[f"{lang}/{name}"] = path.read_text(encoding="utf-8")
-        self._envs = {name: self._environment(fmt, sources) for name, fmt in FORMATS.items()}
+        self._sources = sources
+        self._envs: dict[str, Environment] = {}
+        for name in FORMATS:  # at once: a broken template fails at start-up, not later
+            self._env(name)
 
     def _environment(self, fmt: Format, sources: Mapping[str, str]) -> Environment:
         def finalize(value: Any) -> str:
@@ -242,8 +248,14 @@ class Renderer:
             return f"{outgoing.lang}/{outgoing.template}"
         return f"{outgoing.lang}/messages.{outgoing.template}"
 
+    def _env(self, fmt: str) -> Environment:
+        env = self._envs.get(fmt)
+        if env is None:
+            env = self._envs[fmt] = self._environment(FORMATS[fmt], self._sources)
+        return env
+
     def render(self, outgoing: Outgoing, fmt: str, *, numbered_choices: bool = False) -> Rendered:
-        env = self._envs[fmt]
+        env = self._env(fmt)
         params = dict(outgoing.params)
         params["lang"] = outgoing.lang
         text = env.get_template(self.template_name(outgoing)).render(params).strip()

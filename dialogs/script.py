@@ -45,14 +45,6 @@ REQUIRED_MESSAGES: frozenset[str] = frozenset(
         "go_private", "choice_made", "lang_menu", "interview_lang_set", "hints_set",
         "answer_other_language", "answer_mixed_language", "answer_no_words", "joined_round",
         "share_offer", "round_in_groups_only",
-        # Discord: interaction replies and command texts (bot/discord)
-        "discord_thread_opened", "discord_dm_opened", "discord_replied_in_dm",
-        "discord_no_private_place", "discord_channel_not_allowed", "discord_conversation_gone",
-        "discord_channels_list", "discord_channels_need_channel", "discord_admin_only",
-        "discord_thread_name", "discord_command_channels", "discord_option_situation",
-        "discord_option_language", "discord_option_action", "discord_option_channel",
-        "discord_action_add", "discord_action_remove", "discord_action_list",
-        "discord_action_clear",
     }
 )
 REQUIRED_LABELS: frozenset[str] = frozenset(

@@ -21,10 +21,10 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
+from leavewell.storage.errors import StoreClosedError
 
+__all__ = ["StoreClosedError"]  # kept importable from here while callers move to errors
 
-class StoreClosedError(RuntimeError):
-    """The store is not open (never opened, or closed)."""
 
 
 # Values are plain data built by our own code (no cycles), so the encoder's cycle check is

@@ -64,3 +64,20 @@ def open_error(path: str, exc: BaseException, doing: str = "cannot use the datab
     else:
         cause = str(exc) or type(exc).__name__
     return StoreOpenError(f"{doing} {path}: {cause}")
+
+
+class StorageError(Exception):
+    """A store could not do what was asked; callers catch this, not a driver's types."""
+
+
+class StoreClosedError(StorageError, RuntimeError):
+    """The store is not open (never opened, or closed)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is the database being away (busy, full, disconnected, closed), so the
+    work is to be kept and retried later, rather than a bug that no retry can fix."""
+    if isinstance(exc, (StorageError, sqlite3.Error, OSError)):
+        return True
+    module = type(exc).__module__
+    return module.startswith("asyncpg")

@@ -50,7 +50,7 @@ from leavewell.bot.startup import StartupError
 from leavewell.bot.voice import Listener
 from leavewell.dialogs.events import ChoicePressed, Command, Event, Start
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import DISCORD_MD, PLAIN, Renderer, Safe
+from leavewell.dialogs.render import MARKDOWN, PLAIN, Renderer, Safe
 from leavewell.dialogs.rounds.commands import parse_choice
 from leavewell.dialogs.rounds.machine import destination
 from leavewell.storage.base import ConversationRecord, OutboxItem, RoundRecord
@@ -298,7 +298,7 @@ class DiscordAdapter:
         label = button_label(message, PREFIX + choice)
         if label:
             lang = ui_lang(interaction.locale, self.settings.default_lang)
-            suffix = "\n\n" + self.text("choice_made", lang, DISCORD_MD, label=label)
+            suffix = "\n\n" + self.text("choice_made", lang, MARKDOWN, label=label)
             if len(content) + len(suffix) <= TEXT_LIMIT:
                 content += suffix
         try:
@@ -366,7 +366,7 @@ class DiscordAdapter:
         allowed = await guilds.allowed_channels(self.core.store, interaction.guild_id)
         if allowed and interaction.channel_id not in allowed:
             await self._reply(interaction, self.text(
-                "discord_channel_not_allowed", lang, DISCORD_MD,
+                "discord_channel_not_allowed", lang, MARKDOWN,
                 channels=Safe(", ".join(f"<#{c}>" for c in allowed))))
             return
         place = await self._open_private(interaction, lang)
@@ -377,7 +377,7 @@ class DiscordAdapter:
         ref = ref_of(chat_id, interaction.user.id)
         self.queue.submit(ref.key, lambda: self._command(interaction, ref, name, args))
         if is_thread:
-            text = self.text("discord_thread_opened", lang, DISCORD_MD,
+            text = self.text("discord_thread_opened", lang, MARKDOWN,
                              place=Safe(f"<#{chat_id}>"))
         else:
             text = self.text("discord_dm_opened", lang)
@@ -546,7 +546,7 @@ class DiscordAdapter:
             log.exception("could not store a button press")
         self.queue.submit(ref.key, lambda: self._handle_quietly(incoming))
         if is_thread:
-            text = self.text("discord_round_in_thread", lang, DISCORD_MD,
+            text = self.text("discord_round_in_thread", lang, MARKDOWN,
                              place=Safe(f"<#{chat_id}>"))
         else:
             text = self.text("discord_round_in_dm", lang)
@@ -603,11 +603,11 @@ class DiscordAdapter:
             if action != "list":
                 await guilds.save_allowed_channels(self.core.store, gid, current, self.clock())
         await self._reply(interaction, self.text(
-            "discord_channels_list", lang, DISCORD_MD,
+            "discord_channels_list", lang, MARKDOWN,
             channels=Safe(", ".join(f"<#{c}>" for c in current))))
 
     # -- helpers -----------------------------------------------------------------------
 
-    def text(self, key: str, lang: str, fmt: str = DISCORD_MD, **params: Any) -> str:
+    def text(self, key: str, lang: str, fmt: str = MARKDOWN, **params: Any) -> str:
         return self.renderer.render(Outgoing(key, lang, params), fmt).text
 

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
+from leavewell.bot.texts import PlatformTexts
 from leavewell.dialogs.modes import MODES
 from leavewell.dialogs.outgoing import Outgoing
 from leavewell.dialogs.render import PLAIN, Renderer
@@ -73,10 +74,13 @@ class ChannelId(app_commands.Transformer):
 
 class CatalogTranslator(app_commands.Translator):
     """Reads our catalogs: a locale_str's `key` extra names the text ("commands.practice",
-    "messages.discord_option_situation", "situations.laid_off.label", "labels.lang_zh")."""
+    "situations.laid_off.label", "labels.lang_zh"), or this adapter's own texts
+    ("discord.option_situation", bot/discord/texts.yaml)."""
 
-    def __init__(self, renderer: Renderer, default_lang: str = "en") -> None:
+    def __init__(self, renderer: Renderer, texts: PlatformTexts,
+                 default_lang: str = "en") -> None:
         self.renderer = renderer
+        self.texts = texts
         self.default_lang = default_lang
 
     def text(self, key: str, lang: str) -> str | None:
@@ -84,6 +88,8 @@ class CatalogTranslator(app_commands.Translator):
         if catalog is None:
             return None
         section, _, name = key.partition(".")
+        if section == "discord":
+            return self.texts.render(name, lang, PLAIN)
         if section == "messages":
             return self.renderer.render(Outgoing(name, lang), PLAIN).text
         if section == "situations":
@@ -104,8 +110,9 @@ class CatalogTranslator(app_commands.Translator):
 
 
 def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
-                   handler: CommandHandler, guild: discord.abc.Snowflake | None) -> None:
-    translator = CatalogTranslator(renderer)
+                   texts: PlatformTexts, handler: CommandHandler,
+                   guild: discord.abc.Snowflake | None) -> None:
+    translator = CatalogTranslator(renderer, texts)
 
     def text(key: str) -> locale_str:
         english = translator.text(key, "en") or key
@@ -121,7 +128,7 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
                                     callback=callback)
 
     @app_commands.command(name="practice", description=text("commands.practice"))
-    @app_commands.describe(situation=text("messages.discord_option_situation"))
+    @app_commands.describe(situation=text("discord.option_situation"))
     @app_commands.choices(situation=[
         Choice(name=text(f"situations.{sid}.label"), value=sid)
         for sid in script.situation_order][:25])
@@ -130,23 +137,23 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
         await handler.on_command(interaction, "practice", situation or "")
 
     @app_commands.command(name="lang", description=text("commands.lang"))
-    @app_commands.describe(language=text("messages.discord_option_language"))
+    @app_commands.describe(language=text("discord.option_language"))
     @app_commands.choices(language=[Choice(name=text(f"labels.lang_{code}"), value=code)
                                     for code in script.catalogs])
     async def lang(interaction: discord.Interaction[Any], language: str | None = None) -> None:
         await handler.on_command(interaction, "lang", language or "")
 
     @app_commands.command(name="mode", description=text("commands.mode"))
-    @app_commands.describe(interviewer=text("messages.discord_option_mode"))
+    @app_commands.describe(interviewer=text("discord.option_mode"))
     @app_commands.choices(interviewer=[Choice(name=text(f"labels.mode_pick_{mode}"), value=mode)
                                        for mode in MODES])
     async def mode(interaction: discord.Interaction[Any], interviewer: str | None = None) -> None:
         await handler.on_command(interaction, "mode", interviewer or "")
 
-    @app_commands.command(name="channels", description=text("messages.discord_command_channels"))
-    @app_commands.describe(action=text("messages.discord_option_action"),
-                           channel=text("messages.discord_option_channel"))
-    @app_commands.choices(action=[Choice(name=text(f"messages.discord_action_{a}"), value=a)
+    @app_commands.command(name="channels", description=text("discord.command_channels"))
+    @app_commands.describe(action=text("discord.option_action"),
+                           channel=text("discord.option_channel"))
+    @app_commands.choices(action=[Choice(name=text(f"discord.action_{a}"), value=a)
                                   for a in CHANNEL_ACTIONS])
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
@@ -155,20 +162,20 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
         await handler.on_channels(interaction, action, channel)
 
     @app_commands.command(name="round", description=text("commands.round"))
-    @app_commands.describe(action=text("messages.discord_round_option_action"),
-                           situation=text("messages.discord_round_option_situation"),
-                           window=text("messages.discord_round_option_window"),
-                           followups=text("messages.discord_round_option_followups"),
-                           skeptical=text("messages.discord_round_option_skeptical"),
-                           answer=text("messages.discord_round_option_answer"),
-                           comment=text("messages.discord_round_option_text"))
+    @app_commands.describe(action=text("discord.round_option_action"),
+                           situation=text("discord.round_option_situation"),
+                           window=text("discord.round_option_window"),
+                           followups=text("discord.round_option_followups"),
+                           skeptical=text("discord.round_option_skeptical"),
+                           answer=text("discord.round_option_answer"),
+                           comment=text("discord.round_option_text"))
     @app_commands.rename(comment="text")
     @app_commands.choices(
-        action=[Choice(name=text(f"messages.discord_round_action_{a}"), value=a)
+        action=[Choice(name=text(f"discord.round_action_{a}"), value=a)
                 for a in ROUND_ACTIONS],
         situation=[*(Choice(name=text(f"situations.{sid}.label"), value=sid)
                      for sid in script.situation_order[:24]),
-                   Choice(name=text("messages.discord_round_each"), value=ROUND_EACH)])
+                   Choice(name=text("discord.round_each"), value=ROUND_EACH)])
     @app_commands.guild_only()
     async def round_(interaction: discord.Interaction[Any], action: str = "status",
                      situation: str | None = None,
@@ -182,7 +189,7 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
             text=comment, skeptical=skeptical))
 
     @app_commands.command(name="why", description=text("commands.why"))
-    @app_commands.describe(number=text("messages.discord_why_option_number"))
+    @app_commands.describe(number=text("discord.why_option_number"))
     async def why(interaction: discord.Interaction[Any],
                   number: app_commands.Range[int, 1, WHY_LIMIT] | None = None) -> None:
         await handler.on_command(interaction, "why", str(number or ""))
@@ -191,6 +198,3 @@ def build_commands(tree: app_commands.CommandTree[Any], renderer: Renderer,
                     *(simple(n) for n in SIMPLE_COMMANDS)):
         tree.add_command(command, guild=guild)
 
-
-async def install_translator(tree: app_commands.CommandTree[Any], renderer: Renderer) -> None:
-    await tree.set_translator(CatalogTranslator(renderer))

@@ -19,11 +19,10 @@ import discord
 
 from leavewell.bot.attachments import File, files_to_send
 from leavewell.bot.chunks import split_paragraphs
-from leavewell.bot.delivery import PermanentDeliveryError
+from leavewell.bot.delivery import OutboxItem, PermanentDeliveryError
 from leavewell.bot.discord.views import choice_view
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import DISCORD_MD, Renderer
-from leavewell.storage.base import OutboxItem
+from leavewell.dialogs.render import MARKDOWN, Renderer
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ class DiscordSender:
 
     async def send(self, item: OutboxItem) -> None:
         outgoing = Outgoing.from_dict(item.payload)
-        rendered = self.renderer.render(outgoing, DISCORD_MD)
+        rendered = self.renderer.render(outgoing, MARKDOWN)
         # REST works from login on: replies need not wait for the gateway's READY.
         post = self._target(item)
         chunks = split_markdown(rendered.text)
@@ -126,7 +125,7 @@ class DiscordSender:
         for start in range(0, len(files), FILES_PER_MESSAGE):
             batch = files[start:start + FILES_PER_MESSAGE]
             captions = [self.renderer.render(
-                Outgoing(f.caption_key, outgoing.lang, outgoing.params), DISCORD_MD).text
+                Outgoing(f.caption_key, outgoing.lang, outgoing.params), MARKDOWN).text
                 for f in batch if f.caption_key is not None]
             joined = "\n\n".join(c for c in captions if c)
             content = split_markdown(joined)[0] if joined else None

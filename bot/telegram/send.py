@@ -22,12 +22,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from leavewell.bot.attachments import File, files_to_send
 from leavewell.bot.chunks import split_paragraphs
-from leavewell.bot.delivery import PermanentDeliveryError
-from leavewell.bot.rounds import DEEP_LINK_PREFIX
+from leavewell.bot.delivery import OutboxItem, PermanentDeliveryError
+from leavewell.bot.telegram.translate import DEEP_LINK_PREFIX
 from leavewell.dialogs.outgoing import Choice, Outgoing
-from leavewell.dialogs.render import PLAIN, TELEGRAM_HTML, Rendered, Renderer
+from leavewell.dialogs.render import HTML, PLAIN, Rendered, Renderer
 from leavewell.dialogs.rounds.commands import parse_choice
-from leavewell.storage.base import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ class TelegramSender:
         if via.startswith(CALLBACK_VIA):
             await self._answer_press(via[len(CALLBACK_VIA):], outgoing)
             return
-        await self._send_text(item, outgoing, self.renderer.render(outgoing, TELEGRAM_HTML))
+        await self._send_text(item, outgoing, self.renderer.render(outgoing, HTML))
 
     async def send_joined(self, items: list[OutboxItem]) -> int:
         """Replies of one step that are ready together go out as one message when they
@@ -135,7 +134,7 @@ class TelegramSender:
             if str(item.address.get("reply_via") or "").startswith(CALLBACK_VIA):
                 break
             outgoing = Outgoing.from_dict(item.payload)
-            rendered = self.renderer.render(outgoing, TELEGRAM_HTML)
+            rendered = self.renderer.render(outgoing, HTML)
             if joined:
                 _, before, shown = joined[-1]
                 length += len(JOIN)
@@ -200,7 +199,7 @@ class TelegramSender:
         caption = None
         if file.caption_key is not None:
             text = self.renderer.render(
-                Outgoing(file.caption_key, outgoing.lang, outgoing.params), TELEGRAM_HTML).text
+                Outgoing(file.caption_key, outgoing.lang, outgoing.params), HTML).text
             caption = split_html(text, CAPTION_LIMIT)[0] if text else None
         kwargs: dict[str, Any] = {
             "filename": file.name,

@@ -16,7 +16,7 @@ from typing import Any
 
 from leavewell.dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS, STRENGTH_IDS
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import DISCORD_MD, default_renderer
+from leavewell.dialogs.render import MARKDOWN, default_renderer
 from leavewell.dialogs.rounds.state import RATING_POINTS, VERDICTS, RoundState
 
 # Below this many answers the group sees counts only: an average or a "most common red
@@ -263,7 +263,7 @@ def export_markdown(report_params: Mapping[str, Any], lang: str) -> str:
     words are escaped, so they can never become markup or links."""
     params = {**report_params, "markdown": True}
     outgoing = Outgoing("round_report", lang, params)
-    return _hard_breaks(default_renderer().render(outgoing, DISCORD_MD).text) + "\n"
+    return _hard_breaks(default_renderer().render(outgoing, MARKDOWN).text) + "\n"
 
 
 def _hard_breaks(text: str) -> str:

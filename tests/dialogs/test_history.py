@@ -17,7 +17,7 @@ from leavewell.dialogs.feedback import (
     history_wants_chart,
 )
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.render import HTML, MARKDOWN, PLAIN, default_renderer
 from tests.support.formats import discord_problems, telegram_html_problems
 
 DAY = 86_400.0
@@ -114,7 +114,7 @@ def test_fifty_attempts_in_every_situation() -> None:
                 for n in range(50)]
     params = history_params(attempts)
     assert len(params["situations"]) == 9 and len(params["chart"]["series"]) == 9
-    for fmt in (PLAIN, TELEGRAM_HTML, DISCORD_MD):
+    for fmt in (PLAIN, HTML, MARKDOWN):
         for lang in ("en", "zh"):
             text = default_renderer().render(Outgoing("history", lang, params), fmt).text
             assert len(text) < 4096
@@ -144,7 +144,7 @@ TREND = {
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("fmt", [PLAIN, TELEGRAM_HTML, DISCORD_MD])
+@pytest.mark.parametrize("fmt", [PLAIN, HTML, MARKDOWN])
 def test_trend_is_rendered_in_every_language_and_format(lang: str, fmt: str) -> None:
     params = history_params(LAID_OFF_THEN_BETTER)
     text = default_renderer().render(Outgoing("history", lang, params), fmt).text
@@ -153,9 +153,9 @@ def test_trend_is_rendered_in_every_language_and_format(lang: str, fmt: str) -> 
         assert expected in plain, (expected, text)
     assert text.count("/100") == 4
     assert "[A] " in plain and "[B] " in plain  # the chart's letters
-    if fmt == TELEGRAM_HTML:
+    if fmt == HTML:
         assert telegram_html_problems(text) == []
-    if fmt == DISCORD_MD:
+    if fmt == MARKDOWN:
         assert discord_problems(text) == []
 
 

@@ -12,12 +12,12 @@ import pytest
 from leavewell.dialogs.events import Start, TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
 from leavewell.dialogs.render import (
-    DISCORD_MD,
-    TELEGRAM_HTML,
+    HTML,
+    MARKDOWN,
     ZWSP,
     Renderer,
-    escape_discord,
     escape_html,
+    escape_markdown,
 )
 from leavewell.dialogs.script import REQUIRED_MESSAGES, default_script
 from tests.dialogs.test_render import play_round
@@ -61,7 +61,7 @@ def test_escaping_alone_makes_each_pattern_inert(pattern: str) -> None:
     plain, _ = parse_html(html)
     assert user_made_live(plain) == [], plain
     assert visible(plain) == f"see {pattern} now"  # readable, nothing dropped
-    markdown = escape_discord(f"see {pattern} now")
+    markdown = escape_markdown(f"see {pattern} now")
     assert discord_live(markdown) == [], markdown
     assert visible(markdown) == f"see {pattern} now"
 
@@ -92,9 +92,9 @@ def test_a_whole_round_echoes_the_pattern_inert(renderer: Renderer, lang: str,
                                                 pattern: str) -> None:
     telegram, discord = [], []
     for outgoing in play_round_with(lang, pattern):
-        plain, _ = parse_html(renderer.render(outgoing, TELEGRAM_HTML).text)
+        plain, _ = parse_html(renderer.render(outgoing, HTML).text)
         telegram.append(plain)
-        discord.append(renderer.render(outgoing, DISCORD_MD).text)
+        discord.append(renderer.render(outgoing, MARKDOWN).text)
     assert any(pattern in visible(text) for text in telegram), "the words must come back"
     assert any(pattern in visible(text) for text in discord), "the words must come back"
     for text in telegram:
@@ -125,8 +125,8 @@ def test_every_message_keeps_every_pattern_inert(renderer: Renderer, lang: str) 
                   if k.startswith("round_")} - {"round_summary", "round_report"}
     echoed = 0
     for key in sorted(REQUIRED_MESSAGES | round_keys):
-        plain, _ = parse_html(renderer.render(Outgoing(key, lang, params), TELEGRAM_HTML).text)
-        markdown = renderer.render(Outgoing(key, lang, params), DISCORD_MD).text
+        plain, _ = parse_html(renderer.render(Outgoing(key, lang, params), HTML).text)
+        markdown = renderer.render(Outgoing(key, lang, params), MARKDOWN).text
         assert user_made_live(plain) == [], (key, plain)
         assert discord_live(markdown) == [], (key, markdown)
         echoed += "evil_admin" in visible(plain)
@@ -134,5 +134,5 @@ def test_every_message_keeps_every_pattern_inert(renderer: Renderer, lang: str) 
 
 
 def test_our_own_commands_stay_live(renderer: Renderer) -> None:
-    plain, _ = parse_html(renderer.render(Outgoing("help", "en", {}), TELEGRAM_HTML).text)
+    plain, _ = parse_html(renderer.render(Outgoing("help", "en", {}), HTML).text)
     assert "/practice" in telegram_live_entities(plain)

@@ -13,7 +13,7 @@ import pytest
 
 from leavewell.dialogs.engine import Interviewer, StepResult
 from leavewell.dialogs.events import ChoicePressed, Command, Event, TextAnswer
-from leavewell.dialogs.render import PLAIN, TELEGRAM_HTML, Renderer, default_renderer
+from leavewell.dialogs.render import HTML, PLAIN, Renderer, default_renderer
 from tests.support.formats import telegram_html_problems
 
 RISKY_EN = (
@@ -192,7 +192,7 @@ def test_every_language_message_renders_as_valid_telegram_html(ui: str) -> None:
     s.finish_followups(RISKY_EN if other == "en" else GOOD_ZH)
     s.command("lang")
     for outgoing in s.last.outgoing:  # type: ignore[union-attr]
-        html = s.renderer.render(outgoing, TELEGRAM_HTML).text
+        html = s.renderer.render(outgoing, HTML).text
         assert telegram_html_problems(html) == []
 
 

@@ -16,7 +16,7 @@ from leavewell.dialogs.events import (
     Timeout,
     Unsupported,
 )
-from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.render import HTML, MARKDOWN, PLAIN, default_renderer
 from leavewell.dialogs.script import default_script
 from tests.support.formats import telegram_html_problems
 
@@ -67,11 +67,11 @@ def test_any_event_sequence_is_handled(sequence, gaps) -> None:
             # nothing the user said so far is lost: attempts only ever grow
             assert len(result.profile.get("attempts", [])) >= len(profile.get("attempts", []))
         for outgoing in result.outgoing:
-            for fmt in (PLAIN, TELEGRAM_HTML, DISCORD_MD):
+            for fmt in (PLAIN, HTML, MARKDOWN):
                 text = renderer.render(outgoing, fmt).text
                 assert text.strip()
-            assert telegram_html_problems(renderer.render(outgoing, TELEGRAM_HTML).text) == [] \
-                or len(renderer.render(outgoing, TELEGRAM_HTML).text) > 4096
+            assert telegram_html_problems(renderer.render(outgoing, HTML).text) == [] \
+                or len(renderer.render(outgoing, HTML).text) > 4096
             for choice in outgoing.choices:
                 assert 1 <= len(choice.id.encode()) <= 64
         profile, state = result.profile, result.state

@@ -8,12 +8,12 @@ from leavewell.dialogs.engine import Interviewer
 from leavewell.dialogs.events import ChoicePressed, Command, Event, Start, TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
 from leavewell.dialogs.render import (
-    DISCORD_MD,
+    HTML,
+    MARKDOWN,
     PLAIN,
-    TELEGRAM_HTML,
     Renderer,
-    escape_discord,
     escape_html,
+    escape_markdown,
     escape_plain,
 )
 from leavewell.dialogs.script import REQUIRED_MESSAGES
@@ -36,7 +36,7 @@ def test_escape_html_makes_tags_text() -> None:
 
 
 def test_escape_discord_breaks_mentions_markdown_and_links() -> None:
-    out = escape_discord("@everyone **x** https://a.b")
+    out = escape_markdown("@everyone **x** https://a.b")
     assert "@everyone" not in out and "https://" not in out
     assert "\\*\\*x\\*\\*" in out
 
@@ -78,7 +78,7 @@ def play_hostile_round(lang: str) -> list[Outgoing]:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_hostile_answers_render_valid_telegram_html(renderer: Renderer, lang: str) -> None:
     for outgoing in play_hostile_round(lang):
-        text = renderer.render(outgoing, TELEGRAM_HTML).text
+        text = renderer.render(outgoing, HTML).text
         assert telegram_html_problems(text) == [], (outgoing.template, text)
         assert "<script>" not in text and "<b>bold</b>" not in text
 
@@ -86,7 +86,7 @@ def test_hostile_answers_render_valid_telegram_html(renderer: Renderer, lang: st
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_hostile_answers_are_inert_on_discord(renderer: Renderer, lang: str) -> None:
     for outgoing in play_hostile_round(lang):
-        text = renderer.render(outgoing, DISCORD_MD).text
+        text = renderer.render(outgoing, MARKDOWN).text
         assert discord_problems(text) == [], (outgoing.template, text)
         assert "**star**" not in text
 
@@ -108,7 +108,7 @@ def test_feedback_quotes_the_users_words(renderer: Renderer) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("fmt", [PLAIN, TELEGRAM_HTML, DISCORD_MD])
+@pytest.mark.parametrize("fmt", [PLAIN, HTML, MARKDOWN])
 def test_every_message_renders_with_its_parameters(renderer: Renderer, lang: str,
                                                    fmt: str) -> None:
     params = {
@@ -122,7 +122,7 @@ def test_every_message_renders_with_its_parameters(renderer: Renderer, lang: str
     for key in sorted(REQUIRED_MESSAGES):
         text = renderer.render(Outgoing(key, lang, params), fmt).text
         assert text.strip(), key
-        if fmt == TELEGRAM_HTML:
+        if fmt == HTML:
             assert telegram_html_problems(text) == [], (key, text)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.render import HTML, MARKDOWN, PLAIN, default_renderer
 from leavewell.dialogs.rounds import report
 from leavewell.dialogs.rounds.events import (
     CommentAnswer,
@@ -28,7 +28,7 @@ from leavewell.dialogs.rounds.state import RATING_POINTS
 from leavewell.dialogs.script import default_script
 from tests.support.formats import discord_problems, telegram_html_problems
 
-FORMATS = (PLAIN, TELEGRAM_HTML, DISCORD_MD)
+FORMATS = (PLAIN, HTML, MARKDOWN)
 T0 = 1_700_000_000.0
 GROUP = {"platform": "discord", "chat_id": "55", "user_id": ""}
 MENTOR = Person("discord:1", "Mona Mentor", {"platform": "discord", "chat_id": "dm1"})
@@ -116,9 +116,9 @@ def test_public_summary_names_no_one(lang: str) -> None:
             assert secret not in text, (fmt, secret)
         for score in SCORES:
             assert score not in text, (fmt, score)
-        if fmt == TELEGRAM_HTML:
+        if fmt == HTML:
             assert telegram_html_problems(text) == []
-        if fmt == DISCORD_MD:
+        if fmt == MARKDOWN:
             assert discord_problems(text) == []
 
 
@@ -173,9 +173,9 @@ def test_mentor_report_has_every_member(lang: str) -> None:
         for needle in ("Quentin Quartz", "Rosalind Rhubarb", "17/100", "94/100",
                        "Zebrafinch", "Xylophone"):
             assert needle in text.replace("\\", ""), (fmt, needle)
-        if fmt == TELEGRAM_HTML:
+        if fmt == HTML:
             assert telegram_html_problems(text) == []
-        if fmt == DISCORD_MD:
+        if fmt == MARKDOWN:
             assert discord_problems(text) == []
 
 
@@ -289,10 +289,10 @@ def test_every_round_message_renders_and_keeps_user_words_inert(lang: str, fmt: 
             continue
         text = render(key, lang, SAMPLE_PARAMS, fmt)
         assert text.strip(), key
-        if fmt == TELEGRAM_HTML:
+        if fmt == HTML:
             assert telegram_html_problems(text) == [], (key, text)
             assert "<b>x</b>" not in text
-        if fmt == DISCORD_MD:
+        if fmt == MARKDOWN:
             assert discord_problems(text) == [], (key, text)
 
 

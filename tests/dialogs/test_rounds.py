@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import DISCORD_MD, PLAIN, TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.render import HTML, MARKDOWN, PLAIN, default_renderer
 from leavewell.dialogs.rounds import commands, machine, report
 from leavewell.dialogs.rounds.commands import (
     RoundCommandError,
@@ -439,7 +439,7 @@ def test_malformed_attempts_are_cleaned_not_trusted() -> None:
     assert kept["answer"] == "" and kept["followup_answers"] == [{"id": None, "text": "hi"}]
     r.end()
     for outgoing in (a.outgoing for a in r.last.outgoing):
-        for fmt in (PLAIN, TELEGRAM_HTML, DISCORD_MD):
+        for fmt in (PLAIN, HTML, MARKDOWN):
             assert text(outgoing, fmt)
 
 
@@ -485,7 +485,7 @@ def test_a_long_shared_answer_is_cut_in_the_group_post() -> None:
     r.submit(member(1), answer="word " * 1000)
     post = only(r.share(member(1)), "group", "round_shared")
     assert post.params["cut"] is True
-    assert len(text(post, DISCORD_MD)) <= 2000
+    assert len(text(post, MARKDOWN)) <= 2000
 
 
 def test_rating_is_counted_once_and_the_author_sees_totals_without_names() -> None:
@@ -798,10 +798,10 @@ def test_any_event_sequence_is_handled(events: list[RoundEvent], gaps: list[floa
         assert (result.deadline is not None) == result.is_open
         for addressed in result.outgoing:
             json.dumps(addressed.outgoing.to_dict())
-            for fmt in (PLAIN, TELEGRAM_HTML, DISCORD_MD):
+            for fmt in (PLAIN, HTML, MARKDOWN):
                 rendered = renderer.render(addressed.outgoing, fmt).text
                 assert rendered.strip()
-                if fmt == TELEGRAM_HTML and len(rendered) < 4000:
+                if fmt == HTML and len(rendered) < 4000:
                     assert telegram_html_problems(rendered) == [], rendered
             for choice in addressed.outgoing.choices:
                 assert 1 <= len(choice.id.encode()) <= 64

@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from leavewell.bot.delivery import PermanentDeliveryError
 from leavewell.bot.telegram.send import TOAST_LIMIT, TelegramSender, keyboard, toast_text
 from leavewell.dialogs.outgoing import Choice, Outgoing
-from leavewell.dialogs.render import TELEGRAM_HTML, default_renderer
+from leavewell.dialogs.render import HTML, default_renderer
 from leavewell.dialogs.rounds.commands import join_choice, rate_choice, share_choice
 from leavewell.storage.base import OutboxItem
 
@@ -106,7 +106,7 @@ async def test_replies_ready_together_go_out_as_one_message() -> None:
     sent = await sender(bot).send_joined(rows(plain, plain, asking, plain))
     assert sent == 3  # the buttons end the message: the fourth row goes next time
     ((kind, text, kwargs),) = bot.calls
-    one = default_renderer().render(plain, TELEGRAM_HTML).text
+    one = default_renderer().render(plain, HTML).text
     assert kind == "message" and text == "\n\n".join([one, one, one])
     assert kwargs["reply_markup"].inline_keyboard[0][0].callback_data == "1.skip"
 
@@ -117,7 +117,7 @@ async def test_a_toast_or_a_message_too_long_is_not_joined() -> None:
         rows(Outgoing("help", "en"), Outgoing("help", "en"), reply_via="callback:q9")) == 1
     assert [kind for kind, _, _ in bot.calls] == ["answer"]
     long = Outgoing("help", "en")
-    one = len(default_renderer().render(long, TELEGRAM_HTML).text)
+    one = len(default_renderer().render(long, HTML).text)
     many = rows(*[long] * (4096 // one + 2))
     bot.calls.clear()
     assert await sender(bot).send_joined(many) == (4096 + 2) // (one + 2)  # with the breaks
