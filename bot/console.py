@@ -51,7 +51,7 @@ class ConsoleSender:
         self.out.flush()
 
     async def _export(self, user_key: str) -> dict[str, Any]:
-        return await self.core.store.export_user(user_key)
+        return await self.core.export_user(user_key)
 
     def _write(self, file: File) -> Path:
         """Into the export folder, stamped with the time so earlier files stay."""
@@ -77,19 +77,17 @@ async def run_console(
     ref = ConversationRef(PLATFORM, "local", user or _local_user())
     await core.recover()
     await core.sweep()  # replies a crash left unsent
-    user_record, existing = await core.store.load(ref.key, ref.user_key)
-    if existing is None:
+    if not await core.knows_conversation(ref):
         await core.handle(Incoming(ref, Start(at=time.time(), lang_hint=lang)))
     else:
-        known_lang = user_record.profile.get("lang") if user_record else None
-        if lang and lang != known_lang:
+        if lang and lang != await core.user_lang(ref.user_key):
             await core.handle(Incoming(ref, Command(at=time.time(), name="lang", args=lang)))
         await core.handle(Incoming(ref, Resume(at=time.time())))
     while True:
         line = await asyncio.to_thread(stdin.readline)
         if not line:
             break
-        await core.handle(Incoming(ref, parse_line(line, time.time()), raw=line))
+        await core.handle(Incoming(ref, parse_line(line, time.time())))
 
 
 def _local_user() -> str:

@@ -80,6 +80,15 @@ class Core:
         _user, conversation = await self.store.load(ref.key, ref.user_key)
         return conversation is not None
 
+    async def user_lang(self, user_key: str) -> str | None:
+        """The interface language a person chose, if they did."""
+        profile = self._profiles.get(user_key)
+        if profile is None:
+            user, _ = await self.store.load(user_key, user_key)
+            profile = user.profile if user else {}
+        lang = profile.get("lang")
+        return str(lang) if lang else None
+
     async def open_conversations(self, platform: str) -> list[tuple[ConversationRef, float]]:
         """Interviews in progress on a platform, with the time of their last event: what
         an adapter reads back after a restart when its platform does not re-send."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from leavewell.dialogs.events import Event
+from leavewell.dialogs.events import EVENT_KINDS, Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +70,36 @@ class Incoming:
     # How the platform lets us answer this event privately in place (e.g. a Telegram
     # callback query's toast); put on the event's own replies' address.
     reply_via: str | None = None
+
+
+_EVENTS: dict[str, type] = {kind: cls for cls, kind in EVENT_KINDS.items()}
+
+
+def to_payload(incoming: Incoming) -> dict[str, Any]:
+    """The event as JSON, for an adapter whose platform update cannot be parsed again
+    later (the intake keeps this in its inbox and replays it after a crash)."""
+    actor = incoming.actor
+    return {
+        "address": incoming.ref.address(),
+        "event": {"kind": EVENT_KINDS[type(incoming.event)], **asdict(incoming.event)},
+        "actor": {"name": actor.name, "privileged": actor.privileged,
+                  "in_group": actor.in_group, "reach": actor.reach,
+                  "reach_open": actor.reach_open},
+        "reply_via": incoming.reply_via,
+    }
+
+
+def from_payload(event_id: str, payload: dict[str, Any]) -> Incoming:
+    """The inverse of `to_payload`. Raises KeyError, TypeError or ValueError on a payload
+    that is not one."""
+    ref = ConversationRef.from_address(payload["address"])
+    fields = dict(payload["event"])
+    event = _EVENTS[str(fields.pop("kind"))](**fields)
+    who = payload.get("actor") or {}
+    reach = who.get("reach")
+    actor = Actor(name=str(who.get("name") or ""), privileged=bool(who.get("privileged")),
+                  in_group=bool(who.get("in_group")),
+                  reach={str(k): str(v) for k, v in reach.items()} if reach else None,
+                  reach_open=bool(who.get("reach_open", True)))
+    via = payload.get("reply_via")
+    return Incoming(ref, event, event_id, actor=actor, reply_via=str(via) if via else None)

@@ -17,8 +17,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -28,10 +29,9 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from leavewell.bot.core import Core
-from leavewell.bot.discord import guilds
 from leavewell.bot.discord.commands import CatalogTranslator, build_commands
 from leavewell.bot.discord.send import NO_PINGS, DiscordSender, with_retries
+from leavewell.bot.discord.settings import DiscordSettings
 from leavewell.bot.discord.translate import (
     PLATFORM,
     audio_attachments,
@@ -43,17 +43,15 @@ from leavewell.bot.discord.translate import (
     ui_lang,
 )
 from leavewell.bot.discord.views import PREFIX, ChoiceButton, button_label
-from leavewell.bot.incoming import Actor, ConversationRef, Incoming
-from leavewell.bot.ordering import KeyedQueue
-from leavewell.bot.settings import Settings
+from leavewell.bot.incoming import Actor, ConversationRef, Incoming, from_payload, to_payload
+from leavewell.bot.intake import Outcome, Received
+from leavewell.bot.plugin import AdapterContext
 from leavewell.bot.startup import StartupError
-from leavewell.bot.voice import Listener
+from leavewell.bot.texts import PlatformTexts
 from leavewell.dialogs.events import ChoicePressed, Command, Event, Start
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import MARKDOWN, PLAIN, Renderer, Safe
+from leavewell.dialogs.render import MARKDOWN, PLAIN, Safe
 from leavewell.dialogs.rounds.commands import parse_choice
-from leavewell.dialogs.rounds.machine import destination
-from leavewell.storage.base import ConversationRecord, OutboxItem, RoundRecord
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +60,8 @@ ALREADY_ACKNOWLEDGED = 40060
 PRIVATE_START = ("practice", "start")  # commands that open a private place on a server
 ROUND_COMMAND = "round"
 INTERACTION_VIA = "interaction:"  # reply_via of a channel event: answer by follow-up
+TEXTS = Path(__file__).with_name("texts.yaml")
+READ_BACK_AT_ONCE = 8  # conversations whose history is read back at the same time
 
 
 def intents() -> discord.Intents:
@@ -94,21 +94,43 @@ class LeavewellClient(discord.Client):
         self.adapter.on_message(message)
 
 
+@dataclass(slots=True)
+class _Live:
+    """What only the live update has: the interaction (or message) behind an event."""
+
+    incoming: Incoming
+    message: discord.Message | None = None  # a voice answer's message, to transcribe
+    interaction: discord.Interaction[Any] | None = None
+    # Resolved once the interaction is acknowledged (a follow-up needs that first).
+    acked: asyncio.Future[bool] | None = None
+    # The interaction's placeholder goes when the actor gets no reply of their own.
+    clear_placeholder: bool = False
+    check_conversation: bool = False  # a press: its conversation must still exist
+    reach_of: discord.abc.User | None = None  # find where to reach them privately
+    after_ack: bool = False  # its replies are follow-ups: handled once acknowledged
+
+
 class DiscordAdapter:
-    def __init__(self, core: Core, renderer: Renderer, settings: Settings, *,
-                 clock: Callable[[], float] = time.time,
-                 listener: Listener | None = None) -> None:
-        assert settings.discord_bot_token is not None
-        self.core = core
-        self.renderer = renderer
+    """Gateway events to the core's intake; interactions acknowledged within Discord's
+    3 seconds; the core's outbox sent back."""
+
+    platform = PLATFORM
+
+    def __init__(self, context: AdapterContext, settings: DiscordSettings, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        assert settings.bot_token is not None
+        self.context = context
+        self.core = context.core
+        self.intake = context.intake
+        self.renderer = context.renderer
         self.settings = settings
+        self.default_lang = context.default_lang
         self.clock = clock
-        self.listener = listener  # transcribes voice answers, when the extra is installed
+        self.listener = context.listener  # transcribes voice answers, when installed
+        self.texts = PlatformTexts(TEXTS)
         self.ready = asyncio.Event()
-        self.queue = KeyedQueue()
-        self._guild_lock = asyncio.Lock()
         self._connector: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         # Until the history of open interviews is read back, live messages wait here.
         self._catching_up = True
         self._held: list[discord.Message] = []
@@ -117,13 +139,13 @@ class DiscordAdapter:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self.settings.discord_api_base_url:
-            Route.BASE = self.settings.discord_api_base_url.rstrip("/")
-        if self.settings.discord_gateway_url:
-            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.discord_gateway_url)
-        assert self.settings.discord_bot_token is not None
+        if self.settings.api_base_url:
+            Route.BASE = self.settings.api_base_url.rstrip("/")
+        if self.settings.gateway_url:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.gateway_url)
+        assert self.settings.bot_token is not None
         try:
-            await self.client.login(self.settings.discord_bot_token.get_secret_value())
+            await self.client.login(self.settings.bot_token.get_secret_value())
         except discord.LoginFailure as exc:
             await self.client.close()
             raise StartupError("Discord rejected the bot token (DISCORD_BOT_TOKEN): "
@@ -131,8 +153,8 @@ class DiscordAdapter:
         except aiohttp.ClientError as exc:
             await self.client.close()
             raise StartupError(f"cannot reach the Discord API at {Route.BASE}: {exc}") from exc
-        self.core.register_sender(PLATFORM, DiscordSender(self.client, self.renderer,
-                                                          self.core.store.export_user))
+        self.context.register_sender(PLATFORM, DiscordSender(self.client, self.renderer,
+                                                             self.core.export_user))
         self.client.add_dynamic_items(ChoiceButton)
         await self._sync_commands()
         self._connector = asyncio.create_task(self._connect())
@@ -145,25 +167,29 @@ class DiscordAdapter:
         if not self.ready.is_set():
             log.warning("Discord gateway not ready yet; serving anyway")
 
+    @property
+    def idle(self) -> bool:
+        return self.intake.idle and not self._background
+
     async def _connect(self) -> None:
         await self.client.connect(reconnect=True)
 
     async def stop(self) -> None:
         for task in list(self._background):
             task.cancel()
-        await self.queue.drain(timeout=10)
+        await self.intake.drain(timeout=10)
         await self.client.close()
         if self._connector is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(self._connector, 10)
-        await self.queue.drain(timeout=5)
+        await self.intake.drain(timeout=5)
 
     async def _sync_commands(self) -> None:
         tree = self.client.tree
-        guild = discord.Object(self.settings.discord_guild_id) \
-            if self.settings.discord_guild_id else None
-        build_commands(tree, self.renderer, self, guild)
-        await tree.set_translator(CatalogTranslator(self.renderer))
+        guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
+        build_commands(tree, self.renderer, self.texts, self, guild)
+        await tree.set_translator(CatalogTranslator(self.renderer, self.texts,
+                                                    self.default_lang))
         try:
             synced = await with_retries(lambda: tree.sync(guild=guild))
         except discord.HTTPException as exc:
@@ -172,44 +198,83 @@ class DiscordAdapter:
         log.info("synced %d slash commands %s", len(synced),
                  f"to guild {guild.id}" if guild else "globally")
 
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # -- the intake ----------------------------------------------------------------------
+
+    def _hand_over(self, live: _Live) -> asyncio.Task[list[asyncio.Future[Outcome]]]:
+        """Give an event to the core's intake. Tasks start in the order they are made, so
+        events handed over one after another keep that order in their conversation; the
+        task is done once the event is durable."""
+        incoming = live.incoming
+        assert incoming.event_id is not None
+        received = Received(incoming.event_id, incoming.ref.key, to_payload(incoming),
+                            live=live)
+        return self._spawn(self.intake.receive(self, [received]))
+
+    def order_key(self, payload: dict[str, Any]) -> str | None:
+        return ConversationRef.from_address(payload["address"]).key
+
+    async def interpret(self, received: Received) -> Incoming | None:
+        live: _Live | None = received.live
+        if live is None:  # replayed after a restart
+            return _replayed(received)
+        incoming = live.incoming
+        if live.after_ack and live.acked is not None:
+            await live.acked
+        if live.reach_of is not None:
+            incoming = replace(incoming, actor=replace(
+                incoming.actor, reach=await self._reach(live.reach_of)))
+        if live.check_conversation and not await self.core.knows_conversation(incoming.ref):
+            await self._conversation_gone(live)
+            return None
+        audio = audio_attachments(live.message) if live.message is not None else []
+        if self.listener is not None and audio:
+            incoming = replace(incoming, event=await self.listener.hear(incoming.event,
+                                                                         audio[0].read))
+        return incoming
+
+    async def settled(self, received: Received, outcome: Outcome) -> None:
+        live: _Live | None = received.live
+        if live is None or live.interaction is None or not live.clear_placeholder:
+            return
+        if live.acked is not None and not await live.acked:
+            return
+        own = [i for i in outcome.replies or () if i.conversation_key == received.order_key]
+        if not own:
+            # Nothing for the actor alone (the replies went elsewhere, or a re-sent
+            # event): the "thinking…" placeholder goes.
+            with contextlib.suppress(discord.HTTPException):
+                await live.interaction.delete_original_response()
+
+    async def _conversation_gone(self, live: _Live) -> None:
+        interaction = live.interaction
+        if interaction is None or live.acked is None or not await live.acked:
+            return
+        lang = ui_lang(interaction.locale, self.default_lang)
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.followup.send(self.say("conversation_gone", lang),
+                                            ephemeral=True, allowed_mentions=NO_PINGS)
+
     # -- messages ----------------------------------------------------------------------
 
     def on_message(self, message: discord.Message) -> None:
-        """Synchronous: the event joins its conversation's queue in gateway order."""
+        """Synchronous: the event joins its conversation in gateway order."""
         if self._catching_up:
             self._held.append(message)
             return
         me = self.client.user
         incoming = incoming_of_message(message, me.id if me else 0)
         if incoming is not None:
-            self.queue.submit(incoming.ref.key,
-                              lambda: self._handle(incoming, heard_from=message))
-
-    async def replay_presses(self) -> None:
-        """Button presses acknowledged before a crash but never handled."""
-        for event_id, payload in await self.core.store.inbox_pending(f"{PLATFORM}:",
-                                                                      limit=100_000):
-            try:
-                ref = ConversationRef.from_address(payload["address"])
-                event = ChoicePressed(at=float(payload["at"]), choice=str(payload["choice"]))
-                who = payload.get("actor") or {}
-                actor = Actor(name=str(who.get("name") or ""),
-                              in_group=bool(who.get("in_group")))
-                via = payload.get("reply_via")
-            except (KeyError, TypeError, ValueError, AttributeError):
-                await self.core.store.inbox_drop([event_id])
-                continue
-            # A press in a channel answers its presser by the interaction's follow-up,
-            # still possible for 15 minutes; later the reply is dropped as undeliverable.
-            incoming = Incoming(ref, event, event_id, actor=actor,
-                                reply_via=str(via) if via else None)
-            self.queue.submit(ref.key, lambda incoming=incoming: self._handle(incoming))
+            self._hand_over(_Live(incoming, message=message))
 
     def catch_up_later(self) -> None:
         self._catching_up = True
-        task = asyncio.create_task(self.catch_up())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self.catch_up())
 
     async def catch_up(self) -> None:
         """Discord does not re-send gateway events to a new session, so messages written
@@ -217,53 +282,44 @@ class DiscordAdapter:
         of every open interview. Already processed ones are skipped by their event id.
         Live messages that arrive meanwhile wait, so each conversation keeps its order."""
         try:
-            await self.replay_presses()
-            open_ones = [c for c in await self.core.store.due_deadlines(float("inf"),
-                                                                         limit=10_000)
-                         if c.address.get("platform") == PLATFORM]
-            for conversation in open_ones:
-                self.queue.submit(conversation.conversation_key,
-                                  lambda c=conversation: self._read_back(c))
+            await self.intake.replay(self)  # presses acknowledged but never handled
+            open_ones = await self.core.open_conversations(PLATFORM)
+            gate = asyncio.Semaphore(READ_BACK_AT_ONCE)
+
+            async def read_back(ref: ConversationRef, since: float) -> list[discord.Message]:
+                async with gate:
+                    return await self._read_back(ref, since)
+
+            histories = await asyncio.gather(*(read_back(ref, since)
+                                               for ref, since in open_ones))
+            me = self.client.user
+            for messages in histories:
+                for message in messages:
+                    incoming = incoming_of_message(message, me.id if me else 0)
+                    if incoming is not None:
+                        self._hand_over(_Live(incoming, message=message))
         finally:
             self._catching_up = False
             held, self._held = self._held, []
             for message in held:
                 self.on_message(message)
 
-    async def _read_back(self, conversation: ConversationRecord) -> None:
-        since = float(conversation.state.get("last_event_at") or 0.0)
+    async def _read_back(self, ref: ConversationRef, since: float) -> list[discord.Message]:
+        """The conversation's messages since its last event, oldest first."""
         me = self.client.user
         try:
-            chat_id = int(conversation.address["chat_id"])
+            chat_id = int(ref.chat_id)
             channel = self.client.get_channel(chat_id) or await self.client.fetch_channel(
                 chat_id)
             if me is None or not isinstance(channel, discord.abc.Messageable):
-                return
+                return []
             after = datetime.fromtimestamp(max(0.0, since - 1), UTC)
-            async for message in channel.history(after=after, limit=50, oldest_first=True):
-                incoming = incoming_of_message(message, me.id)
-                if incoming is not None and incoming.ref.key == conversation.conversation_key:
-                    await self._handle(incoming, heard_from=message)
-        except discord.HTTPException as exc:
-            log.warning("could not read back %s: %s", conversation.conversation_key,
-                        exc.status)
-
-    async def _handle(self, incoming: Incoming,
-                      heard_from: discord.Message | None = None) -> list[OutboxItem] | None:
-        """``heard_from``: the message of a voice answer to transcribe first."""
-        audio = audio_attachments(heard_from) if heard_from is not None else []
-        if self.listener is not None and audio:
-            incoming = replace(incoming, event=await self.listener.hear(incoming.event,
-                                                                         audio[0].read))
-        for attempt in range(3):  # the commit is idempotent, so a retry is safe
-            try:
-                return await self.core.handle(incoming)
-            except Exception:
-                if attempt == 2:
-                    raise
-                log.warning("handling %s failed; retrying", incoming.event_id, exc_info=True)
-                await asyncio.sleep(0.2 * (attempt + 1))
-        raise AssertionError("unreachable")
+            return [m async for m in channel.history(after=after, limit=50,
+                                                     oldest_first=True)
+                    if str(m.author.id) == ref.user_id]
+        except (discord.HTTPException, ValueError) as exc:
+            log.warning("could not read back %s: %s", ref.key, getattr(exc, "status", exc))
+            return []
 
     # -- buttons -----------------------------------------------------------------------
 
@@ -280,15 +336,12 @@ class DiscordAdapter:
         incoming = Incoming(ref, ChoicePressed(at=self.clock(), choice=choice),
                             interaction_id(interaction.id))
         acked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.queue.submit(ref.key, lambda: self._press(interaction, incoming, acked))
+        durable = self._hand_over(_Live(incoming, interaction=interaction, acked=acked,
+                                        check_conversation=True))
         # Durable before the press is acknowledged: Discord never sends an interaction
         # twice, so a crash after the ack is recovered from the inbox at start-up.
-        assert incoming.event_id is not None
-        try:
-            await self.core.store.inbox_put([(incoming.event_id, {
-                "address": ref.address(), "choice": choice, "at": incoming.event.at})])
-        except Exception:
-            log.exception("could not store a button press")
+        with contextlib.suppress(Exception):
+            await durable
         acked.set_result(await self._show_choice(interaction, choice))
 
     async def _show_choice(self, interaction: discord.Interaction[Any], choice: str) -> bool:
@@ -297,8 +350,9 @@ class DiscordAdapter:
         content = message.content if message is not None else ""
         label = button_label(message, PREFIX + choice)
         if label:
-            lang = ui_lang(interaction.locale, self.settings.default_lang)
-            suffix = "\n\n" + self.text("choice_made", lang, MARKDOWN, label=label)
+            lang = ui_lang(interaction.locale, self.default_lang)
+            suffix = "\n\n" + self.renderer.render(
+                Outgoing("choice_made", lang, {"label": label}), MARKDOWN).text
             if len(content) + len(suffix) <= TEXT_LIMIT:
                 content += suffix
         try:
@@ -308,21 +362,6 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             log.debug("button press not acknowledged: %s %s", exc.status, exc.code)
             return False
-
-    async def _press(self, interaction: discord.Interaction[Any], incoming: Incoming,
-                     acked: asyncio.Future[bool]) -> None:
-        _, conversation = await self.core.store.load(incoming.ref.key, incoming.ref.user_key)
-        if conversation is None:
-            assert incoming.event_id is not None
-            await self.core.store.inbox_drop([incoming.event_id])
-            if await acked:
-                lang = ui_lang(interaction.locale, self.settings.default_lang)
-                with contextlib.suppress(discord.HTTPException):
-                    await interaction.followup.send(
-                        self.text("discord_conversation_gone", lang), ephemeral=True,
-                        allowed_mentions=NO_PINGS)
-            return
-        await self._handle(incoming)
 
     # -- slash commands ----------------------------------------------------------------
 
@@ -335,52 +374,50 @@ class DiscordAdapter:
         if interaction.guild_id is None or is_interview_place(interaction.channel,
                                                               me.id if me else 0):
             ref = ref_of(interaction.channel_id or 0, interaction.user.id)
-            done = self.queue.submit(ref.key, lambda: self._command(interaction, ref, name,
-                                                                    args))
+            durable = self._hand_over(_Live(self._command(interaction, ref, name, args)))
             if not await self._defer(interaction):
                 return
             with contextlib.suppress(Exception):
-                await done
+                await asyncio.gather(*await durable)
             # The replies went to the thread / DM: nothing is left to say here.
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
             return
         if not await self._defer(interaction):
             return  # a re-sent interaction: already handled once
-        lang = ui_lang(interaction.locale, self.settings.default_lang)
+        lang = ui_lang(interaction.locale, self.default_lang)
         if name in PRIVATE_START:
             await self._practice_on_server(interaction, name, args, lang)
             return
         try:
             dm = await with_retries(interaction.user.create_dm)
         except discord.HTTPException:
-            await self._reply(interaction, self.text("discord_no_private_place", lang))
+            await self._reply(interaction, self.say("no_private_place", lang))
             return
         ref = ref_of(dm.id, interaction.user.id)
-        self.queue.submit(ref.key, lambda: self._command(interaction, ref, name, args))
-        await self._reply(interaction, self.text("discord_replied_in_dm", lang))
+        self._hand_over(_Live(self._command(interaction, ref, name, args)))
+        await self._reply(interaction, self.say("replied_in_dm", lang))
 
     async def _practice_on_server(self, interaction: discord.Interaction[Any], name: str,
                                   args: str, lang: str) -> None:
         assert interaction.guild_id is not None
-        allowed = await guilds.allowed_channels(self.core.store, interaction.guild_id)
+        allowed = await self._allowed_channels(interaction.guild_id)
         if allowed and interaction.channel_id not in allowed:
-            await self._reply(interaction, self.text(
-                "discord_channel_not_allowed", lang, MARKDOWN,
+            await self._reply(interaction, self.say(
+                "channel_not_allowed", lang, MARKDOWN,
                 channels=Safe(", ".join(f"<#{c}>" for c in allowed))))
             return
         place = await self._open_private(interaction, lang)
         if place is None:
-            await self._reply(interaction, self.text("discord_no_private_place", lang))
+            await self._reply(interaction, self.say("no_private_place", lang))
             return
         chat_id, is_thread = place
         ref = ref_of(chat_id, interaction.user.id)
-        self.queue.submit(ref.key, lambda: self._command(interaction, ref, name, args))
+        self._hand_over(_Live(self._command(interaction, ref, name, args)))
         if is_thread:
-            text = self.text("discord_thread_opened", lang, MARKDOWN,
-                             place=Safe(f"<#{chat_id}>"))
+            text = self.say("thread_opened", lang, MARKDOWN, place=Safe(f"<#{chat_id}>"))
         else:
-            text = self.text("discord_dm_opened", lang)
+            text = self.say("dm_opened", lang)
         await self._reply(interaction, text)
 
     async def _open_private(self, interaction: discord.Interaction[Any],
@@ -390,8 +427,8 @@ class DiscordAdapter:
         perms = interaction.app_permissions
         if (isinstance(channel, discord.TextChannel) and perms.create_private_threads
                 and perms.send_messages_in_threads):
-            name = self.text("discord_thread_name", lang, PLAIN,
-                             name=interaction.user.display_name)[:100]
+            name = self.say("thread_name", lang, PLAIN,
+                            name=interaction.user.display_name)[:100]
             try:
                 thread = await with_retries(lambda: channel.create_thread(
                     name=name, type=discord.ChannelType.private_thread, invitable=False,
@@ -407,13 +444,14 @@ class DiscordAdapter:
             return None
         return dm.id, False
 
-    async def _command(self, interaction: discord.Interaction[Any], ref: ConversationRef,
-                       name: str, args: str) -> None:
+    @staticmethod
+    def _command(interaction: discord.Interaction[Any], ref: ConversationRef,
+                 name: str, args: str) -> Incoming:
         at = interaction.created_at.timestamp()
         hint = lang_hint(interaction.locale)
         event: Event = (Start(at=at, lang_hint=hint) if name == "start"
                         else Command(at=at, name=name, args=args, lang_hint=hint))
-        await self._handle(Incoming(ref, event, interaction_id(interaction.id)))
+        return Incoming(ref, event, interaction_id(interaction.id))
 
     async def _defer(self, interaction: discord.Interaction[Any]) -> bool:
         """Acknowledge at once (Discord allows 3 s); False when it was answered already."""
@@ -444,7 +482,7 @@ class DiscordAdapter:
         permissions = interaction.permissions
         if permissions.manage_guild or permissions.administrator:
             return True
-        role_id = self.settings.discord_mentor_role_id
+        role_id = self.settings.mentor_role_id
         user = interaction.user
         return (role_id is not None and isinstance(user, discord.Member)
                 and user.get_role(role_id) is not None)
@@ -474,18 +512,7 @@ class DiscordAdapter:
                         lang_hint=lang_hint(interaction.locale))
         incoming = Incoming(ref, event, interaction_id(interaction.id), actor=actor,
                             reply_via=self._via(interaction))
-        self.queue.submit(ref.key, lambda: self._round_event(interaction, incoming))
-
-    async def _round_event(self, interaction: discord.Interaction[Any], incoming: Incoming,
-                           acked: asyncio.Future[bool] | None = None) -> None:
-        if acked is not None:
-            await acked  # follow-ups need the acknowledgement first
-        items = await self._handle(incoming)
-        if not any(i.conversation_key == incoming.ref.key for i in items or ()):
-            # Nothing for the actor alone (the round's post says it all, or a re-sent
-            # event): the "thinking…" placeholder goes.
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
+        self._hand_over(_Live(incoming, interaction=interaction, clear_placeholder=True))
 
     async def _round_press(self, interaction: discord.Interaction[Any], choice: str) -> None:
         """A rating button under a shared answer (or Join on a round that is over):
@@ -493,74 +520,57 @@ class DiscordAdapter:
         buttons for everyone else."""
         user = interaction.user
         ref = ref_of(interaction.channel_id or 0, user.id)
-        event_id = interaction_id(interaction.id)
-        at = self.clock()
-        via = self._via(interaction)
         acked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        async def handle() -> None:
-            actor = Actor(name=user.display_name, in_group=True, reach=await self._reach(user))
-            incoming = Incoming(ref, ChoicePressed(at=at, choice=choice), event_id,
-                                actor=actor, reply_via=via)
-            await self._round_event(interaction, incoming, acked)
-
-        self.queue.submit(ref.key, handle)
-        try:  # durable before the ack, like every press (replayed after a crash)
-            await self.core.store.inbox_put([(event_id, {
-                "address": ref.address(), "choice": choice, "at": at, "reply_via": via,
-                "actor": {"name": user.display_name, "in_group": True}})])
-        except Exception:
-            log.exception("could not store a button press")
+        incoming = Incoming(ref, ChoicePressed(at=self.clock(), choice=choice),
+                            interaction_id(interaction.id),
+                            actor=Actor(name=user.display_name, in_group=True),
+                            reply_via=self._via(interaction))
+        durable = self._hand_over(_Live(incoming, interaction=interaction, acked=acked,
+                                        clear_placeholder=True, reach_of=user,
+                                        after_ack=True))
+        # Durable before the ack, like every press (replayed after a crash).
+        with contextlib.suppress(Exception):
+            await durable
         acked.set_result(await self._defer(interaction))
 
     async def _join_round(self, interaction: discord.Interaction[Any], choice: str,
                           round_id: str) -> None:
         """Join: the round's question is asked in the member's private place (the one
         they joined from before, else a new private thread, else their DMs)."""
-        record = await self.core.store.load_round(round_id)
-        if record is None or not record.is_open or (record.deadline or 0) <= self.clock():
+        user = interaction.user
+        ref = ref_of(interaction.channel_id or 0, user.id)
+        taking, joined_from = await self.core.round_place(round_id, ref.user_key,
+                                                          self.clock())
+        if not taking:
             # Over (or unknown): no private place to open; the round says so, privately.
             await self._round_press(interaction, choice)
             return
         if not await self._defer(interaction):
             return
-        lang = ui_lang(interaction.locale, self.settings.default_lang)
-        user = interaction.user
-        place = await self._joined_place(record, user.id)
+        lang = ui_lang(interaction.locale, self.default_lang)
+        place = await self._joined_place(joined_from)
         if place is None:
             place = await self._open_private(interaction, lang)
         if place is None:
-            await self._reply(interaction, self.text("discord_no_private_place", lang))
+            await self._reply(interaction, self.say("no_private_place", lang))
             return
         chat_id, is_thread = place
-        ref = ref_of(chat_id, user.id)
-        event_id = interaction_id(interaction.id)
-        incoming = Incoming(ref, ChoicePressed(at=self.clock(), choice=choice), event_id,
+        incoming = Incoming(ref_of(chat_id, user.id),
+                            ChoicePressed(at=self.clock(), choice=choice),
+                            interaction_id(interaction.id),
                             actor=Actor(name=user.display_name, in_group=False))
-        try:  # the ack went out before the place existed: a crash now is retried by
-            # pressing Join again (the post keeps its button); from here it is durable
-            await self.core.store.inbox_put([(event_id, {
-                "address": ref.address(), "choice": choice, "at": incoming.event.at,
-                "actor": {"name": user.display_name, "in_group": False}})])
-        except Exception:
-            log.exception("could not store a button press")
-        self.queue.submit(ref.key, lambda: self._handle_quietly(incoming))
+        # The ack went out before the place existed: a crash before this point is retried
+        # by pressing Join again (the post keeps its button); from here it is durable.
+        self._hand_over(_Live(incoming))
         if is_thread:
-            text = self.text("discord_round_in_thread", lang, MARKDOWN,
-                             place=Safe(f"<#{chat_id}>"))
+            text = self.say("round_in_thread", lang, MARKDOWN, place=Safe(f"<#{chat_id}>"))
         else:
-            text = self.text("discord_round_in_dm", lang)
+            text = self.say("round_in_dm", lang)
         await self._reply(interaction, text)
 
-    async def _handle_quietly(self, incoming: Incoming) -> None:
-        """A queue job (jobs return nothing)."""
-        await self._handle(incoming)
-
-    async def _joined_place(self, record: RoundRecord, user_id: int
-                            ) -> tuple[int, bool] | None:
-        """The private place a member joined this round from, if they did and it is ours:
+    async def _joined_place(self, address: dict[str, Any] | None) -> tuple[int, bool] | None:
+        """The private place a member joined this round from, if it is still ours:
         pressing Join twice never opens a second thread."""
-        address = destination(record.state, f"member:{PLATFORM}:{user_id}")
         if not address or address.get("platform") != PLATFORM:
             return None
         chat_id = int(address["chat_id"])
@@ -577,37 +587,72 @@ class DiscordAdapter:
 
     # -- server settings ---------------------------------------------------------------
 
+    @staticmethod
+    def _scope(guild_id: int) -> str:
+        return f"{PLATFORM}-guild:{guild_id}"
+
+    async def _allowed_channels(self, guild_id: int) -> list[int]:
+        """Channel ids /practice is limited to; empty means every channel."""
+        values = await self.core.scope_settings(self._scope(guild_id))
+        return [int(c) for c in values.get("allowed_channels") or []]
+
     async def on_channels(self, interaction: discord.Interaction[Any], action: str,
                           channel: int | None) -> None:
-        lang = ui_lang(interaction.locale, self.settings.default_lang)
+        lang = ui_lang(interaction.locale, self.default_lang)
         try:
             await interaction.response.defer(ephemeral=True, thinking=True)
         except discord.HTTPException:
             return
         if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            await self._reply(interaction, self.text("discord_admin_only", lang))
+            await self._reply(interaction, self.say("admin_only", lang))
             return
-        gid = interaction.guild_id
-        async with self._guild_lock:
-            current = await guilds.allowed_channels(self.core.store, gid)
-            if action in ("add", "remove"):
-                if channel is None:
-                    await self._reply(interaction, self.text("discord_channels_need_channel",
-                                                             lang))
-                    return
-                changed = set(current)
-                (changed.add if action == "add" else changed.discard)(channel)
-                current = sorted(changed)
+        if action in ("add", "remove") and channel is None:
+            await self._reply(interaction, self.say("channels_need_channel", lang))
+            return
+
+        def change(values: dict[str, Any]) -> dict[str, Any]:
+            current = {int(c) for c in values.get("allowed_channels") or []}
+            if action == "add" and channel is not None:
+                current.add(channel)
+            elif action == "remove" and channel is not None:
+                current.discard(channel)
             elif action == "clear":
-                current = []
-            if action != "list":
-                await guilds.save_allowed_channels(self.core.store, gid, current, self.clock())
-        await self._reply(interaction, self.text(
-            "discord_channels_list", lang, MARKDOWN,
-            channels=Safe(", ".join(f"<#{c}>" for c in current))))
+                current = set()
+            return {**values, "allowed_channels": [str(c) for c in sorted(current)]}
+
+        if action == "list":
+            allowed = await self._allowed_channels(interaction.guild_id)
+        else:
+            values = await self.core.update_scope_settings(self._scope(interaction.guild_id),
+                                                           change)
+            allowed = [int(c) for c in values.get("allowed_channels") or []]
+        await self._reply(interaction, self.say(
+            "channels_list", lang, MARKDOWN,
+            channels=Safe(", ".join(f"<#{c}>" for c in allowed))))
 
     # -- helpers -----------------------------------------------------------------------
 
-    def text(self, key: str, lang: str, fmt: str = MARKDOWN, **params: Any) -> str:
-        return self.renderer.render(Outgoing(key, lang, params), fmt).text
+    def say(self, key: str, lang: str, fmt: str = MARKDOWN, **params: Any) -> str:
+        """One of this adapter's own texts (texts.yaml)."""
+        return self.texts.render(key, lang, fmt, **params)
 
+
+def _replayed(received: Received) -> Incoming | None:
+    """An event kept in the inbox before a restart. Rows written before events were kept
+    whole are button presses: {address, choice, at, reply_via, actor}."""
+    payload = received.payload
+    try:
+        if "event" in payload:
+            return from_payload(received.event_id, payload)
+        ref = ConversationRef.from_address(payload["address"])
+        who = payload.get("actor") or {}
+        via = payload.get("reply_via")
+        return Incoming(ref, ChoicePressed(at=float(payload["at"]),
+                                           choice=str(payload["choice"])),
+                        received.event_id,
+                        actor=Actor(name=str(who.get("name") or ""),
+                                    in_group=bool(who.get("in_group"))),
+                        reply_via=str(via) if via else None)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        log.warning("an unreadable kept event %s was dropped", received.event_id)
+        return None

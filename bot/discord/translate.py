@@ -86,5 +86,4 @@ def incoming_of_message(message: discord.Message, bot_id: int) -> Incoming | Non
     if not is_interview_place(message.channel, bot_id):
         return None
     return Incoming(ref_of(message.channel.id, message.author.id), event_of_message(message),
-                    message_id(message.id), raw={"id": message.id,
-                                                 "channel_id": message.channel.id})
+                    message_id(message.id))

@@ -13,6 +13,7 @@ from leavewell.bot.incoming import Actor, ConversationRef, Incoming
 from leavewell.dialogs.engine import DialogSettings, Interviewer
 from leavewell.dialogs.events import ChoicePressed, Command, Start, TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
+from leavewell.dialogs.rounds.commands import join_choice
 from leavewell.storage import open_store
 from leavewell.storage.base import OutboxItem, Store
 
@@ -346,8 +347,8 @@ async def test_a_link_to_an_unknown_round_gets_an_answer(store: Store) -> None:
     recorder = Recorder()
     core = make_core(store, recorder)
     r = ref(5)
-    items = await core.handle(Incoming(r, Command(at=1000, name="start",
-                                                  args="round_0123456789ab"), "j1"))
+    items = await core.handle(Incoming(r, ChoicePressed(
+        at=1000, choice=join_choice("0123456789ab")), "j1"))
     assert [i.payload["template"] for i in items or ()] == ["round_none"]
     assert recorder.templates(r.key) == ["round_none"]
 

@@ -12,6 +12,7 @@ from leavewell.bot.core import Core
 from leavewell.bot.incoming import Actor, ConversationRef, Incoming
 from leavewell.dialogs.engine import DialogSettings, Interviewer
 from leavewell.dialogs.events import ChoicePressed, Command, TextAnswer
+from leavewell.dialogs.rounds.commands import join_choice
 from leavewell.storage import open_store
 from leavewell.storage.base import Store
 from tests.bot.test_core import Recorder
@@ -97,7 +98,7 @@ async def test_a_round_from_start_to_report(store: Store) -> None:
     assert recorder.templates(group_key)[-1] == "round_opened"
 
     for user, answer in zip((11, 12, 13), ANSWERS, strict=True):
-        await rnd.private(user, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+        await rnd.private(user, ChoicePressed(at=T0 + 10, choice=join_choice(round_id)))
         asked = recorder.templates(private_ref(user).key)
         assert "round_joined" in asked and asked[-1] == "main_question"
         await rnd.private(user, TextAnswer(at=T0 + 20, text=answer))
@@ -139,7 +140,7 @@ async def test_the_deadline_closes_the_round_after_a_restart(tmp_path: Path) -> 
     rnd = Round(core)
     await rnd.group_command(1, "start 10m each", admin=True)
     round_id = round_id_from(recorder)
-    await rnd.private(11, Command(at=T0 + 5, name="start", args=f"round_{round_id}"))
+    await rnd.private(11, ChoicePressed(at=T0 + 5, choice=join_choice(round_id)))
     assert recorder.templates(private_ref(11).key)[-1] == "ask_situation"  # picks their own
     await store.close()
 
@@ -187,7 +188,7 @@ async def test_forget_removes_a_member_from_the_rounds_they_joined(store: Store)
     await rnd.group_command(1, "start laid_off 1h nofollowups", admin=True)
     round_id = round_id_from(recorder)
     for user, answer in ((11, ANSWERS[0]), (12, ANSWERS[1])):
-        await rnd.private(user, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+        await rnd.private(user, ChoicePressed(at=T0 + 10, choice=join_choice(round_id)))
         await rnd.private(user, TextAnswer(at=T0 + 20, text=answer))
     await rnd.private(11, ChoicePressed(at=T0 + 30, choice=f"round.{round_id}.share"))
     rate = f"round.{round_id}.rate.1.specific"
@@ -218,14 +219,14 @@ async def test_a_private_practice_after_stop_does_not_count_for_the_round(store:
     rnd = Round(core)
     await rnd.group_command(1, "start laid_off 1h nofollowups", admin=True)
     round_id = round_id_from(recorder)
-    await rnd.private(11, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+    await rnd.private(11, ChoicePressed(at=T0 + 10, choice=join_choice(round_id)))
     await rnd.private(11, Command(at=T0 + 11, name="stop"))
     await rnd.private(11, Command(at=T0 + 12, name="practice", args="quit"))
     await rnd.private(11, TextAnswer(at=T0 + 13, text=ANSWERS[1]))
     stored = await store.load_round(round_id)
     assert stored is not None and stored.state["members"]["test:11"]["attempt"] is None
     # Join again: the round's question, and this answer counts
-    await rnd.private(11, Command(at=T0 + 20, name="start", args=f"round_{round_id}"))
+    await rnd.private(11, ChoicePressed(at=T0 + 20, choice=join_choice(round_id)))
     assert recorder.templates(private_ref(11).key)[-1] == "main_question"
     await rnd.private(11, TextAnswer(at=T0 + 21, text=ANSWERS[0]))
     stored = await store.load_round(round_id)
@@ -261,7 +262,7 @@ async def test_a_mentor_sets_the_skeptic_and_the_round_gets_whole_exchange_score
     round_id = round_id_from(recorder)
     post = next(i for i in recorder.sent if i.payload["template"] == "round_opened")
     assert post.payload["params"]["mode"] == "skeptical"
-    await rnd.private(11, Command(at=T0 + 10, name="start", args=f"round_{round_id}"))
+    await rnd.private(11, ChoicePressed(at=T0 + 10, choice=join_choice(round_id)))
     await rnd.private(11, TextAnswer(at=T0 + 20, text=ANSWERS[0]))
     followups = 0
     while "feedback" not in recorder.templates(private_ref(11).key):
