@@ -20,12 +20,17 @@ def test_readme_diagram_is_generated_from_the_flow() -> None:
 
 
 def test_env_example_documents_every_setting() -> None:
+    """The core's settings and every installed adapter's own."""
+    from leavewell.bot import registry
     from leavewell.bot.settings import Settings
 
     example = (ROOT / "deploy" / "leavewell.env.example").read_text(encoding="utf-8")
-    for field in Settings.model_fields.values():
-        names = field.validation_alias.choices  # type: ignore[union-attr]
-        assert names[0] in example, names[0]
+    models = [Settings, *(plugin.settings for plugin in registry.plugins().values())]
+    assert len(models) >= 3
+    for model in models:
+        for field in model.model_fields.values():
+            names = field.validation_alias.choices  # type: ignore[union-attr]
+            assert names[0] in example, names[0]
 
 
 def test_every_package_folder_is_installed_under_the_leavewell_namespace() -> None:

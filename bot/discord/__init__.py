@@ -1,5 +1,2 @@
-"""Discord adapter (discord.py): slash commands, persistent buttons, private practice."""
-
-from leavewell.bot.discord.adapter import DiscordAdapter
-
-__all__ = ["DiscordAdapter"]
+"""The Discord adapter (discord.py 2): slash commands, persistent buttons, private
+practice. `plugin` is imported without the SDK; the rest needs the `discord` extra."""

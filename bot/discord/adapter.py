@@ -30,9 +30,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from leavewell.bot.discord.commands import CatalogTranslator, build_commands
-from leavewell.bot.discord.send import NO_PINGS, DiscordSender, with_retries
-from leavewell.bot.discord.settings import DiscordSettings
-from leavewell.bot.discord.translate import (
+from leavewell.bot.discord.inbound import (
     PLATFORM,
     audio_attachments,
     incoming_of_message,
@@ -42,6 +40,8 @@ from leavewell.bot.discord.translate import (
     ref_of,
     ui_lang,
 )
+from leavewell.bot.discord.send import NO_PINGS, DiscordSender, with_retries
+from leavewell.bot.discord.settings import DiscordSettings
 from leavewell.bot.discord.views import PREFIX, ChoiceButton, button_label
 from leavewell.bot.incoming import Actor, ConversationRef, Incoming, from_payload, to_payload
 from leavewell.bot.intake import Outcome, Received

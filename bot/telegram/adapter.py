@@ -42,10 +42,7 @@ from leavewell.bot.incoming import Actor, ConversationRef, Incoming
 from leavewell.bot.intake import Outcome, Received
 from leavewell.bot.plugin import AdapterContext
 from leavewell.bot.startup import StartupError
-from leavewell.bot.telegram.request import AiohttpRequest
-from leavewell.bot.telegram.send import TelegramSender, with_retries
-from leavewell.bot.telegram.settings import TelegramSettings
-from leavewell.bot.telegram.translate import (
+from leavewell.bot.telegram.inbound import (
     PLATFORM,
     command_of,
     conversation_of,
@@ -56,6 +53,9 @@ from leavewell.bot.telegram.translate import (
     private_address,
     spoken_of,
 )
+from leavewell.bot.telegram.request import AiohttpRequest
+from leavewell.bot.telegram.send import TelegramSender, with_retries
+from leavewell.bot.telegram.settings import TelegramSettings
 from leavewell.dialogs.events import TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
 from leavewell.dialogs.render import HTML, escape_html

@@ -23,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from leavewell.bot.attachments import File, files_to_send
 from leavewell.bot.chunks import split_paragraphs
 from leavewell.bot.delivery import OutboxItem, PermanentDeliveryError
-from leavewell.bot.telegram.translate import DEEP_LINK_PREFIX
+from leavewell.bot.telegram.inbound import DEEP_LINK_PREFIX
 from leavewell.dialogs.outgoing import Choice, Outgoing
 from leavewell.dialogs.render import HTML, PLAIN, Rendered, Renderer
 from leavewell.dialogs.rounds.commands import parse_choice

@@ -298,7 +298,7 @@ async def test_a_press_acknowledged_just_before_a_crash_is_handled_after_restart
         dc: FakeDiscord, bot: RunningBot) -> None:
     """Discord never re-sends an interaction: the press is kept in the inbox from the
     moment it is acknowledged until its effects are committed."""
-    from leavewell.bot.discord.translate import ref_of
+    from leavewell.bot.discord.inbound import ref_of
     from leavewell.storage import open_store
 
     di = Driver(dc, dc.user(961, "di"))

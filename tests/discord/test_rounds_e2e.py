@@ -384,7 +384,7 @@ async def pressed_before_the_crash(dc: FakeDiscord, database: Path, d: Driver,
                                    post: StoredMessage, point: str) -> FakeInteraction:
     """A rating press that reached the bot, was stored and acknowledged, and then the
     process died: what the adapter leaves behind, done here the same way."""
-    from leavewell.bot.discord.translate import interaction_id, ref_of
+    from leavewell.bot.discord.inbound import interaction_id, ref_of
     from leavewell.storage import open_store
 
     ix = await dc.click(d.user, post, button(post, point))  # nobody is connected

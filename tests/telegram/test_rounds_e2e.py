@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from leavewell.bot.telegram.translate import PLATFORM
+from leavewell.bot.telegram.inbound import PLATFORM
 from leavewell.storage.base import RoundRecord, StepRecord, Store
 from tests.support.fake_telegram import FakeGroup, FakeTelegram, FakeUser, SentMessage
 from tests.telegram.conftest import TOKEN, RunningBot, exchange, settle, spawn
