@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from leavewell.dialogs.rubric import SituationRubric
+from leavewell.dialogs.words import default_words
 
 COACH = "coach"
 SKEPTICAL = "skeptical"
@@ -67,14 +68,7 @@ def mode_of(mode_id: str | None) -> Mode:
     return MODES.get(mode_id or COACH, MODES[COACH])
 
 
-# What people type for each mode (/mode skeptical, /mode 严格, /round start 2h tough).
-MODE_WORDS: Mapping[str, str] = {
-    **dict.fromkeys(("skeptical", "sceptical", "skeptic", "tough", "strict", "hard",
-                     "严格", "挑剔", "质疑", "怀疑", "严厉"), SKEPTICAL),
-    **dict.fromkeys(("coach", "friendly", "default", "normal", "gentle", "easy",
-                     "教练", "友好", "默认", "温和", "普通"), COACH),
-}
-
-
 def parse_mode(word: str) -> str | None:
-    return MODE_WORDS.get(word.strip().casefold())
+    """What people type for a mode (/mode skeptical, /mode 严格, /round start 2h tough;
+    words.yaml: modes) -> its id."""
+    return default_words().meaning("modes").get(word.strip().casefold())

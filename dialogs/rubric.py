@@ -28,6 +28,3 @@ class SituationRubric:
 
     def weight(self, finding_id: str) -> float:
         return self.weights.get(finding_id, 1.0)
-
-
-UNSPECIFIED = SituationRubric(id="unspecified")

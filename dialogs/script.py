@@ -21,6 +21,7 @@ from leavewell.dialogs.events import COMMANDS
 from leavewell.dialogs.findings import ALL_FINDING_IDS, IMPROVEMENT_IDS
 from leavewell.dialogs.followups import FollowupTable, load_table
 from leavewell.dialogs.rubric import EXIT_KINDS, SituationRubric
+from leavewell.dialogs.words import Words, load_words
 
 LANGS: tuple[str, ...] = ("en", "zh")
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
@@ -29,6 +30,10 @@ TEMPLATE_FILES: tuple[str, ...] = ("feedback", "history", "help", "round_summary
                                    "why")
 INPUT_KINDS = frozenset({"choice", "text", "none"})
 SITUATION_CHOICES = "situations"
+# What may make a jump from any state (flow.yaml: jumps): a command, a button valid in
+# every state (checked against the engine's own list), or one of these events.
+JUMP_KINDS: tuple[str, ...] = ("commands", "buttons", "events")
+JUMP_EVENTS: tuple[str, ...] = ("timeout", "round_invite")
 # Further message files per feature, `<pack>_<lang>.yaml` with `messages` and `labels`:
 # the English file declares the keys, every other language must translate exactly those.
 MESSAGE_PACKS: tuple[str, ...] = ("rounds", "why", "interviewer")
@@ -41,8 +46,8 @@ REQUIRED_MESSAGES: frozenset[str] = frozenset(
         "pick_option", "empty_answer", "long_answer", "unsupported", "voice_received",
         "voice_needs_text", "unknown_command", "timeout", "stopped", "lang_set", "role_set",
         "role_cleared", "forget_confirm", "forgotten", "forget_cancelled", "export_ready",
-        "nothing_to_retry", "unknown_situation", "followup_skipped", "answer_received",
-        "go_private", "choice_made", "lang_menu", "interview_lang_set", "hints_set",
+        "nothing_to_retry", "unknown_situation", "followup_skipped", "go_private",
+        "choice_made", "lang_menu", "interview_lang_set", "hints_set",
         "answer_other_language", "answer_mixed_language", "answer_no_words", "joined_round",
         "share_offer", "round_in_groups_only",
     }
@@ -68,6 +73,10 @@ class StateSpec:
     choices: tuple[str, ...] | str
     skip: bool
     next: tuple[str, ...]
+
+
+# What made a jump: (one of JUMP_KINDS, a command, button scope or event name).
+Cause = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +120,23 @@ class Catalog:
 class Script:
     start: str
     states: Mapping[str, StateSpec]
+    jumps: Mapping[Cause, frozenset[str]]  # flow.yaml: jumps, the states each may reach
     situation_order: tuple[str, ...]
     situations: Mapping[str, SituationSpec]
     followup_table: FollowupTable
     catalogs: Mapping[str, Catalog]
+    words: Words  # words.yaml: what people type to the commands
 
     def situation(self, situation_id: str | None) -> SituationSpec:
         return self.situations.get(situation_id or "", self.situations["unspecified"])
+
+    def allows(self, here: str, there: str, cause: Cause | None) -> bool:
+        """Whether flow.yaml declares going from `here` to `there`: as an answer to
+        `here`'s prompt (its `next`), or as a jump `cause` may make from any state."""
+        spec = self.states.get(here)
+        if spec is not None and there in spec.next:
+            return True
+        return cause is not None and there in self.jumps.get(cause, ())
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -146,7 +165,7 @@ def _id_list(data: Any, where: str) -> tuple[str, ...]:
     return tuple(data)
 
 
-def _load_flow(path: Path) -> tuple[str, dict[str, StateSpec]]:
+def _load_flow(path: Path) -> tuple[str, dict[str, StateSpec], dict[Cause, frozenset[str]]]:
     data = _read_yaml(path)
     name = path.name
     states: dict[str, StateSpec] = {}
@@ -179,8 +198,10 @@ def _load_flow(path: Path) -> tuple[str, dict[str, StateSpec]]:
         for target in spec.next:
             if target not in states:
                 raise ScriptError(f"{name}: states.{spec.id}.next: unknown state {target!r}")
-    reached = {start}
-    queue = deque([start])
+    jumps = _load_jumps(data.get("jumps"), name, states)
+    jumped_to = {target for targets in jumps.values() for target in targets}
+    reached = {start, *jumped_to}
+    queue = deque(reached)
     while queue:
         for target in states[queue.popleft()].next:
             if target not in reached:
@@ -189,7 +210,28 @@ def _load_flow(path: Path) -> tuple[str, dict[str, StateSpec]]:
     unreachable = sorted(set(states) - reached)
     if unreachable:
         raise ScriptError(f"{name}: states.{unreachable[0]}: unreachable from {start!r}")
-    return start, states
+    return start, states, jumps
+
+
+def _load_jumps(data: Any, name: str, states: Mapping[str, StateSpec]
+                ) -> dict[Cause, frozenset[str]]:
+    jumps: dict[Cause, frozenset[str]] = {}
+    for kind, causes in _mapping(data or {}, f"{name}: jumps").items():
+        if kind not in JUMP_KINDS:
+            raise ScriptError(f"{name}: jumps.{kind}: must be one of {list(JUMP_KINDS)}")
+        known = {"commands": COMMANDS, "events": JUMP_EVENTS}.get(kind)
+        for cause, targets in _mapping(causes, f"{name}: jumps.{kind}").items():
+            where = f"{name}: jumps.{kind}.{cause}"
+            if known is not None and cause not in known:
+                raise ScriptError(f"{where}: unknown {kind[:-1]}; one of {list(known)}")
+            ids = _id_list(targets, where)
+            if not ids:
+                raise ScriptError(f"{where}: lists no state")
+            for target in ids:
+                if target not in states:
+                    raise ScriptError(f"{where}: unknown state {target!r}")
+            jumps[(kind, cause)] = frozenset(ids)
+    return jumps
 
 
 def _load_situations(
@@ -314,10 +356,10 @@ def _load_catalog(
 
 
 def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) -> Script:
-    """Read and cross-check flow.yaml, situations.yaml, followups.yaml and one catalog
-    per language."""
+    """Read and cross-check flow.yaml, situations.yaml, followups.yaml, words.yaml and
+    one catalog per language."""
     _check_template_files(templates)
-    start, states = _load_flow(directory / "flow.yaml")
+    start, states, jumps = _load_flow(directory / "flow.yaml")
     reference = _read_yaml(directory / "en.yaml")
     followup_ids = set(_mapping(reference.get("followups"), "en.yaml: followups"))
     detail_ids = set(_mapping(reference.get("details"), "en.yaml: details"))
@@ -344,6 +386,7 @@ def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) 
     }
     for pack in MESSAGE_PACKS:
         catalogs = _merge_pack(directory, pack, catalogs)
+    words = load_words(_read_yaml(directory / "words.yaml"), "words.yaml", LANGS, order)
     for state in states.values():
         if state.prompt not in REQUIRED_MESSAGES:
             raise ScriptError(f"flow.yaml: states.{state.id}.prompt: unknown message "
@@ -351,10 +394,12 @@ def load_script(directory: Path = SCRIPTS_DIR, templates: Path = TEMPLATES_DIR) 
     return Script(
         start=start,
         states=states,
+        jumps=jumps,
         situation_order=order,
         situations=situations,
         followup_table=followup_table,
         catalogs=catalogs,
+        words=words,
     )
 
 

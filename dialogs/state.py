@@ -13,7 +13,7 @@ MAX_DISAGREEMENTS_KEPT = 200
 
 @dataclass(slots=True)
 class Profile:
-    """Per user, shared by all their conversations; remembered across rounds."""
+    """Per user, shared by all their conversations; remembered across attempts."""
 
     lang: str | None = None  # the interface: what the bot's messages are written in
     interview_lang: str | None = None  # the answers' language; None: same as the interface
@@ -80,7 +80,7 @@ class Interview:
     round_id: str | None = None
     round_followups: bool = True
     # The latest feedback's findings, numbered, for "Why was this flagged?" (dialogs/why.py);
-    # kept when a new round starts, replaced by the next feedback.
+    # kept when a new attempt starts, replaced by the next feedback.
     why: dict[str, Any] | None = None
     round_mode: str | None = None  # the mentor's choice of interviewer for the round
     last_event_at: float = 0.0
@@ -98,7 +98,8 @@ class Interview:
         self.round_followups = True
         self.round_mode = None
 
-    def reset_round(self) -> None:
+    def reset_attempt(self) -> None:
+        """Forget the answers of the current attempt (the situation stays)."""
         self.answer = None
         self.answer_lang = None
         self.speech = None

@@ -20,11 +20,11 @@ from leavewell.dialogs.outgoing import Choice
 from leavewell.dialogs.phrases import PHRASE_LANG, PhraseBank, default_phrase_bank
 
 if TYPE_CHECKING:
-    from leavewell.dialogs.engine import Interviewer, _Turn
+    from leavewell.dialogs.engine import Interviewer, Turn
 
-SCOPE = "why"  # the choice ids' first part: a global choice (dialogs.engine.GLOBAL_CHOICES)
+# The choice ids' first part: a global choice (dialogs.engine.commands.GLOBAL_CHOICES).
+SCOPE = "why"
 LIST, DISAGREE = "list", "no"
-DISAGREE_WORDS = frozenset({"disagree", "no", "wrong", "不同意", "不对"})
 # The feedback's sections that get numbers, in the order it shows them, and the kind of
 # finding each holds (red flags of the whole exchange, follow-up answers included).
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -43,7 +43,7 @@ SIGNAL_OF_OLD_FINDINGS: Mapping[str, str] = {
 # -- after the feedback: number the findings and remember them -------------------------
 
 
-def remember(turn: _Turn, analysis: Mapping[str, Any], params: dict[str, Any],
+def remember(turn: Turn, analysis: Mapping[str, Any], params: dict[str, Any],
              situation: str) -> tuple[Choice, ...]:
     """Number the feedback's findings (each shown item of `params` gets "no"), keep them
     in the conversation for /why, and return the button that opens them (none when
@@ -110,19 +110,20 @@ def _phrase_entry(bank: PhraseBank | None, fid: str, evidence: list[str],
 # -- /why, /why N, /why N disagree, and the buttons ------------------------------------
 
 
-def command(engine: Interviewer, turn: _Turn, args: str) -> None:
+def command(engine: Interviewer, turn: Turn, args: str) -> None:
     words = args.split()
     if not words:
         show_list(turn)
     elif len(words) == 1 and words[0].isdigit():
         explain(turn, int(words[0]))
-    elif len(words) == 2 and words[0].isdigit() and words[1].casefold() in DISAGREE_WORDS:
+    elif len(words) == 2 and words[0].isdigit() \
+            and words[1].casefold() in engine.script.words.words("why_disagree"):
         disagree(turn, int(words[0]))
     else:
         _unknown(turn, " ".join(words)[:20])
 
 
-def press(engine: Interviewer, turn: _Turn, value: str) -> None:
+def press(engine: Interviewer, turn: Turn, value: str) -> None:
     """A button: `value` is "<tag>.list", "<tag>.<n>" or "<tag>.<n>.no"."""
     tag, _, rest = value.partition(".")
     why = turn.iv.why
@@ -137,7 +138,7 @@ def press(engine: Interviewer, turn: _Turn, value: str) -> None:
     act(turn, int(number) if number.isdigit() else 0)
 
 
-def _ready(turn: _Turn) -> list[dict[str, Any]] | None:
+def _ready(turn: Turn) -> list[dict[str, Any]] | None:
     """The latest feedback's findings; None (and the user told why) when there are none."""
     if turn.profile.lang is None:
         turn.profile.lang = turn.lang  # a first contact that starts with /why
@@ -152,7 +153,7 @@ def _ready(turn: _Turn) -> list[dict[str, Any]] | None:
     return findings
 
 
-def show_list(turn: _Turn, _number: int = 0) -> None:
+def show_list(turn: Turn, _number: int = 0) -> None:
     findings = _ready(turn)
     if findings is None:
         return
@@ -168,7 +169,7 @@ def show_list(turn: _Turn, _number: int = 0) -> None:
     turn.say("why_list", choices, count=len(findings))
 
 
-def explain(turn: _Turn, number: int) -> None:
+def explain(turn: Turn, number: int) -> None:
     found = _numbered(turn, number)
     if found is None:
         return
@@ -191,7 +192,7 @@ def explain(turn: _Turn, number: int) -> None:
     )
 
 
-def disagree(turn: _Turn, number: int) -> None:
+def disagree(turn: Turn, number: int) -> None:
     found = _numbered(turn, number)
     if found is None:
         return
@@ -218,14 +219,14 @@ def disagree(turn: _Turn, number: int) -> None:
     turn.say("why_thanks", no=number, finding=found["id"])
 
 
-PRESSES: dict[tuple[bool, str], Callable[[_Turn, int], None]] = {
+PRESSES: dict[tuple[bool, str], Callable[[Turn, int], None]] = {
     (True, ""): show_list,
     (False, ""): explain,
     (False, DISAGREE): disagree,
 }
 
 
-def _numbered(turn: _Turn, number: int) -> dict[str, Any] | None:
+def _numbered(turn: Turn, number: int) -> dict[str, Any] | None:
     findings = _ready(turn)
     if findings is None:
         return None
@@ -235,7 +236,7 @@ def _numbered(turn: _Turn, number: int) -> dict[str, Any] | None:
     return findings[number - 1]
 
 
-def _unknown(turn: _Turn, given: str) -> None:
+def _unknown(turn: Turn, given: str) -> None:
     findings = _ready(turn)
     if findings is not None:
         turn.say("why_unknown", given=given, count=len(findings))

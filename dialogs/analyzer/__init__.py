@@ -4,12 +4,12 @@
 
 Rules are data: one file per finding in ``scripts/rules/`` (``rulebook``), matched by
 ``matcher``, judged with a sentiment lexicon (``sentiment``) and the stated reason
-(``reasons``), and scored by ``core``.
+(``reasons``), and scored by ``analysis``.
 """
 
 from __future__ import annotations
 
-from leavewell.dialogs.analyzer import core
+from leavewell.dialogs.analyzer import analysis
 from leavewell.dialogs.analyzer.messages import (
     finding_field,
     finding_message,
@@ -21,7 +21,7 @@ from leavewell.dialogs.analyzer.rulebook import FindingText
 from leavewell.dialogs.findings import Analysis
 from leavewell.dialogs.rubric import SituationRubric
 
-LANGS = core.LANGS
+LANGS = analysis.LANGS
 
 
 def analyze(
@@ -44,7 +44,7 @@ def analyze(
     """
     if lang not in LANGS:
         raise ValueError(f"unsupported answer language {lang!r}; expected one of {LANGS}")
-    return core.analyze(
+    return analysis.analyze(
         text,
         lang=lang,
         rubric=rubric,

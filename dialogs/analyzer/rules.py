@@ -24,7 +24,7 @@ A lexicon has two tables:
 Tags are space-separated. A tag is a finding id (``trash_talk``), a variant of one
 (``trash_talk~soft``), an exit statement (``exit:laid_off``), a reason
 (``reason:pay``), ``hedge``, ``skill``, ``specific``, ``direction`` or ``headline``;
-``dialogs.analyzer.core`` and ``reasons`` give them their meaning. ``unless`` drops a
+``dialogs.analyzer.analysis`` and ``reasons`` give them their meaning. ``unless`` drops a
 match whose sentence matches it: the same words in another sense.
 """
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from leavewell.dialogs.modes import COACH, parse_mode
 from leavewell.dialogs.script import default_script
+from leavewell.dialogs.words import default_words
 
 MIN_WINDOW = 10 * 60
 MAX_WINDOW = 7 * 24 * 3600
@@ -39,47 +41,10 @@ class RoundCommandError:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-# -- words -----------------------------------------------------------------------------
+# -- words (scripts/words.yaml: round_*) ------------------------------------------------
 
-UNIT_SECONDS: dict[str, int] = {
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分钟", "分"), 60),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时", "个小时", "时"), 3600),
-    **dict.fromkeys(("d", "day", "days", "天", "日"), 86400),
-    **dict.fromkeys(("w", "wk", "week", "weeks", "周", "星期", "个星期"), 7 * 86400),
-}
-_UNITS = "|".join(sorted(map(re.escape, UNIT_SECONDS), key=len, reverse=True))
-_PART = re.compile(rf"([0-9]{{1,6}}(?:[.][0-9]{{1,3}})?)\s*({_UNITS})", re.IGNORECASE)
-_DURATION = re.compile(rf"(?:[0-9]{{1,6}}(?:[.][0-9]{{1,3}})?\s*(?:{_UNITS}))+", re.IGNORECASE)
-
-EACH_WORDS = frozenset({"each", "any", "own", "all", "everyone", "mixed",
-                        "各自", "自选", "任选", "不限", "每人自选"})
-# Everyday words for the declared situation ids (the ids themselves always work).
-SITUATION_ALIASES: dict[str, str] = {
-    "fired": "let_go", "letgo": "let_go", "dismissed": "let_go", "terminated": "let_go",
-    "layoff": "laid_off", "laidoff": "laid_off", "redundant": "laid_off",
-    "working": "employed", "gap": "between_jobs", "between": "between_jobs",
-    "resigned": "quit", "contract": "contract_ended", "relocation": "relocation_family",
-    "family": "relocation_family", "switch": "career_change", "career": "career_change",
-    "在职": "employed", "裁员": "laid_off", "被裁": "laid_off", "辞退": "let_go",
-    "被辞退": "let_go", "开除": "let_go", "待业": "between_jobs", "空窗": "between_jobs",
-    "空窗期": "between_jobs", "辞职": "quit", "裸辞": "quit", "合同到期": "contract_ended",
-    "搬家": "relocation_family", "家庭": "relocation_family", "转行": "career_change",
-}
-FOLLOWUP_WORDS: dict[str, bool] = {
-    **dict.fromkeys(("followups", "followup", "withfollowups", "追问", "有追问"), True),
-    **dict.fromkeys(("nofollowups", "no-followups", "no_followups", "nofollowup",
-                     "nofollow-ups", "不追问", "无追问", "没有追问"), False),
-}
-SWITCH_VALUES: dict[str, bool] = {
-    **dict.fromkeys(("on", "yes", "true", "1", "开", "是", "有", "要"), True),
-    **dict.fromkeys(("off", "no", "false", "0", "关", "否", "无", "不", "不要"), False),
-}
-OPTION_KEYS: dict[str, str] = {
-    **dict.fromkeys(("situation", "sit", "s", "情况", "情形", "题目"), "situation"),
-    **dict.fromkeys(("window", "time", "duration", "for", "w", "时长", "时间", "期限"), "window"),
-    **dict.fromkeys(("followups", "followup", "follow-ups", "f", "追问"), "followups"),
-    **dict.fromkeys(("mode", "interviewer", "模式", "面试官"), "mode"),
-}
+SECONDS_OF_UNIT: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400,
+                                   "week": 7 * 86400}
 _NUMBER = re.compile(r"[0-9]{1,6}(?:[.][0-9]{1,3})?")
 _DIGITS = frozenset("0123456789")
 _COMMENT = re.compile(r"\s*[#№]?([0-9]{1,6})(?:[\s:：,，.。、)]+|$)(.*)", re.DOTALL)
@@ -87,12 +52,39 @@ _FIRST_WORD = re.compile(r"(\S*)\s*(.*)", re.DOTALL)
 _SEPARATORS = re.compile(r"[\s,，、;；\u3000]+")
 _EQUALS = re.compile(r"\s*[=:：＝]\s*")
 
-SUBCOMMANDS: dict[str, str] = {
-    **dict.fromkeys(("start", "open", "begin", "new", "开始", "发起", "开启"), "start"),
-    **dict.fromkeys(("end", "stop", "close", "finish", "结束", "停止"), "end"),
-    **dict.fromkeys(("status", "info", "", "状态"), "status"),
-    **dict.fromkeys(("comment", "评论", "点评"), "comment"),
-}
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """What mentors type to /round, all languages together."""
+
+    subcommands: dict[str, str]  # word -> start, end, status, comment
+    options: dict[str, str]  # the key of key=value -> situation, window, followups, mode
+    each: frozenset[str]  # "each member picks their own situation"
+    situations: dict[str, str]  # everyday word -> situation id
+    followups: dict[str, bool]  # a word alone: with or without follow-ups
+    switch: dict[str, bool]  # the value of followups=
+    unit_seconds: dict[str, int]
+    part: re.Pattern[str]  # one number and its unit
+    duration: re.Pattern[str]  # a whole duration: "1h30m"
+
+
+@cache
+def _words() -> _Words:
+    words = default_words()
+    unit_seconds = {w: SECONDS_OF_UNIT[u] for w, u in words.meaning("round_units").items()}
+    units = "|".join(sorted(map(re.escape, unit_seconds), key=len, reverse=True))
+    return _Words(
+        subcommands=dict(words.meaning("round_subcommands")),
+        options=dict(words.meaning("round_options")),
+        each=words.words("round_each"),
+        situations=dict(words.meaning("round_situations")),
+        followups={w: m == "on" for w, m in words.meaning("round_followups").items()},
+        switch={w: m == "on" for w, m in words.meaning("round_switch").items()},
+        unit_seconds=unit_seconds,
+        part=re.compile(rf"([0-9]{{1,6}}(?:[.][0-9]{{1,3}})?)\s*({units})", re.IGNORECASE),
+        duration=re.compile(rf"(?:[0-9]{{1,6}}(?:[.][0-9]{{1,3}})?\s*(?:{units}))+",
+                            re.IGNORECASE),
+    )
 
 
 def situation_ids() -> tuple[str, ...]:
@@ -103,7 +95,7 @@ def parse_round_command(args: str) -> tuple[str, str]:
     """("start" | "end" | "status" | "comment" | "unknown", the rest of the text)."""
     text = (args or "").strip()
     head, rest = _FIRST_WORD.match(text).groups()  # type: ignore[union-attr]
-    sub = SUBCOMMANDS.get(head.lower())
+    sub = _words().subcommands.get(head.lower()) if head else "status"
     if sub is None:
         return "unknown", text
     return sub, rest.strip()
@@ -121,23 +113,25 @@ def parse_comment(rest: str) -> tuple[int, str]:
 def parse_window(token: str) -> int | None:
     """Seconds in "45m", "2h", "1h30m", "3天", "2 hours"; None when it is no duration."""
     compact = token.strip().lower()
-    if not _DURATION.fullmatch(compact):
+    words = _words()
+    if not words.duration.fullmatch(compact):
         return None
     total = 0.0
-    for number, unit in _PART.findall(compact):
-        total += float(number) * UNIT_SECONDS[unit.lower()]
+    for number, unit in words.part.findall(compact):
+        total += float(number) * words.unit_seconds[unit.lower()]
     return round(total)
 
 
 def parse_situation(word: str) -> str | RoundCommandError | None:
     """A situation id, EACH (None), or an error naming the word."""
     key = word.strip().lower().replace("-", "_")
-    if key in EACH_WORDS:
+    words = _words()
+    if key in words.each:
         return EACH
     ids = situation_ids()
     if key in ids:
         return key
-    alias = SITUATION_ALIASES.get(key) or SITUATION_ALIASES.get(key.replace("_", ""))
+    alias = words.situations.get(key) or words.situations.get(key.replace("_", ""))
     if alias in ids:
         return alias
     return _bad_arg(word)
@@ -165,13 +159,13 @@ def _options(args: str) -> list[tuple[str, str]]:
         token = tokens[i]
         # "30 min", "2 hours": a number and its unit written apart
         if _NUMBER.fullmatch(token) and i + 1 < len(tokens) \
-                and tokens[i + 1].lower() in UNIT_SECONDS:
+                and tokens[i + 1].lower() in _words().unit_seconds:
             token += tokens[i + 1]
             i += 1
         i += 1
         key, equals, value = token.partition("=")
         if equals:
-            option = OPTION_KEYS.get(key.lower())
+            option = _words().options.get(key.lower())
             pairs.append((option, value) if option else ("unknown", token))
         else:
             pairs.append(("word", token))
@@ -198,7 +192,7 @@ def _set_situation(value: str, found: dict[str, Any]) -> RoundCommandError | Non
 
 
 def _set_followups(value: str, found: dict[str, Any]) -> RoundCommandError | None:
-    switch = SWITCH_VALUES.get(value.lower())
+    switch = _words().switch.get(value.lower())
     if switch is None:
         return _bad_arg(f"followups={value}")
     found["followups"] = switch
@@ -215,8 +209,9 @@ def _set_mode(value: str, found: dict[str, Any]) -> RoundCommandError | None:
 
 def _set_word(word: str, found: dict[str, Any]) -> RoundCommandError | None:
     lowered = word.lower()
-    if lowered in FOLLOWUP_WORDS:
-        found["followups"] = FOLLOWUP_WORDS[lowered]
+    followups = _words().followups
+    if lowered in followups:
+        found["followups"] = followups[lowered]
         return None
     if parse_mode(lowered) is not None:
         return _set_mode(lowered, found)

@@ -39,7 +39,8 @@ class JoinRound:
 
 @dataclass(frozen=True, slots=True)
 class SubmitAttempt:
-    """The interview finished a member's answer to this round (see engine.submit_to_round)."""
+    """The interview finished a member's answer to this round
+    (see dialogs.engine.round_link.submit_attempt)."""
 
     at: float
     user_key: str

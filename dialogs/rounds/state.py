@@ -20,7 +20,6 @@ MAX_NAME_CHARS = 64
 MAX_ANSWER_CHARS = 5000
 MAX_FOLLOWUP_ANSWERS = 5
 VERDICTS = ("strong", "acceptable", "red_flag")
-STAGES = ("none", "open", "closed")
 
 
 @dataclass(slots=True)

@@ -331,7 +331,7 @@ def test_analysis_is_deterministic() -> None:
 
 
 def test_every_english_term_is_found_on_its_own() -> None:
-    from leavewell.dialogs.analyzer.core import BOOK, MATCHERS
+    from leavewell.dialogs.analyzer.analysis import BOOK, MATCHERS
     from leavewell.dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["en"]
@@ -344,7 +344,7 @@ def test_every_english_term_is_found_on_its_own() -> None:
 def test_rule_tables_must_be_in_normal_form() -> None:
     import dataclasses
 
-    from leavewell.dialogs.analyzer.core import BOOK
+    from leavewell.dialogs.analyzer.analysis import BOOK
     from leavewell.dialogs.analyzer.matcher import Matcher
 
     with pytest.raises(ValueError, match="normal form"):

@@ -188,7 +188,7 @@ def test_odd_input_never_raises(text: str) -> None:
 
 
 def test_every_chinese_term_is_found_on_its_own() -> None:
-    from leavewell.dialogs.analyzer.core import BOOK, MATCHERS
+    from leavewell.dialogs.analyzer.analysis import BOOK, MATCHERS
     from leavewell.dialogs.analyzer.rules import term_table
 
     matcher = MATCHERS["zh"]

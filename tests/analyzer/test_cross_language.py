@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leavewell.dialogs.analyzer import analyze
-from leavewell.dialogs.analyzer.core import ABSENCE_CHECKS, BOOK
+from leavewell.dialogs.analyzer.analysis import ABSENCE_CHECKS, BOOK
 from leavewell.dialogs.analyzer.rules import term_table
 from leavewell.dialogs.findings import Analysis
 from tests.analyzer.support import RUBRICS

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from leavewell.dialogs.analyzer import analyze
-from leavewell.dialogs.analyzer.core import MATCHERS
+from leavewell.dialogs.analyzer.analysis import MATCHERS
 from leavewell.dialogs.errors import ScriptError
 from leavewell.dialogs.findings import IMPROVEMENT_IDS, RED_FLAG_IDS
 from leavewell.dialogs.phrases import (

@@ -51,7 +51,7 @@ def member(n: int, name: str | None = None) -> Person:
 def attempt(score: int = 60, *, red_flags: tuple[str, ...] = (),
             improvements: tuple[str, ...] = ("not_specific",), answer: str = "I left to grow.",
             situation: str = "laid_off", top: str | None = "not_specific") -> dict[str, Any]:
-    """What the interview hands to its round (engine.submit_to_round)."""
+    """What the interview hands to its round (engine.round_link.submit_attempt)."""
     return {
         "at": T0, "round_id": "r1", "situation": situation, "score": score,
         "verdict": "red_flag" if red_flags else "acceptable" if score < 75 else "strong",
@@ -186,7 +186,7 @@ def test_parse_start_refuses_with_a_translatable_error(args: str, key: str) -> N
 
 def test_situation_words_all_name_declared_situations() -> None:
     declared = set(default_script().situations)
-    assert set(commands.SITUATION_ALIASES.values()) <= declared
+    assert set(default_script().words.meaning("round_situations").values()) <= declared
     for sid in declared:
         assert parse_start(sid) == StartOptions(sid, commands.DEFAULT_WINDOW, True)
 
