@@ -24,6 +24,8 @@ class ReasonTable:
     markers: tuple[str, ...]  # tags that mark the next reason as the headline
     marker_reach: int  # how many characters after a marker the reason may start
     meaning: Mapping[str, Mapping[str, Mapping[str, str]]]  # situation -> kind -> role -> id
+    asides: tuple[str, ...] = ()  # tags that mark a reason near them as one part only
+    aside_reach: int = 25  # how far (characters) an aside marker reaches either way
 
     def means(self, situation: str, kind: str, role: str) -> str:
         """The finding id (or "ok") a reason kind means in a role; a headline that is
@@ -60,6 +62,8 @@ def reason_table() -> ReasonTable:
         not_headline = frozenset(map(str, data.get("not_headline", ())))
         markers = tuple(map(str, data.get("headline_markers", ())))
         marker_reach = int(data.get("headline_marker_reach", 30))
+        asides = tuple(map(str, data.get("aside_markers", ())))
+        aside_reach = int(data.get("aside_marker_reach", 25))
         meaning = {
             str(situation): {str(kind): {str(r): str(f) for r, f in roles.items()}
                              for kind, roles in table.items()}
@@ -75,7 +79,8 @@ def reason_table() -> ReasonTable:
                 if role not in ("headline", "framed", "aside"):
                     raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
                                       "use headline, framed or aside")
-    return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning)
+    return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning,
+                       asides, aside_reach)
 
 
 def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
@@ -91,6 +96,16 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     # reason ("the owner was a jerk and I'm here for the money": the money)
     others = [k for k in substantive if k not in table.not_headline]
     substantive = others or substantive
+    # a reason rated as one part among others gives way to the others
+    aside = [s for tag in table.asides for s in hits.get(tag, ())]
+    if aside and len(substantive) > 1:
+        def set_aside(kind: str) -> bool:
+            return any(-table.aside_reach <= a[0] - span[1] <= table.aside_reach
+                       or 0 <= span[0] - a[1] <= table.aside_reach
+                       for span in ordered[kind] for a in aside)
+        kept = [k for k in substantive if not set_aside(k)]
+        if kept:
+            substantive = kept + [k for k in substantive if k not in kept]
     marks = sorted(s[1] for tag in table.markers for s in hits.get(tag, ()))
     marked = [k for k in substantive
               if any(0 <= span[0] - end <= table.marker_reach

@@ -28,6 +28,9 @@ A finding file is a linter-style entry::
           regex: ...
           after: ...            # context before the match (ends with $)
           not_after: ...
+          examples:             # this entry's own family, run as tests: it must find
+            fire: [...]         # its tags in each `fire` sentence and find nothing in
+            quiet: [...]        # each `quiet` one (other rules and suppressions aside)
     examples:                   # run as tests: must fire / must not fire
       en: {fire: [...], quiet: [...]}   # an item is a string or {text:, situation:}
 
@@ -47,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, Term, words
+from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, RuleExamples, Term, words
 from leavewell.dialogs.errors import ScriptError
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "scripts" / "rules"
@@ -58,7 +61,7 @@ SIGNAL_FILES = frozenset({"signals", "languages", "reasons"})
 _FINDING_KEYS = frozenset({"id", "kind", "rank", "points", "meaning", "absent", "texts",
                            "suppressed_by", "raised_by", "rules", "examples"})
 _RULE_KEYS = frozenset({"id", "tags", "terms", "anchors", "regex", "after", "not_after",
-                        "unless"})
+                        "unless", "examples"})
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -183,6 +186,7 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
     rule = f"{owner}.{rid}"
     tags = " ".join(_string(entry.get("tags", owner), f"{where}.tags").split())
     unless = _regex(entry["unless"], f"{where}.unless") if "unless" in entry else ""
+    examples = _rule_examples(entry.get("examples"), f"{where}.examples")
     if "terms" in entry:
         if "regex" in entry:
             raise ScriptError(f"{where}: has both terms and regex; use two entries")
@@ -191,7 +195,7 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
         if not isinstance(items, list) or not items:
             raise ScriptError(f"{where}.terms: must be a string or a list of strings")
         phrases = " | ".join(_text(t, f"{where}.terms") for t in items)
-        return Term(tags, phrases, rule, unless)
+        return Term(tags, phrases, rule, unless, examples)
     regex = _regex(entry.get("regex"), f"{where}.regex")
     anchors = entry.get("anchors", "")
     if not isinstance(anchors, str):
@@ -200,7 +204,24 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
     if after and not after.endswith("$"):
         raise ScriptError(f"{where}.after: must end with $ (it matches the text just before)")
     not_after = _regex(entry["not_after"], f"{where}.not_after") if "not_after" in entry else ""
-    return Pattern(tags, " ".join(anchors.split()), regex, not_after, after, rule, unless)
+    return Pattern(tags, " ".join(anchors.split()), regex, not_after, after, rule, unless,
+                   examples)
+
+
+def _rule_examples(data: Any, where: str) -> RuleExamples:
+    """A rule entry's ``examples: {fire: [...], quiet: [...]}`` (sentences in the
+    entry's language)."""
+    if data is None:
+        return RuleExamples()
+    data = _mapping(data, where)
+    _unknown(data, ("fire", "quiet"), where)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("fire", "quiet"):
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise ScriptError(f"{where}.{key}: must be a list of sentences")
+        lists[key] = tuple(_string(item, f"{where}.{key}[{i}]") for i, item in enumerate(items))
+    return RuleExamples(**lists)
 
 
 def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pattern]]:
