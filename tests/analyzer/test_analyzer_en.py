@@ -107,7 +107,7 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("burned_bridges", "quit", "I gave a month's notice and handed over every project."),
     ("not_committed", "employed", "I want a long career in logistics, and this team fits."),
     ("sounds_desperate", "between_jobs", "I bring five years of payroll work to a growing team."),
-    ("conditions_first", "employed", "Your team is rebuilding the billing system, right? I want that."),
+    ("conditions_first", "employed", "Your team is rebuilding billing, right? I want that."),
     ("flippant", "let_go", "I told a joke at my farewell, and my manager is still a reference."),
     ("workload_complaint", "unspecified", "I'm looking for a better work-life balance and focus."),
     ("oversharing", "unspecified", "I took time off for a personal matter that is now resolved."),
