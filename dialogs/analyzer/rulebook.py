@@ -163,13 +163,34 @@ def _regex(value: Any, where: str) -> str:
     return source
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping: PyYAML would keep
+    the last one silently (a second ``examples:`` in a rule entry would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+            except TypeError:  # unhashable: the base class reports it
+                break
+            if duplicate:
+                raise ScriptError(f"line {key_node.start_mark.line + 1}: {key!r} is given "
+                                  "twice in one mapping")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read(path: Path) -> Any:
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScriptError(f"{path.name}: cannot be read: {exc}") from None
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=_UniqueKeys)  # a SafeLoader: no arbitrary objects
+    except ScriptError as exc:
+        raise ScriptError(f"{path.name}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ScriptError(f"{path.name}: not valid YAML: {exc}") from None
 

@@ -69,6 +69,16 @@ def test_rule_entry_examples_are_checked_by_leavewell_check(tmp_path: Path) -> N
         load_rulebook(folder)
 
 
+def test_a_key_given_twice_is_an_error_not_silently_dropped(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, folder)
+    path = folder / "blame.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nrules:\n", "\nrank: 21\nrules:\n", 1), encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"blame.yaml: line \d+: 'rank' is given twice"):
+        load_rulebook(folder)
+
+
 def test_every_red_flag_has_examples_both_ways_in_every_language() -> None:
     for fid in RED_FLAG_IDS:
         for lang in LANGS:
