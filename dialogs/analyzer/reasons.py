@@ -10,7 +10,7 @@ from functools import cache
 import yaml
 
 from leavewell.dialogs.analyzer.matcher import Hits, Span
-from leavewell.dialogs.analyzer.rulebook import RULES_DIR
+from leavewell.dialogs.analyzer import rulebook
 from leavewell.dialogs.errors import ScriptError
 
 NONE = "none"
@@ -55,7 +55,7 @@ class Reasons:
 @cache
 def reason_table() -> ReasonTable:
     where = "reasons.yaml"
-    data = yaml.safe_load((RULES_DIR / where).read_text(encoding="utf-8"))
+    data = yaml.safe_load((rulebook.RULES_DIR / where).read_text(encoding="utf-8"))
     try:
         kinds = {str(k): tuple(map(str, v)) for k, v in data["kinds"].items()}
         direction = tuple(map(str, data["direction"]))

@@ -398,8 +398,10 @@ def _language(data: Any, lang: str, rows: list[Term | Pattern], negatable: froze
         raise ScriptError(f"{where}: {exc}") from None
 
 
-def load_rulebook(directory: Path = RULES_DIR) -> Rulebook:
-    """Every rule file of ``directory``, validated and put together."""
+def load_rulebook(directory: Path | None = None) -> Rulebook:
+    """Every rule file of ``directory`` (default: ``RULES_DIR``, read when called),
+    validated and put together."""
+    directory = RULES_DIR if directory is None else directory
     if not directory.is_dir():
         raise ScriptError(f"{directory}: the rules folder is missing")
     findings: list[FindingRule] = []
