@@ -46,6 +46,9 @@ class Reasons:
     headline: str  # a kind, or NONE
     stated: Mapping[str, list[Span]]  # kind -> spans, in order of appearance
     looks_forward: bool
+    # kinds the answer itself rates as one part only ("pay is part of it"): when the
+    # answer also looks forward, such a headline is judged as an aside
+    rated_aside: frozenset[str] = frozenset()
 
     @property
     def asides(self) -> tuple[str, ...]:
@@ -98,14 +101,15 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     substantive = others or substantive
     # a reason rated as one part among others gives way to the others
     aside = [s for tag in table.asides for s in hits.get(tag, ())]
-    if aside and len(substantive) > 1:
-        def set_aside(kind: str) -> bool:
-            return any(-table.aside_reach <= a[0] - span[1] <= table.aside_reach
-                       or 0 <= span[0] - a[1] <= table.aside_reach
-                       for span in ordered[kind] for a in aside)
-        kept = [k for k in substantive if not set_aside(k)]
-        if kept:
-            substantive = kept + [k for k in substantive if k not in kept]
+    rated_aside = frozenset(
+        k for k in substantive
+        if any(-table.aside_reach <= a[0] - span[1] <= table.aside_reach
+               or 0 <= span[0] - a[1] <= table.aside_reach
+               for span in ordered[k] for a in aside)
+    )
+    kept = [k for k in substantive if k not in rated_aside]
+    if kept and rated_aside:
+        substantive = kept + [k for k in substantive if k in rated_aside]
     marks = sorted(s[1] for tag in table.markers for s in hits.get(tag, ()))
     marked = [k for k in substantive
               if any(0 <= span[0] - end <= table.marker_reach
@@ -113,4 +117,4 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     substantive = marked[:1] + [k for k in substantive if k not in marked[:1]]
     headline = substantive[0] if substantive else ("vague" if "vague" in ordered else NONE)
     forward = any(hits.get(tag) for tag in table.direction)
-    return Reasons(headline, ordered, forward)
+    return Reasons(headline, ordered, forward, rated_aside)
