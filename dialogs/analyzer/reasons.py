@@ -9,8 +9,8 @@ from functools import cache
 
 import yaml
 
-from leavewell.dialogs.analyzer.matcher import Hits, Span
 from leavewell.dialogs.analyzer import rulebook
+from leavewell.dialogs.analyzer.matcher import Hits, Span
 from leavewell.dialogs.errors import ScriptError
 
 NONE = "none"
