@@ -26,6 +26,16 @@ lists the development misses; held-out misses are printed only with
 ``--show-held-out`` (for the closing report, after the rules are written).
 ``--time`` also measures the mean time to analyse a 150-word answer.
 
+``--by-set`` prints the figures of each file (and each spoken set) instead, one writer's
+voice per row. ``--rules DIR`` scores with the rule files of another folder.
+
+``--history`` is leave-one-set-out for rules written by hand: each of our sets is scored
+with the current rules minus the rule-file changes that set prompted when it was first
+used (the commits in ``HISTORY``), that is with everything learnt since except that
+set's own lessons. It needs the git history. The figures are close to what the set would
+score if it were new today; they are development figures for every set whose misses
+were read while writing the rules being measured.
+
 The one number learned from data, the sentiment lexicon's threshold per language, is
 cross-validated by source with ``--cv``: the sources are dealt into folds, the
 threshold that agrees best on the other folds is fitted, and the held fold is
@@ -37,7 +47,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
+import subprocess
 import sys
+import tempfile
 import timeit
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -49,6 +62,28 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def _use_rules_folder(folder: Path) -> None:
+    """Load the analyzer with the rule files of ``folder`` (before anything imports it:
+    the analyzer reads its rules once, when its package is imported)."""
+    import importlib.util
+
+    import leavewell.dialogs  # noqa: F401 - the parent package, imported normally
+
+    spec = importlib.util.find_spec("leavewell.dialogs.analyzer")
+    if spec is None or spec.loader is None or "leavewell.dialogs.analyzer" in sys.modules:
+        raise SystemExit("--rules: the analyzer is already loaded")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package  # so that its rulebook module can load first
+    from leavewell.dialogs.analyzer import rulebook
+
+    rulebook.RULES_DIR = folder
+    spec.loader.exec_module(package)
+
+
+if __name__ == "__main__" and "--rules" in sys.argv[:-1]:
+    _use_rules_folder(Path(sys.argv[sys.argv.index("--rules") + 1]).resolve())
 
 from leavewell.dialogs.analyzer import analyze, sentiment  # noqa: E402
 from leavewell.dialogs.findings import Analysis  # noqa: E402
@@ -234,6 +269,114 @@ def report(results: list[tuple[Item, Analysis]], verbose: bool, show_held_out: b
         print("\n".join(misses["held-out"]) or "  none")
 
 
+def set_of(item: Item) -> str:
+    """The writer's set an item comes from: its file, and the style for spoken.jsonl."""
+    return f"{item.file}:{item.source}" if item.source.startswith("spoken:") and \
+        item.file not in {p.name for p in OUR_SETS} else item.file
+
+
+def report_by_set(results: list[tuple[Item, Analysis]]) -> None:
+    """Agreement, bad answers caught and false alarms per set and language."""
+    tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for item, analysis in results:
+        tallies[(set_of(item), item.lang)].add(item.label, analysis.verdict)
+    print(f"{'set':32} {'lang':4} {'agree':>7} {'caught':>7} {'f.alarm':>7} {'n bad/good':>13}")
+    for (name, lang), tally in sorted(tallies.items()):
+        print(f"{name:32} {lang:4} {tally.row()}")
+
+
+# Leave-one-set-out through history: our set -> the commits whose rule-file changes that
+# set prompted when it was first used for development (diff from the first to the second).
+HISTORY: Mapping[str, tuple[str, str]] = {
+    "ourset.jsonl": ("206678b6674a673783bf6ab1f4e0e6b1fa16b4d8^1",
+                     "206678b6674a673783bf6ab1f4e0e6b1fa16b4d8"),
+    "ourset2.jsonl": ("7b4fc27e3c34976ae506a61779ff964bc8c0b7e3^",
+                      "7b4fc27e3c34976ae506a61779ff964bc8c0b7e3"),
+    "ourset3.jsonl": ("c85bb0f0610acd20ea741cb1378b988d7187d985^",
+                      "c85bb0f0610acd20ea741cb1378b988d7187d985"),
+    "ourset4.jsonl": ("fbd8a2384159f795c034b1936dd5892d3daa5d12",
+                      "d62fe48934bbfb80cecc5dedc851d0048877f70c"),
+}
+RULES_PATH = "dialogs/scripts/rules"
+
+
+def take_back(first: str, second: str, folder: Path) -> list[str]:
+    """Take the rule-file changes from ``first`` to ``second`` out of the rules in
+    ``folder``: each added block that is still there word for word goes back to what it
+    replaced; an entry edited since is dropped whole; a file the range created and that
+    is left empty is removed. Returns what could not be taken back."""
+    diff = subprocess.run(
+        ["git", "-C", str(ROOT), "diff", "-U0", first, second, "--", RULES_PATH],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    blocks: list[tuple[str, list[str], list[str]]] = []
+    name = ""
+    for line in diff.splitlines():
+        if line.startswith("+++ "):
+            name = line.rsplit("/", 1)[-1]
+        elif line.startswith("@@"):
+            blocks.append((name, [], []))
+        elif blocks and line.startswith("+"):
+            blocks[-1][2].append(line[1:])
+        elif blocks and line.startswith("-") and not line.startswith("---"):
+            blocks[-1][1].append(line[1:])
+    left: list[str] = []
+    for name, removed, added in blocks:
+        path = folder / name
+        if not added or not path.exists():
+            left.append(f"{name}: {(removed or added)[:1]}")
+            continue
+        lines = path.read_text(encoding="utf-8").split("\n")
+        size = len(added)
+        at = [i for i in range(len(lines) - size + 1) if lines[i:i + size] == added]
+        if len(at) == 1:
+            lines[at[0]:at[0] + size] = removed
+        elif added[0].startswith("  - id: ") and lines.count(added[0]) == 1:
+            start = end = lines.index(added[0])
+            end += 1
+            while end < len(lines) and lines[end].startswith("    "):
+                end += 1
+            del lines[start:end]
+        else:
+            left.append(f"{name}: {added[0].strip()}")
+            continue
+        path.write_text("\n".join(lines), encoding="utf-8")
+    for path in folder.glob("*.yaml"):
+        if not path.read_text(encoding="utf-8").strip():
+            path.unlink()
+    return left
+
+
+def history(paths: Iterable[Path]) -> None:
+    """Score each of our sets with the current rules minus that set's own lessons."""
+    print("leave-one-set-out through history (current rules minus the changes each set "
+          "prompted)")
+    for path in paths:
+        commits = HISTORY.get(path.name)
+        if commits is None:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "rules"
+            shutil.copytree(ROOT / RULES_PATH, folder)
+            try:
+                left = take_back(*commits, folder)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                print(f"  {path.name}: the history is not available ({exc})")
+                continue
+            child = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--rules", str(folder),
+                 "--by-set", str(path)],
+                capture_output=True, text=True, check=False,
+            )
+        if child.returncode:
+            print(f"  {path.name}: failed: {child.stderr.strip().splitlines()[-1:]}")
+            continue
+        for line in child.stdout.splitlines()[2:]:
+            print(f"  {line}")
+        if left:
+            print(f"    ({len(left)} change(s) could not be taken back)")
+
+
 # A 150-word answer for the timing run (written for this benchmark).
 TIMING_ANSWER = (
     "For four years I worked as a data analyst in a retail group, where I built the "
@@ -334,14 +477,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", action="store_true", help="also time a 150-word answer")
     parser.add_argument("--cv", action="store_true",
                         help="cross-validate the sentiment threshold by source")
+    parser.add_argument("--by-set", action="store_true",
+                        help="figures per file and spoken set instead of the held-out split")
+    parser.add_argument("--history", action="store_true",
+                        help="leave-one-set-out: each of our sets without its own rule changes")
+    parser.add_argument("--rules", type=Path, metavar="DIR",
+                        help="score with the rule files of another folder")
     args = parser.parse_args(argv)
     paths = args.paths or [*sorted(EVAL_DIR.glob("*.jsonl")), *OUR_SETS]
     if not paths:
         print(f"no labelled answers found in {EVAL_DIR}", file=sys.stderr)
         return 1
     print("datasets: " + ", ".join(str(p) for p in paths))
+    if args.history:
+        history(p for p in paths if p.name in HISTORY)
+        return 0
     items = load_items(paths)
-    report(evaluate(items), args.verbose, args.show_held_out)
+    if args.by_set:
+        report_by_set(evaluate(items))
+    else:
+        report(evaluate(items), args.verbose, args.show_held_out)
     if args.cv:
         cross_validate(items)
     if args.time:

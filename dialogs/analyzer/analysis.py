@@ -246,7 +246,7 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
         return
     for kind, spans in reasons.stated.items():
         role = "aside"
-        if kind == headline:
+        if kind == headline and not (kind in reasons.rated_aside and reasons.looks_forward):
             role = "framed" if "growth" in reasons.stated else "headline"
         fid = table.means(rubric.id, kind, role)
         if fid == "ok" or fid not in BOOK.findings:

@@ -1,11 +1,38 @@
 """The rule files' must-fire and must-not-fire examples, run against the analyzer
-(by the test suite and by ``leavewell check``, so a rule added in YAML is checked)."""
+(by the test suite and by ``leavewell check``, so a rule added in YAML is checked).
+
+Two levels: a finding's ``examples`` are judged on the whole analysis (the finding is
+raised or not, after suppressions); a rule entry's own ``examples`` are judged on the
+entry alone (it finds its tags in the sentence or not), so a phrase family is pinned
+by sentences that say the same thing in other words, and by near misses.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from leavewell.dialogs.analyzer import analyze
 from leavewell.dialogs.analyzer.rulebook import Rulebook, default_rulebook
+from leavewell.dialogs.analyzer.rules import Pattern, Term
 from leavewell.dialogs.script import default_script
+
+
+def rule_entries(book: Rulebook | None = None) -> Iterator[tuple[str, Term | Pattern]]:
+    """(language, entry) for every rule entry that declares its own examples."""
+    book = book or default_rulebook()
+    for lang, lexicon in book.lexicons.items():
+        for row in (*lexicon.terms, *lexicon.patterns):
+            if isinstance(row, Term | Pattern) and (row.examples.fire or row.examples.quiet):
+                yield lang, row
+
+
+def rule_matches(lang: str, rule: str, text: str) -> bool:
+    """Whether the rule entry ``rule`` finds one of its tags in ``text``."""
+    from leavewell.dialogs.analyzer.core import MATCHERS
+
+    matcher = MATCHERS[lang]
+    scan = matcher.scan(matcher.normalize(text))
+    return rule in scan.origins.values()
 
 
 def failing_examples(book: Rulebook | None = None) -> list[str]:
@@ -29,4 +56,11 @@ def failing_examples(book: Rulebook | None = None) -> list[str]:
                         verb = "should fire on" if expect == "fire" else "fires on"
                         failures.append(f"{rule.file}: {fid} {verb} ({lang}, "
                                         f"{example.situation}) {example.text!r}")
+    if book is default_rulebook():  # the entries' own examples, on the compiled rules
+        for lang, row in rule_entries(book):
+            for expect, items in (("fire", row.examples.fire), ("quiet", row.examples.quiet)):
+                for text in items:
+                    if rule_matches(lang, row.rule, text) != (expect == "fire"):
+                        verb = "should match" if expect == "fire" else "matches"
+                        failures.append(f"rule {row.rule} ({lang}) {verb} {text!r}")
     return failures

@@ -9,8 +9,8 @@ from functools import cache
 
 import yaml
 
+from leavewell.dialogs.analyzer import rulebook
 from leavewell.dialogs.analyzer.matcher import Hits, Span
-from leavewell.dialogs.analyzer.rulebook import RULES_DIR
 from leavewell.dialogs.errors import ScriptError
 
 NONE = "none"
@@ -24,6 +24,8 @@ class ReasonTable:
     markers: tuple[str, ...]  # tags that mark the next reason as the headline
     marker_reach: int  # how many characters after a marker the reason may start
     meaning: Mapping[str, Mapping[str, Mapping[str, str]]]  # situation -> kind -> role -> id
+    asides: tuple[str, ...] = ()  # tags that mark a reason near them as one part only
+    aside_reach: int = 25  # how far (characters) an aside marker reaches either way
 
     def means(self, situation: str, kind: str, role: str) -> str:
         """The finding id (or "ok") a reason kind means in a role; a headline that is
@@ -44,6 +46,9 @@ class Reasons:
     headline: str  # a kind, or NONE
     stated: Mapping[str, list[Span]]  # kind -> spans, in order of appearance
     looks_forward: bool
+    # kinds the answer itself rates as one part only ("pay is part of it"): when the
+    # answer also looks forward, such a headline is judged as an aside
+    rated_aside: frozenset[str] = frozenset()
 
     @property
     def asides(self) -> tuple[str, ...]:
@@ -53,13 +58,15 @@ class Reasons:
 @cache
 def reason_table() -> ReasonTable:
     where = "reasons.yaml"
-    data = yaml.safe_load((RULES_DIR / where).read_text(encoding="utf-8"))
+    data = yaml.safe_load((rulebook.RULES_DIR / where).read_text(encoding="utf-8"))
     try:
         kinds = {str(k): tuple(map(str, v)) for k, v in data["kinds"].items()}
         direction = tuple(map(str, data["direction"]))
         not_headline = frozenset(map(str, data.get("not_headline", ())))
         markers = tuple(map(str, data.get("headline_markers", ())))
         marker_reach = int(data.get("headline_marker_reach", 30))
+        asides = tuple(map(str, data.get("aside_markers", ())))
+        aside_reach = int(data.get("aside_marker_reach", 25))
         meaning = {
             str(situation): {str(kind): {str(r): str(f) for r, f in roles.items()}
                              for kind, roles in table.items()}
@@ -75,7 +82,8 @@ def reason_table() -> ReasonTable:
                 if role not in ("headline", "framed", "aside"):
                     raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
                                       "use headline, framed or aside")
-    return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning)
+    return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning,
+                       asides, aside_reach)
 
 
 def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
@@ -91,6 +99,17 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     # reason ("the owner was a jerk and I'm here for the money": the money)
     others = [k for k in substantive if k not in table.not_headline]
     substantive = others or substantive
+    # a reason rated as one part among others gives way to the others
+    aside = [s for tag in table.asides for s in hits.get(tag, ())]
+    rated_aside = frozenset(
+        k for k in substantive
+        if any(-table.aside_reach <= a[0] - span[1] <= table.aside_reach
+               or 0 <= span[0] - a[1] <= table.aside_reach
+               for span in ordered[k] for a in aside)
+    )
+    kept = [k for k in substantive if k not in rated_aside]
+    if kept and rated_aside:
+        substantive = kept + [k for k in substantive if k in rated_aside]
     marks = sorted(s[1] for tag in table.markers for s in hits.get(tag, ()))
     marked = [k for k in substantive
               if any(0 <= span[0] - end <= table.marker_reach
@@ -98,4 +117,4 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     substantive = marked[:1] + [k for k in substantive if k not in marked[:1]]
     headline = substantive[0] if substantive else ("vague" if "vague" in ordered else NONE)
     forward = any(hits.get(tag) for tag in table.direction)
-    return Reasons(headline, ordered, forward)
+    return Reasons(headline, ordered, forward, rated_aside)

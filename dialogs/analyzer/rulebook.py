@@ -28,6 +28,9 @@ A finding file is a linter-style entry::
           regex: ...
           after: ...            # context before the match (ends with $)
           not_after: ...
+          examples:             # this entry's own family, run as tests: it must find
+            fire: [...]         # its tags in each `fire` sentence and find nothing in
+            quiet: [...]        # each `quiet` one (other rules and suppressions aside)
     examples:                   # run as tests: must fire / must not fire
       en: {fire: [...], quiet: [...]}   # an item is a string or {text:, situation:}
 
@@ -47,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, Term, words
+from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, RuleExamples, Term, words
 from leavewell.dialogs.errors import ScriptError
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "scripts" / "rules"
@@ -58,7 +61,7 @@ SIGNAL_FILES = frozenset({"signals", "languages", "reasons"})
 _FINDING_KEYS = frozenset({"id", "kind", "rank", "points", "meaning", "absent", "texts",
                            "suppressed_by", "raised_by", "rules", "examples"})
 _RULE_KEYS = frozenset({"id", "tags", "terms", "anchors", "regex", "after", "not_after",
-                        "unless"})
+                        "unless", "examples"})
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -160,13 +163,34 @@ def _regex(value: Any, where: str) -> str:
     return source
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping: PyYAML would keep
+    the last one silently (a second ``examples:`` in a rule entry would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+            except TypeError:  # unhashable: the base class reports it
+                break
+            if duplicate:
+                raise ScriptError(f"line {key_node.start_mark.line + 1}: {key!r} is given "
+                                  "twice in one mapping")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read(path: Path) -> Any:
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScriptError(f"{path.name}: cannot be read: {exc}") from None
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=_UniqueKeys)  # a SafeLoader: no arbitrary objects
+    except ScriptError as exc:
+        raise ScriptError(f"{path.name}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ScriptError(f"{path.name}: not valid YAML: {exc}") from None
 
@@ -183,6 +207,7 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
     rule = f"{owner}.{rid}"
     tags = " ".join(_string(entry.get("tags", owner), f"{where}.tags").split())
     unless = _regex(entry["unless"], f"{where}.unless") if "unless" in entry else ""
+    examples = _rule_examples(entry.get("examples"), f"{where}.examples")
     if "terms" in entry:
         if "regex" in entry:
             raise ScriptError(f"{where}: has both terms and regex; use two entries")
@@ -191,7 +216,7 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
         if not isinstance(items, list) or not items:
             raise ScriptError(f"{where}.terms: must be a string or a list of strings")
         phrases = " | ".join(_text(t, f"{where}.terms") for t in items)
-        return Term(tags, phrases, rule, unless)
+        return Term(tags, phrases, rule, unless, examples)
     regex = _regex(entry.get("regex"), f"{where}.regex")
     anchors = entry.get("anchors", "")
     if not isinstance(anchors, str):
@@ -200,7 +225,24 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
     if after and not after.endswith("$"):
         raise ScriptError(f"{where}.after: must end with $ (it matches the text just before)")
     not_after = _regex(entry["not_after"], f"{where}.not_after") if "not_after" in entry else ""
-    return Pattern(tags, " ".join(anchors.split()), regex, not_after, after, rule, unless)
+    return Pattern(tags, " ".join(anchors.split()), regex, not_after, after, rule, unless,
+                   examples)
+
+
+def _rule_examples(data: Any, where: str) -> RuleExamples:
+    """A rule entry's ``examples: {fire: [...], quiet: [...]}`` (sentences in the
+    entry's language)."""
+    if data is None:
+        return RuleExamples()
+    data = _mapping(data, where)
+    _unknown(data, ("fire", "quiet"), where)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("fire", "quiet"):
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise ScriptError(f"{where}.{key}: must be a list of sentences")
+        lists[key] = tuple(_string(item, f"{where}.{key}[{i}]") for i, item in enumerate(items))
+    return RuleExamples(**lists)
 
 
 def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pattern]]:
@@ -356,8 +398,10 @@ def _language(data: Any, lang: str, rows: list[Term | Pattern], negatable: froze
         raise ScriptError(f"{where}: {exc}") from None
 
 
-def load_rulebook(directory: Path = RULES_DIR) -> Rulebook:
-    """Every rule file of ``directory``, validated and put together."""
+def load_rulebook(directory: Path | None = None) -> Rulebook:
+    """Every rule file of ``directory`` (default: ``RULES_DIR``, read when called),
+    validated and put together."""
+    directory = RULES_DIR if directory is None else directory
     if not directory.is_dir():
         raise ScriptError(f"{directory}: the rules folder is missing")
     findings: list[FindingRule] = []

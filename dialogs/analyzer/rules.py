@@ -36,6 +36,15 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 
+class RuleExamples(NamedTuple):
+    """A rule entry's own must-match and must-not-match sentences (``examples`` in the
+    YAML): the entry itself must (or must not) find its tags in them, whatever other
+    rules and suppressions make of the answer."""
+
+    fire: tuple[str, ...] = ()
+    quiet: tuple[str, ...] = ()
+
+
 class Pattern(NamedTuple):
     tags: str
     anchors: str
@@ -50,6 +59,7 @@ class Pattern(NamedTuple):
     # The match is dropped when this regex is found in its sentence: another sense of
     # the same words ("the effort paid off", "a role terminated in a restructuring").
     unless: str = ""
+    examples: RuleExamples = RuleExamples()
 
 
 class Term(NamedTuple):
@@ -57,6 +67,7 @@ class Term(NamedTuple):
     phrases: str
     rule: str = ""
     unless: str = ""
+    examples: RuleExamples = RuleExamples()
 
 
 class TagRule(NamedTuple):

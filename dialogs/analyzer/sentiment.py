@@ -171,6 +171,13 @@ def _hownet() -> Mapping[str, float]:
     return polarity
 
 
+def _a_not_a(clause: str, i: int) -> bool:
+    """``clause[i]`` is the 不 or 没 of an A-not-A question (要不要, 是不是, 有没有,
+    愿不愿意): it asks, it does not deny."""
+    return (clause[i] in "不没" and 0 < i < len(clause) - 1
+            and clause[i - 1] == clause[i + 1])
+
+
 def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span]]:
     """Forward maximum matching over the lexicon; negation flips, degree words scale."""
     lexicon = _hownet()
@@ -179,6 +186,9 @@ def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span
     spans: list[Span] = []
     i = 0
     while i < len(clause):
+        if _a_not_a(clause, i):  # 要不要, 好不好, 愿不愿意: a question, not a negation
+            i += 2
+            continue
         for size in sizes.get(clause[i], ()):
             if size > _MAX_WORD or i + size > len(clause):
                 continue

@@ -146,3 +146,14 @@ def test_esl_growth_counts_as_growth(text: str) -> None:
 def test_role_links_are_recognised(text: str, lang: str) -> None:
     analysis = run(text, lang, "employed")
     assert "role_link" in found(analysis) and "no_role_link" not in found(analysis)
+
+
+def test_pay_the_answer_rates_as_one_part_is_an_aside_when_it_looks_forward() -> None:
+    aside = run("Commission is part of it, since our plan was cut, but mainly I want to sell "
+                "a product with a longer cycle.", "en", "employed")
+    assert "money_headline" not in {f.id for f in aside.red_flags}
+    assert "pay_aside" in found(aside)
+    zh = run("薪资是一方面，更主要的是希望独立负责一条产品线。", "zh", "employed")
+    assert "money_headline" not in {f.id for f in zh.red_flags}
+    assert "money_headline" in red_flags("Mainly the salary. It was below market.", "en",
+                                         "employed")

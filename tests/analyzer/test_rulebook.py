@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from leavewell.dialogs.analyzer import analyze, finding_message, finding_tip
+from leavewell.dialogs.analyzer.examples import failing_examples, rule_entries, rule_matches
 from leavewell.dialogs.analyzer.rulebook import (
     LANGS,
     RULES_DIR,
@@ -40,6 +41,42 @@ def _ids(text: str, lang: str, situation: str) -> set[str]:
 def test_rule_examples(fid: str, lang: str, example, expect: str) -> None:
     found = fid in _ids(example.text, lang, example.situation)
     assert found == (expect == "fire"), (fid, lang, example.text)
+
+
+RULE_EXAMPLES = [
+    pytest.param(lang, row.rule, text, expect, id=f"{row.rule}-{lang}-{expect}-{i}")
+    for lang, row in rule_entries(BOOK)
+    for expect, items in (("fire", row.examples.fire), ("quiet", row.examples.quiet))
+    for i, text in enumerate(items)
+]
+
+
+@pytest.mark.parametrize(("lang", "rule", "text", "expect"), RULE_EXAMPLES)
+def test_rule_entry_examples(lang: str, rule: str, text: str, expect: str) -> None:
+    assert rule_matches(lang, rule, text) == (expect == "fire"), (rule, text)
+
+
+def test_rule_entry_examples_are_checked_by_leavewell_check(tmp_path: Path) -> None:
+    assert RULE_EXAMPLES, "no rule entry declares examples"
+    assert failing_examples() == []
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, folder)
+    data = yaml.safe_load((folder / "blame.yaml").read_text(encoding="utf-8"))
+    data["rules"]["en"][0]["examples"] = {"fire": "not a list"}
+    (folder / "blame.yaml").write_text(yaml.safe_dump(data, allow_unicode=True),
+                                       encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"blame.yaml: rules.en\[0\].examples.fire"):
+        load_rulebook(folder)
+
+
+def test_a_key_given_twice_is_an_error_not_silently_dropped(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, folder)
+    path = folder / "blame.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nrules:\n", "\nrank: 21\nrules:\n", 1), encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"blame.yaml: line \d+: 'rank' is given twice"):
+        load_rulebook(folder)
 
 
 def test_every_red_flag_has_examples_both_ways_in_every_language() -> None:
