@@ -28,7 +28,7 @@ def rule_entries(book: Rulebook | None = None) -> Iterator[tuple[str, Term | Pat
 
 def rule_matches(lang: str, rule: str, text: str) -> bool:
     """Whether the rule entry ``rule`` finds one of its tags in ``text``."""
-    from leavewell.dialogs.analyzer.core import MATCHERS
+    from leavewell.dialogs.analyzer.analysis import MATCHERS
 
     matcher = MATCHERS[lang]
     scan = matcher.scan(matcher.normalize(text))
