@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         default=None, gt=0,
         validation_alias=AliasChoices("DISCORD_MENTOR_ROLE_ID", "discord_mentor_role_id"),
     )
+    # text: readable lines; json: one JSON object per line (bot/logs.py), for collectors.
+    log_format: str = Field(
+        default="text", pattern=r"^(text|json)$",
+        validation_alias=AliasChoices("LEAVEWELL_LOG_FORMAT", "log_format"),
+    )
 
     @field_validator("database_url")
     @classmethod
