@@ -105,6 +105,9 @@ def test_replicas_serve_the_telegram_webhook_and_are_probed_on_healthz() -> None
     assert env["LEAVEWELL_DATABASE_URL"].startswith("postgresql://")
     assert env["LEAVEWELL_CACHE_SIZE"] == "0"  # a replica never steps from a stale copy
     assert env["DISCORD_BOT_TOKEN"] == ""  # one gateway connection per token, not per replica
+    # the example leaves the format to the compose file (json), which leavewell.env may set
+    assert env["LEAVEWELL_LOG_FORMAT"] == "${LEAVEWELL_LOG_FORMAT:-json}"
+    assert not re.search(r"^LEAVEWELL_LOG_FORMAT=", env_example(), re.MULTILINE)
     code = healthcheck_code(bot)
     assert f":{port_of(env['LEAVEWELL_OPS_LISTEN'])}/healthz" in code
 
@@ -191,6 +194,10 @@ def test_every_variable_the_deploy_files_use_is_documented() -> None:
 
 
 def test_env_files_with_tokens_are_never_committed() -> None:
+    inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=DEPLOY,
+                            capture_output=True, check=False)
+    if inside.returncode != 0:
+        pytest.skip("not a git checkout")
     ignored = subprocess.run(["git", "check-ignore", "-q", str(DEPLOY / "leavewell.env")],
                              cwd=DEPLOY, check=False)
     assert ignored.returncode == 0, "deploy/leavewell.env must be in .gitignore"
