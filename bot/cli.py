@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from leavewell.bot.logs import configure_logging
@@ -36,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
                               "stated reason, and every match dropped and why")
     analyze.add_argument("--batch", type=Path,
                          help="JSONL or CSV with answer, lang, ui_lang, situation")
+
+    migrate = sub.add_parser(
+        "migrate", help="apply the database's pending migrations and print its schema "
+        "version before and after (--check: change nothing; exit 1 if any are pending)")
+    migrate.add_argument("--database", help="database URL (default: LEAVEWELL_DATABASE_URL)")
+    migrate.add_argument("--check", action="store_true",
+                         help="only report: exit 0 when up to date, 1 when migrations are "
+                         "pending, 2 when the database cannot be read or is newer than "
+                         "this code")
 
     sub.add_parser("diagram", help="print the interview flow as a mermaid diagram")
     sub.add_parser("check", help="validate the interview scripts, the analyzer's rule files "
@@ -79,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}
     settings = _settings(overrides)
-    redact = configure_logging(settings.log_level, settings.secrets())
+    redact = configure_logging(settings.log_level, [*settings.secrets(),
+                                                    *_database_password(settings.database_url)],
+                               settings.log_format)
+    if args.command == "migrate":
+        return _migrate(settings.database_url, check=args.check, redact=redact)
     from leavewell.bot.app import run_platforms, run_practice
     from leavewell.bot.startup import EXIT_CODE as STARTUP_EXIT_CODE
     from leavewell.bot.startup import StartupError, one_line
@@ -100,6 +114,54 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("leavewell").debug("stopped by an error", exc_info=True)
         print(f"leavewell: stopped by an error: {redact(one_line(str(exc)))}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _database_password(url: str) -> list[str]:
+    """The password in a database URL, so that no log line can show it either."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [p for p in {password, unquote(password or "")} if p]
+
+
+def _migrate(url: str, *, check: bool, redact: Callable[[str], str]) -> int:
+    """`leavewell migrate [--check]`: the status on stdout, trouble on stderr (exit 2)."""
+    from leavewell.bot.startup import EXIT_CODE, one_line, store_error
+    from leavewell.storage.factory import migrate_database, schema_status
+
+    def fail(message: str) -> int:
+        print(f"leavewell: {redact(one_line(message))}", file=sys.stderr)
+        return EXIT_CODE
+
+    try:
+        before = asyncio.run(schema_status(url))
+    except Exception as exc:  # unreachable, damaged, foreign, a bad URL: say which
+        logging.getLogger("leavewell").debug("schema check failed", exc_info=True)
+        return fail(f"cannot read the schema version: {store_error(url, exc)}")
+    print(f"database: {before.database}")
+    if before.too_new:
+        return fail(f"schema version {before.current} is newer than this code, which knows "
+                    f"versions up to {before.latest}: upgrade leavewell")
+    if check:
+        if before.pending:
+            print(f"schema version {before.current} of {before.latest}: {before.pending} "
+                  f"migration(s) pending; run `leavewell migrate`")
+            return 1
+        print(f"schema version {before.current} of {before.latest}: up to date")
+        return 0
+    print(f"schema version before: {before.current}")
+    try:
+        _, after, applied = asyncio.run(migrate_database(url, before))
+    except Exception as exc:
+        logging.getLogger("leavewell").debug("migration failed", exc_info=True)
+        return fail(f"migration failed: {store_error(url, exc)}")
+    done = (f"applied {', '.join(map(str, applied))}" if applied
+            else "nothing to apply")
+    print(f"schema version after: {after.current} ({done})")
     return 0
 
 

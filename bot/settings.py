@@ -137,6 +137,12 @@ class Settings(EnvSettings):
     voice_device: str = Field(
         default="cpu", validation_alias=AliasChoices("LEAVEWELL_VOICE_DEVICE", "voice_device"),
     )
+    # text: readable lines; json: one JSON object per line (bot/logs.py), for collectors.
+    log_format: str = Field(
+        default="text", pattern=r"^(text|json)$",
+        validation_alias=AliasChoices("LEAVEWELL_LOG_FORMAT", "log_format"),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

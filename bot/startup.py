@@ -8,6 +8,7 @@ the cause in words; `leavewell` prints it on one line and exits with 2.
 from __future__ import annotations
 
 from leavewell.storage.errors import StoreOpenError
+from leavewell.storage.factory import without_password
 from leavewell.storage.sqlite import MigrationError, SchemaTooNewError
 
 EXIT_CODE = 2
@@ -26,7 +27,7 @@ def store_error(url: str, exc: Exception) -> StartupError:
         return StartupError(str(exc))
     if isinstance(exc, ValueError):  # make_store: the URL itself
         return StartupError(f"bad database URL: {exc}")
-    return StartupError(f"cannot open the database {url}: {exc}")
+    return StartupError(f"cannot open the database {without_password(url)}: {exc}")
 
 
 def one_line(text: str) -> str:

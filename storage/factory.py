@@ -11,15 +11,23 @@
 SQLite URLs accept `?synchronous=NORMAL|FULL` (default FULL: durable against a
 crashed process and against power loss; group commit makes its fsync per batch
 cheap. NORMAL survives a crashed process only).
+
+`schema_status(url)` reads where a database's schema stands without changing it, and
+`migrate_database(url)` applies the pending migrations (`leavewell migrate`).
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+import asyncio
+import os
+import sqlite3
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from leavewell.storage.base import Store
 from leavewell.storage.memory import MemoryStore
-from leavewell.storage.sqlite import SYNCHRONOUS_MODES, SqliteStore
+from leavewell.storage.sqlite import MEMORY, SYNCHRONOUS_MODES, SqliteStore
+from leavewell.storage.sqlite_check import check_existing
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
@@ -81,3 +89,90 @@ def _sqlite_store(url: str, rest: str) -> SqliteStore:
     if synchronous not in SYNCHRONOUS_MODES:
         raise ValueError(f"{url!r}: synchronous must be one of {SYNCHRONOUS_MODES}")
     return SqliteStore(path, synchronous=synchronous)  # open() checks and creates the folder
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database's schema stands against the migrations this code carries."""
+
+    database: str  # the URL without its password, for messages
+    current: int
+    latest: int
+
+    @property
+    def pending(self) -> int:
+        return max(0, self.latest - self.current)
+
+    @property
+    def too_new(self) -> bool:
+        return self.current > self.latest
+
+
+def without_password(url: str) -> str:
+    """`url` with any password replaced by `***`, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+async def schema_status(url: str) -> SchemaStatus:
+    """Read the database's schema version without changing anything: a SQLite file that
+    does not exist yet is version 0 (and is not created); a damaged or foreign file is
+    refused (StoreOpenError). Raises ValueError for a URL with nothing to migrate."""
+    store = make_store(url, pool_min=0, pool_max=1)
+    where = without_password(url)
+    if isinstance(store, SqliteStore):
+        if store.path == MEMORY:
+            raise ValueError(f"{url} is an in-memory database: nothing to migrate")
+        current = await asyncio.to_thread(_sqlite_version, store.path)
+    elif isinstance(store, MemoryStore):
+        raise ValueError(f"{url} keeps nothing after the process ends: nothing to migrate")
+    else:
+        current = await _postgres_version(store.dsn)  # type: ignore[attr-defined]
+    return SchemaStatus(where, current, store.latest_version)  # type: ignore[attr-defined]
+
+
+async def migrate_database(
+    url: str, before: SchemaStatus | None = None,
+) -> tuple[SchemaStatus, SchemaStatus, tuple[int, ...]]:
+    """Apply the pending migrations through the store's own runner (the one every
+    replica runs at start, under the same lock). Returns the status before (`before`,
+    when the caller has just read it) and after, and the versions this call applied
+    (none when another process applied them first)."""
+    before = before or await schema_status(url)
+    store = await open_store(url, pool_min=0, pool_max=1)
+    try:
+        current = await store.schema_version()
+        applied = tuple(getattr(store, "applied_migrations", ()))
+    finally:
+        await store.close()
+    return before, SchemaStatus(before.database, current, before.latest), applied
+
+
+def _sqlite_version(path: str) -> int:
+    if not os.path.exists(path):
+        return 0
+    check_existing(path)  # read-only: refuses a damaged or foreign file, leaves it as it is
+    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def _postgres_version(dsn: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
+            return 0
+        return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+    finally:
+        await conn.close()
