@@ -145,6 +145,17 @@ async def test_markdown_output_escapes_the_users_words(
         await bot.stop()
 
 
+
+async def test_a_file_it_cannot_show_is_named_in_words(bot: RunningWebchat,
+                                                     http: aiohttp.ClientSession) -> None:
+    """Capabilities(files=False): the core still attaches the export (it does not read
+    the capabilities), so the adapter says in the user's language what it cannot show."""
+    li = Person(bot, http, "li", "zh")
+    await li.say("/start")
+    export = (await li.say("/export"))[-1]
+    assert export["attachments"] == ["export"]
+    assert "这个聊天无法显示文件" in export["text"]
+
 # -- at least once in, once handled ------------------------------------------------------
 
 
