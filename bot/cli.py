@@ -71,11 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(mermaid())
         return 0
     if args.command == "check":
+        from leavewell.bot import registry
+        from leavewell.bot.texts import PlatformTexts
         from leavewell.dialogs.analyzer.examples import failing_examples
         from leavewell.dialogs.phrases import load_glossary, load_phrase_bank
         from leavewell.dialogs.render import Renderer
 
         Renderer()
+        for plugin in registry.plugins().values():  # each adapter's own texts
+            if plugin.texts is not None:
+                PlatformTexts(plugin.texts)
         load_phrase_bank()
         load_glossary()
         failures = failing_examples()
@@ -83,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"leavewell: {failure}", file=sys.stderr)
         if failures:
             return 1
-        print("scripts, analyzer rules and their examples, phrase bank, glossary and "
-              "templates are valid")
+        print("scripts, analyzer rules and their examples, phrase bank, glossary, "
+              "templates and the adapters' texts are valid")
         return 0
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}

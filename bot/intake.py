@@ -137,6 +137,9 @@ class Intake:
         for item in batch:
             self._settled[item.event_id] = False
         outcomes = [self.accept(interpreter, item) for item in batch]
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if outcome.done():  # a re-delivery of one already handled (or dropped)
+                self._settled[item.event_id] = True
         try:
             if outcomes and not backlog:
                 await asyncio.wait(outcomes, timeout=GRACE)

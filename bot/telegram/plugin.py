@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from leavewell.bot.plugin import Adapter, AdapterContext, AdapterPlugin, Capabilities
@@ -25,5 +24,4 @@ PLUGIN = AdapterPlugin(
     capabilities=Capabilities(buttons=True, threads=True, voice=True, files=True),
     secrets=lambda settings: settings.secrets(),
     extra="telegram",
-    texts=Path(__file__).with_name("texts.yaml"),
 )
