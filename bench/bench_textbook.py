@@ -3,6 +3,7 @@ the fake Bot API on 127.0.0.1. Run from the project root:
 
     python bench/bench_textbook.py [--users 100] [--rounds 2] [--solo 6] [--only leavewell]
     python bench/bench_textbook.py --bot-root /tmp/lw-main   # leavewell from other code
+    python bench/bench_textbook.py --before-root /tmp/lw-old  # also older code, same run
 
 Each bot runs in its own process with the rate limiter off, against its own fake server
 (in this process), and both play the same whole interviews: /start, role, company, a
@@ -39,6 +40,7 @@ from tests.support.fake_telegram import FakeTelegram, FakeUser  # noqa: E402
 TOKEN = "123456:BENCH-token"
 BOT_ROOT = ROOT  # where leavewell's code is taken from (--bot-root)
 BOTS = ("textbook", "leavewell")
+BEFORE_ROOT: Path | None = None  # --before-root: an older checkout measured in the same run
 
 
 @dataclass
@@ -73,15 +75,20 @@ def bot_command(kind: str) -> list[str]:
     profile = os.environ.get("BENCH_PROFILE", "").split()
     if kind == "textbook":
         return [sys.executable, *profile, str(ROOT / "bench" / "textbook_bot.py")]
-    return [sys.executable, *profile, "-m", "leavewell.bot.cli"]
+    root = BEFORE_ROOT if kind == "before" else BOT_ROOT
+    assert root is not None
+    # Checkouts from before the leavewell namespace import their folders at the top level.
+    namespaced = "from leavewell" in (root / "bot" / "cli.py").read_text(encoding="utf-8")
+    return [sys.executable, *profile, "-m", "leavewell.bot.cli" if namespaced else "bot.cli"]
 
 
 async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:
     env = bot_env(tg, TOKEN, tmp / "bench.db", db_options=os.environ.get("BENCH_DB_OPTIONS", ""))
-    env.update(PYTHONPATH=str(BOT_ROOT), PYTHONDONTWRITEBYTECODE="1", TEXTBOOK_TOKEN=TOKEN,
+    root = BEFORE_ROOT if kind == "before" and BEFORE_ROOT is not None else BOT_ROOT
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", TEXTBOOK_TOKEN=TOKEN,
                TEXTBOOK_BASE_URL=tg.base_url, TEXTBOOK_FILE_URL=tg.file_url,
                TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"))
-    cwd = ROOT if kind == "textbook" else BOT_ROOT
+    cwd = ROOT if kind == "textbook" else root
     process = await asyncio.create_subprocess_exec(*bot_command(kind), env=env, cwd=cwd,
                                                    stdin=asyncio.subprocess.DEVNULL)
     await tg.wait_for(lambda t: t.polling, 30)
@@ -144,7 +151,7 @@ async def measure(kind: str, users: int, rounds: int, solos: int) -> tuple[Phase
 
 async def main(users: int, rounds: int, solos: int, only: str | None) -> None:
     results = {}
-    for kind in BOTS:
+    for kind in (*BOTS, "before") if BEFORE_ROOT is not None else BOTS:
         if only is None or only == kind:
             results[kind] = await measure(kind, users, rounds, solos)
             alone, many = results[kind]
@@ -160,6 +167,14 @@ async def main(users: int, rounds: int, solos: int, only: str | None) -> None:
         print("leavewell / textbook:")
         print(f"  1 user: p50 x{p50:.2f} (target <= 1.5), bot CPU/step x{cpu:.2f} (target <= 1)")
         print(f"  {users} users: steps/s x{rate:.2f} (target >= 1.5), bot CPU/step x{cpu_n:.2f}")
+    if "before" in results and "leavewell" in results:
+        (b1, bn), (l1, ln) = results["before"], results["leavewell"]
+        print("leavewell / before (the same run):")
+        print(f"  1 user: p50 x{percentile(l1.latencies, 0.5) / percentile(b1.latencies, 0.5):.2f}"
+              f", p99 x{percentile(l1.latencies, 0.99) / percentile(b1.latencies, 0.99):.2f}"
+              f", bot CPU/step x{(l1.cpu / l1.steps) / (b1.cpu / b1.steps):.2f}")
+        print(f"  {users} users: steps/s x{(ln.steps / ln.seconds) / (bn.steps / bn.seconds):.2f}"
+              f", bot CPU/step x{(ln.cpu / ln.steps) / (bn.cpu / bn.steps):.2f}")
 
 
 if __name__ == "__main__":
@@ -167,9 +182,12 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--solo", type=int, default=6, help="interviews played one user at a time")
-    parser.add_argument("--only", choices=BOTS)
+    parser.add_argument("--only", choices=(*BOTS, "before"))
     parser.add_argument("--bot-root", type=Path, default=ROOT,
                         help="run leavewell from another checkout (e.g. main's)")
+    parser.add_argument("--before-root", type=Path, default=None,
+                        help="also run leavewell from an older checkout, for a ratio")
     args = parser.parse_args()
     BOT_ROOT = args.bot_root.resolve()
+    BEFORE_ROOT = args.before_root.resolve() if args.before_root else None
     asyncio.run(main(args.users, args.rounds, args.solo, args.only))
