@@ -206,9 +206,11 @@ def test_env_files_with_tokens_are_never_committed() -> None:
 # -- image and unit ----------------------------------------------------------------------
 
 
-def test_the_image_can_reach_postgresql() -> None:
+def test_the_image_can_reach_postgresql_and_both_platforms() -> None:
     text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    assert re.search(r"pip install [^\n]*\.\[postgres\]", text)
+    extras = re.search(r"pip install [^\n]*\.\[([a-z,]+)\]", text)
+    assert extras is not None
+    assert {"postgres", "telegram", "discord"} <= set(extras.group(1).split(","))
 
 
 def test_the_systemd_unit_migrates_before_start_and_restarts() -> None:
