@@ -236,6 +236,9 @@ class Matcher:
         # translate() looks every character up: only call it when something is to fold
         self._foldable = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(table)) + "]")
         self.patterns = tuple(_compile_pattern(row) for row in lexicon.patterns)
+        # Patterns with no literal to find first run on every text; the rest only where
+        # one of their anchors occurs (most never do).
+        self._unanchored = frozenset(i for i, p in enumerate(self.patterns) if not p.anchors)
         self.negation = re.compile(lexicon.negation)
         self._unless: dict[str, re.Pattern[str]] = {}
         self.skill_split = re.compile(lexicon.skill_split)
@@ -300,13 +303,14 @@ class Matcher:
                         continue
                     self._add(low, found, tags, (start, end), start, negatable)
                     break
-        for index, pattern in enumerate(self.patterns):
+        for index in sorted(self._unanchored.union(starts)):  # in the lexicon's order
+            pattern = self.patterns[index]
             if not pattern.anchors:
                 for m in pattern.regex.finditer(low):
                     self._accept(pattern, m, low, found, negatable)
                 continue
             end = -1
-            for pos in sorted(starts.get(index, ())):
+            for pos in sorted(starts[index]):
                 if pos < end:
                     continue  # inside the previous match
                 m = pattern.regex.match(low, pos)
