@@ -158,7 +158,7 @@ async def main(users: int, rounds: int, solos: int, only: str | None) -> None:
             print(f"{kind}:")
             print(alone.line("1 user"))
             print(many.line(f"{users} users"))
-    if len(results) == 2:
+    if "textbook" in results and "leavewell" in results:
         (t1, tn), (l1, ln) = results["textbook"], results["leavewell"]
         p50 = percentile(l1.latencies, 0.5) / percentile(t1.latencies, 0.5)
         cpu = (l1.cpu / l1.steps) / (t1.cpu / t1.steps)
