@@ -137,7 +137,18 @@ def sentence_around(text: str, evidence: Mapping[str, Any]) -> str:
     left = max(floor, *(text.rfind(c, floor, start) + 1 for c in SENTENCE_ENDS))
     ends = [i for i in (text.find(c, end, ceiling) for c in SENTENCE_ENDS) if i >= 0]
     right = min(ends, default=ceiling)
-    return text[left:right].strip() or str(evidence["text"])
+    # A sentence longer than the limit is cut at a word boundary, never inside a word,
+    # and the cut is marked so the quote does not read as the whole sentence.
+    cut_left = left == floor > 0 and text[left - 1] not in SENTENCE_ENDS
+    cut_right = right == ceiling < len(text)
+    if cut_left and not text[left - 1].isspace() and " " in text[left:start]:
+        left = text.index(" ", left, start) + 1
+    if cut_right and not text[right].isspace() and " " in text[end:right]:
+        right = text.rindex(" ", end, right)
+    quoted = text[left:right].strip()
+    if not quoted:
+        return str(evidence["text"])
+    return ("…" if cut_left else "") + quoted + ("…" if cut_right else "")
 
 
 def _as_sentence(said: Sequence[Said], heard: Heard, key: str) -> Heard:
