@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(mermaid())
         return 0
     if args.command == "check":
+        from dataclasses import asdict
+
         from leavewell.bot import registry
         from leavewell.bot.texts import PlatformTexts
         from leavewell.dialogs.analyzer.examples import failing_examples
@@ -90,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("scripts, analyzer rules and their examples, phrase bank, glossary, "
               "templates and the adapters' texts are valid")
+        for plugin in registry.plugins().values():
+            shown = [flag for flag, able in asdict(plugin.capabilities).items() if able]
+            print(f"adapter {plugin.name} ({plugin.title}): {', '.join(shown) or 'text only'}")
         return 0
 
     overrides = {"database_url": args.database} if getattr(args, "database", None) else {}

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a platform can show; the core and the help texts take it into account."""
+    """What a platform can show. The dialog and the core stay the same everywhere; an
+    adapter uses its own flags to render what its platform lacks (numbered choices to
+    type, a file named in words), and `leavewell check` lists them per adapter."""
 
     buttons: bool = False  # choices as buttons (else numbered lines to type)
     threads: bool = False  # a private place per user inside a shared space

@@ -177,7 +177,11 @@ def test_analyze_batch_csv(tmp_path: Path) -> None:
 
 def test_diagram_and_check_commands(tmp_path: Path) -> None:
     assert "stateDiagram-v2" in run_cli(["diagram"], "", tmp_path).stdout
-    assert run_cli(["check"], "", tmp_path).returncode == 0
+    checked = run_cli(["check"], "", tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    # every installed adapter and what its platform can show
+    assert "adapter telegram (Telegram): buttons, threads, voice, files" in checked.stdout
+    assert "adapter discord (Discord): buttons, threads, voice, files" in checked.stdout
 
 
 def test_webhook_mode_requires_a_secret() -> None:
