@@ -7,9 +7,8 @@ the cause in words; `leavewell` prints it on one line and exits with 2.
 
 from __future__ import annotations
 
-from leavewell.storage.errors import StoreOpenError
+from leavewell.storage.errors import MigrationError, SchemaTooNewError, StoreOpenError
 from leavewell.storage.factory import without_password
-from leavewell.storage.sqlite import MigrationError, SchemaTooNewError
 
 EXIT_CODE = 2
 

@@ -21,11 +21,6 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
-from leavewell.storage.errors import StoreClosedError
-
-__all__ = ["StoreClosedError"]  # kept importable from here while callers move to errors
-
-
 
 # Values are plain data built by our own code (no cycles), so the encoder's cycle check is
 # skipped: 13% less time per encode (a cycle would still fail, as a RecursionError).

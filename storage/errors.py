@@ -1,4 +1,5 @@
-"""Why a store could not be opened, in words a person running the bot can act on."""
+"""Every error a store raises, and why a store could not be opened, in words a person
+running the bot can act on. Callers catch these, never a driver's own types."""
 
 from __future__ import annotations
 
@@ -6,8 +7,29 @@ import errno
 import sqlite3
 
 
-class StoreOpenError(RuntimeError):
+class StorageError(Exception):
+    """A store could not do what was asked."""
+
+
+class StorageUnavailable(StorageError):
+    """The database is away for now (busy, full, disconnected, closed): the work is to be
+    kept and tried again later, not given up."""
+
+
+class StoreClosedError(StorageUnavailable, RuntimeError):
+    """The store is not open (never opened, or closed)."""
+
+
+class StoreOpenError(StorageError, RuntimeError):
     """The database cannot be used; the message names the file and the cause."""
+
+
+class MigrationError(StorageError, RuntimeError):
+    """The migration files are inconsistent, or applying one failed."""
+
+
+class SchemaTooNewError(StorageError, RuntimeError):
+    """The database was migrated by a newer version of leavewell."""
 
 
 # SQLite primary result codes (sqlite_errorcode & 0xff) -> the cause, in words.
@@ -66,18 +88,21 @@ def open_error(path: str, exc: BaseException, doing: str = "cannot use the datab
     return StoreOpenError(f"{doing} {path}: {cause}")
 
 
-class StorageError(Exception):
-    """A store could not do what was asked; callers catch this, not a driver's types."""
-
-
-class StoreClosedError(StorageError, RuntimeError):
-    """The store is not open (never opened, or closed)."""
+# Driver errors that mean "not now" rather than "never": sqlite3's OperationalError is
+# busy, locked, disk full or I/O; PostgreSQL's by class (connection, rollback, resources).
+_TRANSIENT_ASYNCPG = ("PostgresConnectionError", "InterfaceError", "TransactionRollbackError",
+                      "CannotConnectNowError", "TooManyConnectionsError",
+                      "InsufficientResourcesError", "AdminShutdownError", "CrashShutdownError")
 
 
 def is_transient(exc: BaseException) -> bool:
     """Whether `exc` is the database being away (busy, full, disconnected, closed), so the
     work is to be kept and retried later, rather than a bug that no retry can fix."""
-    if isinstance(exc, (StorageError, sqlite3.Error, OSError)):
+    if isinstance(exc, StorageError):
+        return isinstance(exc, StorageUnavailable)
+    if isinstance(exc, (sqlite3.OperationalError, OSError)):
         return True
-    module = type(exc).__module__
-    return module.startswith("asyncpg")
+    if type(exc).__module__.startswith("asyncpg"):
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        return any(name in names for name in _TRANSIENT_ASYNCPG)
+    return False

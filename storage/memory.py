@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from leavewell.storage._codec import EncodedStep, StoreClosedError, encode_step, load_json
+from leavewell.storage._codec import EncodedStep, encode_step, load_json
 from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -25,6 +25,7 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
+from leavewell.storage.errors import StoreClosedError
 
 # The SQLite schema version whose semantics this store mirrors.
 MEMORY_SCHEMA_VERSION = 3

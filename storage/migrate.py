@@ -14,15 +14,12 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from leavewell.storage.errors import MigrationError, SchemaTooNewError
+
+__all__ = ["Migration", "MigrationError", "SchemaTooNewError", "load_migrations",
+           "split_statements"]
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-class MigrationError(RuntimeError):
-    """The migration files are inconsistent, or applying one failed."""
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the code."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,6 @@ import asyncpg
 
 from leavewell.storage._codec import (
     EncodedStep,
-    StoreClosedError,
     conversation_from_row,
     dump_json,
     encode_step,
@@ -57,7 +56,8 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
-from leavewell.storage.migrate import MigrationError, check_not_too_new, load_migrations
+from leavewell.storage.errors import MigrationError, StoreClosedError
+from leavewell.storage.migrate import check_not_too_new, load_migrations
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,6 @@ import aiosqlite
 
 from leavewell.storage._codec import (
     EncodedStep,
-    StoreClosedError,
     conversation_from_row,
     dump_json,
     encode_step,
@@ -50,7 +49,7 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
-from leavewell.storage.errors import open_error
+from leavewell.storage.errors import StoreClosedError, open_error
 from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
     MigrationError,

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from leavewell.storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
-from leavewell.storage._codec import StoreClosedError
 from leavewell.storage.base import RoundRecord, RoutedPayload
+from leavewell.storage.errors import StoreClosedError
 from leavewell.storage.memory import MemoryDatabase, MemoryStore
 from leavewell.storage.sqlite import SqliteStore
 from tests.support.postgres import fresh_database

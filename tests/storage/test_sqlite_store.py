@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leavewell.storage import open_store
-from leavewell.storage._codec import StoreClosedError
+from leavewell.storage.errors import StoreClosedError
 from leavewell.storage.memory import MemoryStore
 from leavewell.storage.sqlite import SqliteStore
 from tests.storage.test_contract import T0, conv_key, make_step, user_key
