@@ -6,7 +6,7 @@ PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project ro
 our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers), ``ourset2.jsonl`` (200,
 imagined pages and spoken answers), ``ourset3.jsonl`` (200, listicles, forum quotes,
 mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers) and
-``ourset5.jsonl`` (240, a quarter English as Chinese speakers write it),
+``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
