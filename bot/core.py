@@ -18,7 +18,6 @@ from typing import Any
 from leavewell.bot.cache import LRUCache
 from leavewell.bot.delivery import Delivery, Sender
 from leavewell.bot.incoming import ConversationRef, Incoming
-from leavewell.bot.locks import KeyedLocks
 from leavewell.bot.rounds import RoundTrigger, trigger_of
 from leavewell.dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
 from leavewell.dialogs.events import RoundInvite, Timeout
@@ -35,6 +34,7 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
+from leavewell.storage.locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 

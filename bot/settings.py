@@ -104,6 +104,12 @@ class Settings(EnvSettings):
         default=10, ge=1, le=1000,
         validation_alias=AliasChoices("LEAVEWELL_DATABASE_POOL_MAX", "database_pool_max"),
     )
+    # PostgreSQL connections per process holding Store.lock keys (one per task holding any).
+    database_lock_pool_max: int = Field(
+        default=10, ge=1, le=1000,
+        validation_alias=AliasChoices("LEAVEWELL_DATABASE_LOCK_POOL_MAX",
+                                      "database_lock_pool_max"),
+    )
     # host:port for /healthz, /readyz and /metrics; unset: no operations endpoint.
     ops_listen: str | None = Field(
         default=None, validation_alias=AliasChoices("LEAVEWELL_OPS_LISTEN", "ops_listen"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -153,6 +154,13 @@ class Store(Protocol):
     async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]: ...
 
     async def schema_version(self) -> int: ...
+
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """`async with store.lock(key):` holds `key` against every other holder of the same
+        key on this data (every process, where the engine serves several), and not against
+        other keys. Released on leaving the block, also by an exception. A task may hold
+        several keys at once; to never deadlock, take them in an agreed order."""
+        ...
 
 
 class WorkClaims(Protocol):

@@ -32,15 +32,18 @@ from leavewell.storage.sqlite_check import check_existing
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
 
-async def open_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
+async def open_store(url: str, *, pool_min: int = 1, pool_max: int = 10,
+                     lock_pool_max: int = 10) -> Store:
     """Create the store named by `url`, open it (applying migrations) and return it.
-    `pool_min`/`pool_max` size PostgreSQL's connection pool; other engines ignore them."""
-    store = make_store(url, pool_min=pool_min, pool_max=pool_max)
+    `pool_min`/`pool_max` size PostgreSQL's connection pool and `lock_pool_max` the pool
+    its `Store.lock` keys are held on; other engines ignore them."""
+    store = make_store(url, pool_min=pool_min, pool_max=pool_max, lock_pool_max=lock_pool_max)
     await store.open()
     return store
 
 
-def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
+def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10,
+               lock_pool_max: int = 10) -> Store:
     """Create (but do not open) the store named by `url`. Raises ValueError if unknown."""
     if not isinstance(url, str) or "://" not in url:
         raise ValueError(
@@ -51,7 +54,7 @@ def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
     scheme = scheme.lower()
     base_scheme = scheme.split("+", 1)[0]  # postgresql+asyncpg -> postgresql
     if base_scheme in _POSTGRES_SCHEMES and scheme in (base_scheme, f"{base_scheme}+asyncpg"):
-        return _postgres_store("postgresql://" + rest, pool_min, pool_max)
+        return _postgres_store("postgresql://" + rest, pool_min, pool_max, lock_pool_max)
     if scheme == "memory":
         if rest not in ("", "/"):
             raise ValueError(f"memory:// takes no path, got {url!r}")
@@ -64,13 +67,14 @@ def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
     )
 
 
-def _postgres_store(dsn: str, pool_min: int, pool_max: int) -> Store:
+def _postgres_store(dsn: str, pool_min: int, pool_max: int, lock_pool_max: int) -> Store:
     try:
         from leavewell.storage.postgres import PostgresStore
     except ImportError as exc:  # asyncpg is an extra: SQLite users do not need it
         raise ValueError(
             "PostgreSQL needs asyncpg: pip install 'leavewell[postgres]'") from exc
-    return PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max)
+    return PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max,
+                         lock_pool_max=lock_pool_max)
 
 
 def _sqlite_store(url: str, rest: str) -> SqliteStore:

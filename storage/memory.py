@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.locks import KeyedLocks
 
 # The SQLite schema version whose semantics this store mirrors.
 MEMORY_SCHEMA_VERSION = 3
@@ -99,6 +102,7 @@ class MemoryStore:
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self._open = False
+        self._locks = KeyedLocks()
 
     async def open(self) -> None:
         self._open = True
@@ -114,6 +118,13 @@ class MemoryStore:
     async def schema_version(self) -> int:
         self._db()
         return MEMORY_SCHEMA_VERSION
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process owns this data: an in-process lock per key is enough."""
+        self._db()
+        async with self._locks.hold(key):
+            yield
 
     async def load(
         self, conversation_key: str, user_key: str

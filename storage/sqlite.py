@@ -25,7 +25,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -50,6 +50,7 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError, open_error
+from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
     MigrationError,
@@ -280,6 +281,7 @@ class SqliteStore:
         self._writer_task: asyncio.Task[None] | None = None
         self._closing = False
         self._writer_error: BaseException | None = None
+        self._locks = KeyedLocks()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -345,6 +347,14 @@ class SqliteStore:
     async def schema_version(self) -> int:
         rows = await self._read("PRAGMA user_version", ())
         return int(rows[0][0])
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process writes the file: an in-process lock per key is enough."""
+        if self._writer is None:
+            raise StoreClosedError("the store is not open")
+        async with self._locks.hold(key):
+            yield
 
     async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:
         await conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")

@@ -610,3 +610,112 @@ async def test_bad_round_or_routed_reply_is_refused(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.commit(replace(make_step("e2"), routed=(bad,)))
     assert await store.load_round("x") is None
+
+
+# -- Store.lock --------------------------------------------------------------------------
+
+
+async def test_lock_excludes_holders_of_the_same_key(store: Store) -> None:
+    inside: list[str] = []
+    first_in, let_go = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.lock("tg:1:1:0"):
+            inside.append("first")
+            first_in.set()
+            await let_go.wait()
+            inside.append("first out")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with store.lock("tg:1:1:0"):
+            inside.append("second")
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_in.wait()
+    await asyncio.sleep(0.2)  # time enough for `second` to get in, were it not excluded
+    assert inside == ["first"]
+    let_go.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert inside == ["first", "first out", "second"]
+
+
+async def test_locks_of_different_keys_are_independent(store: Store) -> None:
+    async with store.lock("tg:1:1:0"):
+        # Another task takes another key while this one holds the first.
+        async def other() -> str:
+            async with store.lock("tg:2:2:0"):
+                return "in"
+
+        assert await asyncio.wait_for(asyncio.create_task(other()), 10) == "in"
+
+
+async def test_one_task_may_hold_several_keys(store: Store) -> None:
+    async with store.lock("a"), store.lock("b"), store.lock("c"):
+        pass
+    async with store.lock("c"), store.lock("a"):
+        pass
+
+
+async def test_a_lock_is_released_by_an_exception(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        async with store.lock("tg:1:1:0"):
+            raise RuntimeError("boom")
+
+    async def again() -> bool:
+        async with store.lock("tg:1:1:0"):
+            return True
+
+    assert await asyncio.wait_for(asyncio.create_task(again()), 10)
+
+
+async def test_a_lock_is_released_when_its_holder_is_cancelled(store: Store) -> None:
+    held = asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("k"):
+            held.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(holder())
+    await held.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def again() -> bool:
+        async with store.lock("k"):
+            return True
+
+    assert await asyncio.wait_for(asyncio.create_task(again()), 10)
+
+
+async def test_a_cancelled_waiter_leaves_the_lock_to_the_next(store: Store) -> None:
+    held, let_go = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("k"):
+            held.set()
+            await let_go.wait()
+
+    async def take() -> bool:
+        async with store.lock("k"):
+            return True
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    waiter = asyncio.create_task(take())
+    await asyncio.sleep(0.2)  # waiting for the lock (PostgreSQL: on the server)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    let_go.set()
+    await first
+    assert await asyncio.wait_for(asyncio.create_task(take()), 10)
+
+
+async def test_lock_needs_an_open_store(backend: Backend) -> None:
+    never_opened = backend.make()
+    with pytest.raises(StoreClosedError):
+        async with never_opened.lock("k"):
+            pass
