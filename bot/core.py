@@ -91,11 +91,7 @@ class Core:
     async def open_conversations(self, platform: str) -> list[tuple[ConversationRef, float]]:
         """Interviews in progress on a platform, with the time of their last event: what
         an adapter reads back after a restart when its platform does not re-send."""
-        if not hasattr(self.store, "open_conversations"):  # TEMPORARY until the store merge
-            records = [r for r in await self.store.due_deadlines(float("inf"), limit=10_000)
-                       if r.address.get("platform") == platform]
-        else:
-            records = await self.store.open_conversations(platform)
+        records = await self.store.open_conversations(platform)
         return [(ConversationRef.from_address(r.address),
                  float(r.state.get("last_event_at") or 0.0)) for r in records]
 

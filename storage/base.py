@@ -126,6 +126,12 @@ class Store(Protocol):
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]: ...
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        """Conversations on `platform` (their address's "platform") with an interview in
+        progress, i.e. a deadline pending; soonest deadline first."""
+        ...
+
     async def next_deadline(self) -> float | None:
         """The earliest deadline of any conversation or round."""
         ...

@@ -218,6 +218,16 @@ class MemoryStore:
         )
         return [_conversation(key, db.conversations[key]) for _, key in due[: max(limit, 0)]]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        db = self._db()
+        found = sorted(
+            (row.deadline, key)
+            for key, row in db.conversations.items()
+            if row.deadline is not None and load_json(row.address).get("platform") == platform
+        )
+        return [_conversation(key, db.conversations[key]) for _, key in found[: max(limit, 0)]]
+
     async def next_deadline(self) -> float | None:
         db = self._db()
         rows = [*db.conversations.values(), *db.rounds.values()]

@@ -229,6 +229,11 @@ _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= $1 ORDER BY deadline, conversation_key LIMIT $2
 """
+_OPEN_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline IS NOT NULL AND address::jsonb ->> 'platform' = $1
+ORDER BY deadline, conversation_key LIMIT $2
+"""
 _CLAIM_DUE = _claim_due_sql("conversations", "conversation_key", _CONVERSATION_COLUMNS)
 _NEXT_DEADLINE = """
 SELECT LEAST((SELECT MIN(deadline) FROM conversations WHERE deadline IS NOT NULL),
@@ -720,6 +725,11 @@ class PostgresStore:
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
         rows = await self._fetch(_DUE, float(now), max(limit, 0))
+        return [conversation_from_row(row) for row in rows]
+
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        rows = await self._fetch(_OPEN_CONVERSATIONS, platform, max(limit, 0))
         return [conversation_from_row(row) for row in rows]
 
     async def next_deadline(self) -> float | None:

@@ -147,6 +147,11 @@ _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= ? ORDER BY deadline, conversation_key LIMIT ?
 """
+_OPEN_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline IS NOT NULL AND json_extract(address, '$.platform') = ?
+ORDER BY deadline, conversation_key LIMIT ?
+"""
 _NEXT_DEADLINE = """
 SELECT MIN(d) FROM (
     SELECT MIN(deadline) AS d FROM conversations WHERE deadline IS NOT NULL
@@ -567,6 +572,11 @@ class SqliteStore:
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]:
         rows = await self._read(_DUE, (now, max(limit, 0)))
+        return [conversation_from_row(row) for row in rows]
+
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        rows = await self._read(_OPEN_CONVERSATIONS, (platform, max(limit, 0)))
         return [conversation_from_row(row) for row in rows]
 
     async def next_deadline(self) -> float | None:

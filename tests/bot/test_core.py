@@ -417,3 +417,12 @@ async def test_a_conversation_held_through_the_store_waits_for_its_holder(store:
         assert not handling.done() and recorder.sent == []
     await asyncio.wait_for(handling, 10)
     assert recorder.templates(r.key)
+
+
+async def test_open_conversations_are_read_back_from_the_store(store: Store) -> None:
+    core = make_core(store, Recorder())
+    r = ref()
+    await core.handle(Incoming(r, Start(at=5, lang_hint="en"), "o1"))
+    opened = await core.open_conversations(r.platform)
+    assert opened == [(r, 5.0)]  # with the time of its last event
+    assert await core.open_conversations("elsewhere") == []

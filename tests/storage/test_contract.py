@@ -719,3 +719,45 @@ async def test_lock_needs_an_open_store(backend: Backend) -> None:
     with pytest.raises(StoreClosedError):
         async with never_opened.lock("k"):
             pass
+
+
+# -- open conversations ------------------------------------------------------------------
+
+
+def on_platform(step: StepRecord, platform: str) -> StepRecord:
+    assert step.conversation is not None
+    address = {**step.conversation.address, "platform": platform}
+    return replace(step, conversation=replace(step.conversation, address=address))
+
+
+async def test_open_conversations_are_those_of_the_platform_with_a_deadline(
+        store: Store) -> None:
+    steps = [
+        on_platform(make_step("e1", conv=conv_key(1), user=user_key(1), deadline=T0 + 30),
+                    "discord"),
+        on_platform(make_step("e2", conv=conv_key(2), user=user_key(2), deadline=T0 + 10),
+                    "discord"),
+        on_platform(make_step("e3", conv=conv_key(3), user=user_key(3), deadline=None),
+                    "discord"),  # no interview in progress
+        on_platform(make_step("e4", conv=conv_key(4), user=user_key(4), deadline=T0 + 5),
+                    "telegram"),  # another platform
+        make_step("e5", conv=conv_key(5), user=user_key(5), deadline=T0 + 1),  # no platform
+        on_platform(make_step("e6", conv=conv_key(6), user=user_key(6), deadline=T0 - 100),
+                    "discord"),  # overdue: still in progress until its timeout fires
+    ]
+    for step in steps:
+        await store.commit(step)
+    found = await store.open_conversations("discord")
+    assert [c.conversation_key for c in found] == [conv_key(6), conv_key(2), conv_key(1)]
+    assert found[1].address == {"chat_id": "2", "platform": "discord"}
+    assert found[1].state == {"stage": "asked"} and found[1].deadline == T0 + 10
+    assert [c.conversation_key for c in await store.open_conversations("discord", limit=2)] \
+        == [conv_key(6), conv_key(2)]
+    assert [c.conversation_key for c in await store.open_conversations("telegram")] \
+        == [conv_key(4)]
+    assert await store.open_conversations("webchat") == []
+    # The interview ends (no deadline any more): it is no longer open.
+    await store.commit(on_platform(
+        make_step("e7", conv=conv_key(2), user=user_key(2), deadline=None), "discord"))
+    assert [c.conversation_key for c in await store.open_conversations("discord")] \
+        == [conv_key(6), conv_key(1)]
