@@ -30,8 +30,10 @@ from leavewell.storage.base import (
 from leavewell.storage.errors import StoreClosedError
 from leavewell.storage.locks import KeyedLocks
 
-# The SQLite schema version whose semantics this store mirrors.
-MEMORY_SCHEMA_VERSION = 3
+# The memory store's own layout, versioned on its own: it has no migrations (its data
+# ends with the process), so it is 1 until its dataclasses change incompatibly. Not the
+# SQLite schema number, which moves with SQLite's migrations.
+MEMORY_SCHEMA_VERSION = 1
 
 
 @dataclass(slots=True)
@@ -99,6 +101,8 @@ class MemoryDatabase:
 
 
 class MemoryStore:
+    latest_version = MEMORY_SCHEMA_VERSION  # always current: nothing to migrate
+
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self._open = False

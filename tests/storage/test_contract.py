@@ -761,3 +761,24 @@ async def test_open_conversations_are_those_of_the_platform_with_a_deadline(
         make_step("e7", conv=conv_key(2), user=user_key(2), deadline=None), "discord"))
     assert [c.conversation_key for c in await store.open_conversations("discord")] \
         == [conv_key(6), conv_key(1)]
+
+
+# -- schema version ----------------------------------------------------------------------
+
+
+async def test_each_engine_reports_its_own_schema_version(backend: Backend) -> None:
+    store = backend.make()
+    await store.open()
+    try:
+        version = await store.schema_version()
+        if backend.name == "memory":
+            assert version == 1  # its own layout, not SQLite's schema number
+        else:  # a new database migrated to the newest of that engine's migrations
+            from leavewell.storage.migrate import load_migrations
+
+            dialect = "postgres" if backend.name == "postgres" else "sqlite"
+            latest = load_migrations(None, dialect=dialect)[-1].version
+            assert version == latest == store.latest_version  # type: ignore[attr-defined]
+        assert store.latest_version == version  # type: ignore[attr-defined]
+    finally:
+        await store.close()
