@@ -28,6 +28,7 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.export import export_dict
 from leavewell.storage.locks import KeyedLocks
 
 # The memory store's own layout, versioned on its own: it has no migrations (its data
@@ -262,26 +263,14 @@ class MemoryStore:
     async def export_user(self, user_key: str) -> dict[str, Any]:
         db = self._db()
         user_row = db.users.get(user_key)
-        conversations = [
-            {
-                "conversation_key": key,
-                "state": load_json(row.state),
-                "deadline": row.deadline,
-                "address": load_json(row.address),
-            }
-            for key, row in sorted(db.conversations.items())
-            if row.user_key == user_key
-        ]
+        conversations = [_conversation(key, row) for key, row in sorted(db.conversations.items())
+                         if row.user_key == user_key]
         rows = sorted(
             (row for rows in db.turns.values() for row in rows if row.user_key == user_key),
             key=lambda r: r.id,
         )
-        return {
-            "user_key": user_key,
-            "user": None if user_row is None else load_json(user_row.profile),
-            "conversations": conversations,
-            "turns": [_turn_export(row) for row in rows],
-        }
+        return export_dict(user_key, None if user_row is None else load_json(user_row.profile),
+                           conversations, ((_turn(row), row.seq) for row in rows))
 
 
 def _forget(db: MemoryDatabase, user_key: str) -> None:
@@ -361,19 +350,6 @@ def _turn(row: _TurnRow) -> TurnRecord:
         analysis=load_json(row.analysis),
         meta=load_json(row.meta),
     )
-
-
-def _turn_export(row: _TurnRow) -> dict[str, Any]:
-    return {
-        "conversation_key": row.conversation_key,
-        "user_key": row.user_key,
-        "seq": row.seq,
-        "at": row.at,
-        "kind": row.kind,
-        "text": row.text,
-        "analysis": load_json(row.analysis),
-        "meta": load_json(row.meta),
-    }
 
 
 def _outbox_item(row: _OutboxRow) -> OutboxItem:

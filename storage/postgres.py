@@ -58,6 +58,7 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import MigrationError, StoreClosedError
+from leavewell.storage.export import export_dict
 from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import check_not_too_new, load_migrations
 
@@ -357,18 +358,6 @@ def _turn(row: Sequence[Any]) -> TurnRecord:
 
 def _outbox_item(row: Sequence[Any]) -> OutboxItem:
     return OutboxItem(row[0], row[1], row[2], load_json(row[3]), load_json(row[4]), row[5])
-
-
-def _conversation_export(record: ConversationRecord) -> dict[str, Any]:
-    return {"conversation_key": record.conversation_key, "state": record.state,
-            "deadline": record.deadline, "address": record.address}
-
-
-def _turn_export(row: Sequence[Any]) -> dict[str, Any]:
-    turn = _turn(row)
-    return {"conversation_key": turn.conversation_key, "user_key": turn.user_key,
-            "seq": int(row[7]), "at": turn.at, "kind": turn.kind, "text": turn.text,
-            "analysis": turn.analysis, "meta": turn.meta}
 
 
 @dataclass(slots=True)
@@ -763,12 +752,9 @@ class PostgresStore:
                         await conn.fetch(_EXPORT_TURNS, user_key))
 
         users, convs, turns = await self._run(snapshot, tx=False)
-        return {
-            "user_key": user_key,
-            "user": load_json(users[0][0]) if users else None,
-            "conversations": [_conversation_export(conversation_from_row(row)) for row in convs],
-            "turns": [_turn_export(row) for row in turns],
-        }
+        return export_dict(user_key, load_json(users[0][0]) if users else None,
+                           map(conversation_from_row, convs),
+                           ((_turn(row), row[7]) for row in turns))
 
 
 # --------------------------------------------------------------------------- one step

@@ -50,6 +50,7 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError, open_error
+from leavewell.storage.export import export_dict
 from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
@@ -609,32 +610,9 @@ class SqliteStore:
                 turns = list(await conn.execute_fetchall(_EXPORT_TURNS, (user_key,)))
             finally:
                 await _rollback_quietly(conn)
-        return {
-            "user_key": user_key,
-            "user": load_json(users[0][0]) if users else None,
-            "conversations": [
-                {
-                    "conversation_key": c.conversation_key,
-                    "state": c.state,
-                    "deadline": c.deadline,
-                    "address": c.address,
-                }
-                for c in map(conversation_from_row, convs)
-            ],
-            "turns": [
-                {
-                    "conversation_key": row[0],
-                    "user_key": row[1],
-                    "seq": row[7],
-                    "at": row[2],
-                    "kind": row[3],
-                    "text": row[4],
-                    "analysis": load_json(row[5]),
-                    "meta": load_json(row[6]),
-                }
-                for row in turns
-            ],
-        }
+        return export_dict(user_key, load_json(users[0][0]) if users else None,
+                           map(conversation_from_row, convs),
+                           ((_turn(row), row[7]) for row in turns))
 
 
 # --------------------------------------------------------------------------- helpers

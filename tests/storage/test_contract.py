@@ -782,3 +782,26 @@ async def test_each_engine_reports_its_own_schema_version(backend: Backend) -> N
         assert store.latest_version == version  # type: ignore[attr-defined]
     finally:
         await store.close()
+
+
+# -- the export, built in one place ------------------------------------------------------
+
+
+async def test_the_export_is_built_by_the_shared_function(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from leavewell.storage import export
+
+    engine = sys.modules[type(store).__module__]
+    assert engine.export_dict is export.export_dict  # no engine keeps a copy of its own
+    calls: list[str] = []
+
+    def spy(user_key: str, *args: Any) -> dict[str, Any]:
+        calls.append(user_key)
+        return export.export_dict(user_key, *args)
+
+    monkeypatch.setattr(engine, "export_dict", spy)
+    await store.commit(make_step("e1"))
+    exported = await store.export_user("tg:1")
+    assert calls == ["tg:1"] and exported["turns"][0]["seq"] == 1
