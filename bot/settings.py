@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from leavewell.bot import registry
+from leavewell.storage.factory import check_url
 
 APP_NAME = "leavewell"
 
@@ -39,10 +40,6 @@ def default_database_url() -> str:
 
 def _env(name: str, key: str) -> Any:
     return Field(validation_alias=AliasChoices(name, key))
-
-
-_DATABASE_SCHEMES = (
-    "sqlite:///", "memory://", "postgresql://", "postgres://", "postgresql+asyncpg://")
 
 
 class SettingsError(ValueError):
@@ -151,10 +148,8 @@ class Settings(EnvSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(_DATABASE_SCHEMES):
-            raise ValueError("must look like sqlite:///path/to/file.db or postgresql://host/db")
-        return value
+    def _a_url_the_factory_takes(cls, value: str) -> str:
+        return check_url(value)  # the factory's own check: one rule, one message
 
     @field_validator("default_lang")
     @classmethod
