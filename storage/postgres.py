@@ -45,6 +45,7 @@ from leavewell.storage._codec import (
     EncodedStep,
     conversation_from_row,
     dump_json,
+    encode_settings,
     encode_step,
     load_json,
     round_from_row,
@@ -250,6 +251,12 @@ _DUE_ROUNDS = f"""
 SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= $1 ORDER BY deadline, round_id LIMIT $2
 """
 _CLAIM_DUE_ROUNDS = _claim_due_sql("rounds", "round_id", _ROUND_COLUMNS)
+_LOAD_SETTINGS = "SELECT values_json FROM settings WHERE scope_key = $1"
+_SAVE_SETTINGS = """
+INSERT INTO settings (scope_key, values_json, created_at, updated_at) VALUES ($1, $2, $3, $3)
+ON CONFLICT (scope_key) DO UPDATE SET
+    values_json = excluded.values_json, updated_at = excluded.updated_at
+"""
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, body, analysis, meta"
 _TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = $1 ORDER BY id"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = $1"
@@ -656,6 +663,10 @@ class PostgresStore:
         rows = [(event_id, dump_json(payload), now) for event_id, payload in items]
         await self._run(lambda conn: conn.executemany(_INBOX_PUT, rows))
 
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        self._require_pool()
+        await self._execute(_SAVE_SETTINGS, *encode_settings(scope_key, values, at))
+
     async def inbox_drop(self, event_ids: list[str]) -> None:
         self._require_pool()
         if event_ids:
@@ -731,6 +742,11 @@ class PostgresStore:
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._fetch(_NEXT_DEADLINE)
         return None if deadline is None else float(deadline)
+
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        rows = await self._fetch(_LOAD_SETTINGS, scope_key)
+        values: dict[str, Any] = load_json(rows[0][0]) if rows else {}
+        return values
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._fetch(_LOAD_ROUND, round_id)

@@ -37,6 +37,7 @@ from leavewell.storage._codec import (
     EncodedStep,
     conversation_from_row,
     dump_json,
+    encode_settings,
     encode_step,
     load_json,
     round_from_row,
@@ -174,6 +175,12 @@ ORDER BY updated_at DESC LIMIT 1
 _DUE_ROUNDS = f"""
 SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= ? ORDER BY deadline, round_id LIMIT ?
 """
+_LOAD_SETTINGS = "SELECT values_json FROM settings WHERE scope_key = ?"
+_SAVE_SETTINGS = """
+INSERT INTO settings (scope_key, values_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+ON CONFLICT (scope_key) DO UPDATE SET
+    values_json = excluded.values_json, updated_at = excluded.updated_at
+"""
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, text, analysis, meta"
 _TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY seq"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = ?"
@@ -219,6 +226,7 @@ class _Job:
     prune_before: float | None = None
     inbox_rows: tuple[tuple[str, str, float], ...] = ()  # (event id, payload JSON, time)
     inbox_drop: tuple[str, ...] = ()
+    settings: tuple[tuple[str, str, float], ...] = ()  # (scope key, values JSON, time)
 
 
 @dataclass(slots=True)
@@ -443,6 +451,11 @@ class SqliteStore:
         if event_ids:
             await self._submit(_Job(self._future(), inbox_drop=tuple(event_ids)))
 
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        self._check_writable()
+        row = encode_settings(scope_key, values, at)
+        await self._submit(_Job(self._future(), settings=(row,)))
+
     async def inbox_pending(self, prefix: str, limit: int = 1000) -> list[tuple[str, Any]]:
         rows = await self._read(_INBOX_PENDING, (prefix, prefix + "\uffff", limit))
         return [(event_id, load_json(payload)) for event_id, payload in rows]
@@ -584,6 +597,11 @@ class SqliteStore:
         ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
         return None if deadline is None else float(deadline)
 
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        rows = await self._read(_LOAD_SETTINGS, (scope_key,))
+        values: dict[str, Any] = load_json(rows[0][0]) if rows else {}
+        return values
+
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._read(_LOAD_ROUND, (round_id,))
         return round_from_row(rows[0]) if rows else None
@@ -694,6 +712,9 @@ def _apply(db: sqlite3.Connection, jobs: list[_Job]) -> list[Any]:
     dropped = [(event_id,) for job in jobs for event_id in job.inbox_drop]
     if processed or dropped:
         db.executemany(_INBOX_DELETE, processed + dropped)
+    settings = [row for job in jobs for row in job.settings]
+    if settings:
+        db.executemany(_SAVE_SETTINGS, settings)
     inbox = [row for job in jobs for row in job.inbox_rows]
     if inbox:
         db.executemany(_INBOX_PUT, inbox)

@@ -805,3 +805,34 @@ async def test_the_export_is_built_by_the_shared_function(
     await store.commit(make_step("e1"))
     exported = await store.export_user("tg:1")
     assert calls == ["tg:1"] and exported["turns"][0]["seq"] == 1
+
+
+async def test_settings_of_a_place_are_kept_apart_from_users(backend: Backend) -> None:
+    first = backend.make()
+    await first.open()
+    try:
+        assert await first.load_settings("discord-guild:7") == {}
+        await first.save_settings("discord-guild:7", {"allowed_channels": [1, 2]}, T0)
+        await first.save_settings("discord-guild:8", {"note": "第二个"}, T0)
+        await first.save_settings("discord-guild:7", {"allowed_channels": [3]}, T0 + 1)
+        loaded = await first.load_settings("discord-guild:7")
+        loaded["allowed_channels"].append(99)  # a copy: the store keeps its own
+        assert await first.load_settings("discord-guild:7") == {"allowed_channels": [3]}
+        assert await first.load("discord-guild:7", "discord-guild:7") == (None, None)
+        assert (await first.export_user("discord-guild:7"))["user"] is None
+        with pytest.raises(TypeError):
+            await first.save_settings("discord-guild:9", ["not", "a", "dict"], T0)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            await first.save_settings("discord-guild:9", {"x": float("nan")}, T0)
+        assert await first.load_settings("discord-guild:9") == {}
+    finally:
+        await first.close()
+    second = backend.make()
+    await second.open()
+    try:
+        assert await second.load_settings("discord-guild:7") == {"allowed_channels": [3]}
+        assert await second.load_settings("discord-guild:8") == {"note": "第二个"}
+        await second.save_settings("discord-guild:8", {}, T0 + 2)
+        assert await second.load_settings("discord-guild:8") == {}
+    finally:
+        await second.close()

@@ -145,3 +145,41 @@ def test_split_statements_understands_triggers_and_comments() -> None:
     assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
     with pytest.raises(MigrationError, match="incomplete"):
         split_statements("CREATE TABLE b (x INTEGER)")
+
+
+def migrations_up_to(folder: Path, version: int) -> Path:
+    """A folder holding the packaged migrations 1..version."""
+    folder.mkdir()
+    for entry in PACKAGED.iterdir():
+        if entry.name.endswith(".sql") and int(entry.name[:4]) <= version:
+            (folder / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+async def test_0004_moves_server_settings_out_of_users(tmp_path: Path) -> None:
+    path = tmp_path / "settings.db"
+    old = SqliteStore(path, migrations=migrations_up_to(tmp_path / "v3", 3))
+    await old.open()
+    await old.close()
+    with sqlite3.connect(path) as conn:  # as the Discord adapter stored them before 0004
+        conn.executemany(
+            "INSERT INTO users (user_key, profile, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            [("discord-guild:42", '{"allowed_channels":[7,8]}', 1.0, 2.0),
+             ("discord:42", '{"lang":"zh"}', 1.0, 1.0),
+             ("Discord-Guild:43", '{"lang":"en"}', 1.0, 1.0)])  # not the prefix: stays
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert 4 in store.applied_migrations
+        assert await store.load_settings("discord-guild:42") == {"allowed_channels": [7, 8]}
+        assert await store.load("discord-guild:42", "discord-guild:42") == (None, None)
+        user, _ = await store.load("x", "discord:42")
+        assert user is not None and user.profile == {"lang": "zh"}
+        assert await store.load_settings("Discord-Guild:43") == {}
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        times = conn.execute("SELECT created_at, updated_at FROM settings").fetchall()
+        keys = {row[0] for row in conn.execute("SELECT user_key FROM users")}
+    assert times == [(1.0, 2.0)]
+    assert keys == {"discord:42", "Discord-Guild:43"}
