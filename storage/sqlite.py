@@ -26,7 +26,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -90,10 +90,6 @@ LEFT JOIN users AS u ON u.user_key = ?1
 LEFT JOIN conversations AS c ON c.conversation_key = ?2
 """
 _SEEN_EVENTS = "SELECT event_id FROM processed_events WHERE event_id IN ({})"
-_LAST_OUTBOX_ID = """
-SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
-           COALESCE((SELECT MAX(id) FROM outbox), 0))
-"""
 _UPSERT_USER = """
 INSERT INTO users (user_key, profile, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
 ON CONFLICT (user_key) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at
@@ -106,13 +102,12 @@ ON CONFLICT (conversation_key) DO UPDATE SET
     address = excluded.address, updated_at = excluded.updated_at
 """
 _INSERT_TURN = """
-INSERT INTO turns (conversation_key, user_key, seq, at, kind, text, analysis, meta)
-VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation_key = ?1),
-        ?3, ?4, ?5, ?6, ?7)
+INSERT INTO turns (conversation_key, user_key, at, kind, text, analysis, meta)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_OUTBOX = """
-INSERT INTO outbox (id, conversation_key, platform, address, payload, created_at)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO outbox (conversation_key, platform, address, payload, created_at)
+VALUES (?, ?, ?, ?, ?)
 """
 _INSERT_EVENT = "INSERT INTO processed_events (event_id, at) VALUES (?, ?)"
 _FORGET = (
@@ -182,12 +177,17 @@ ON CONFLICT (scope_key) DO UPDATE SET
     values_json = excluded.values_json, updated_at = excluded.updated_at
 """
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, text, analysis, meta"
-_TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY seq"
+_TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY id"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = ?"
 _EXPORT_CONVERSATIONS = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_key = ? ORDER BY conversation_key
 """
-_EXPORT_TURNS = f"SELECT {_TURN_COLUMNS}, seq FROM turns WHERE user_key = ? ORDER BY id"
+# A turn's number in its conversation is its rank by id (ids come from AUTOINCREMENT).
+_EXPORT_TURNS = f"""
+SELECT {_TURN_COLUMNS},
+       row_number() OVER (PARTITION BY conversation_key ORDER BY id) AS seq
+FROM turns WHERE user_key = ? ORDER BY id
+"""
 
 
 # --------------------------------------------------------------------------- connecting
@@ -246,7 +246,8 @@ class _Rows:
     users: list[tuple[Any, ...]] = field(default_factory=list)
     conversations: list[tuple[Any, ...]] = field(default_factory=list)
     turns: list[tuple[Any, ...]] = field(default_factory=list)
-    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+    # (row, the step's items, index): the row's id comes from the insert, into its item
+    outbox: list[tuple[tuple[Any, ...], list[OutboxItem], int]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     rounds: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -680,9 +681,6 @@ def _apply(db: sqlite3.Connection, jobs: list[_Job]) -> list[Any]:
     """Apply `jobs` in order inside the open transaction; one result per job."""
     steps = [job.step for job in jobs if job.step is not None]
     seen = _seen_events(db, [s.step.event_id for s in steps if s.step.event_id])
-    next_outbox_id = 0
-    if any(s.payloads or s.routed for s in steps):
-        next_outbox_id = int(db.execute(_LAST_OUTBOX_ID).fetchone()[0]) + 1
 
     results: list[Any] = []
     acc = _Rows()
@@ -702,9 +700,7 @@ def _apply(db: sqlite3.Connection, jobs: list[_Job]) -> list[Any]:
             _flush(db, acc)  # earlier steps' rows go in before the delete
             for statement in _FORGET:
                 db.execute(statement, (step.forget_user_key,))
-        items = _collect(acc, encoded, next_outbox_id)
-        next_outbox_id += len(items)
-        results.append(items)
+        results.append(_collect(acc, encoded))
     _flush(db, acc)
 
     # A processed event leaves the inbox in the transaction that records it.
@@ -739,8 +735,9 @@ def _seen_events(db: sqlite3.Connection, event_ids: list[str]) -> set[str]:
     return seen
 
 
-def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[OutboxItem]:
-    """Add the step's rows to `acc`; returns its outbox items (ids assigned in order)."""
+def _collect(acc: _Rows, encoded: EncodedStep) -> list[OutboxItem]:
+    """Add the step's rows to `acc`; returns its outbox items, whose ids the inserts fill
+    in (`_flush`): the database numbers them, in the order of the rows."""
     step = encoded.step
     at = float(step.at)
     if step.user is not None:
@@ -760,18 +757,15 @@ def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[Out
         assert key is not None  # encode_step guarantees it when there are payloads
         # The caller's own dicts (already validated as JSON) rather than decoding them back.
         address = dict(step.address)
-        for offset, payload in enumerate(encoded.payloads):
-            outbox_id = first_outbox_id + offset
-            acc.outbox.append((outbox_id, key, step.platform, encoded.outbox_address, payload, at))
-            items.append(OutboxItem(outbox_id, key, step.platform, address,
-                                    step.outbox[offset], at))
-    first_routed_id = first_outbox_id + len(encoded.payloads)
-    for offset, (routed, raw) in enumerate(zip(encoded.routed, step.routed, strict=True)):
-        outbox_id = first_routed_id + offset
-        acc.outbox.append((outbox_id, routed.conversation_key, routed.platform, routed.address,
-                           routed.payload, at))
-        items.append(OutboxItem(outbox_id, raw.conversation_key, raw.platform,
-                                dict(raw.address), raw.payload, at))
+        for payload_json, payload in zip(encoded.payloads, step.outbox, strict=True):
+            row = (key, step.platform, encoded.outbox_address, payload_json, at)
+            acc.outbox.append((row, items, len(items)))
+            items.append(OutboxItem(0, key, step.platform, address, payload, at))
+    for routed, raw in zip(encoded.routed, step.routed, strict=True):
+        row = (routed.conversation_key, routed.platform, routed.address, routed.payload, at)
+        acc.outbox.append((row, items, len(items)))
+        items.append(OutboxItem(0, raw.conversation_key, raw.platform, dict(raw.address),
+                                raw.payload, at))
     return items
 
 
@@ -780,7 +774,6 @@ def _flush(db: sqlite3.Connection, acc: _Rows) -> None:
         (_UPSERT_USER, acc.users),
         (_UPSERT_CONVERSATION, acc.conversations),
         (_INSERT_TURN, acc.turns),
-        (_INSERT_OUTBOX, acc.outbox),
         (_INSERT_EVENT, acc.events),
         (_UPSERT_ROUND, acc.rounds),
     )
@@ -788,6 +781,13 @@ def _flush(db: sqlite3.Connection, acc: _Rows) -> None:
         if rows:
             db.executemany(sql, rows)
             rows.clear()
+    # One insert per reply: its id is the one SQLite gives it (AUTOINCREMENT: increasing,
+    # never reused), read back from the cursor rather than computed here.
+    for row, items, index in acc.outbox:
+        outbox_id = db.execute(_INSERT_OUTBOX, row).lastrowid
+        assert outbox_id is not None
+        items[index] = replace(items[index], id=outbox_id)
+    acc.outbox.clear()
 
 
 def _turn(row: Sequence[Any]) -> TurnRecord:

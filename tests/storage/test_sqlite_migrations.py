@@ -183,3 +183,28 @@ async def test_0004_moves_server_settings_out_of_users(tmp_path: Path) -> None:
         keys = {row[0] for row in conn.execute("SELECT user_key FROM users")}
     assert times == [(1.0, 2.0)]
     assert keys == {"discord:42", "Discord-Guild:43"}
+
+
+async def test_0005_ranks_turns_by_id_instead_of_a_computed_seq(tmp_path: Path) -> None:
+    path = tmp_path / "turns.db"
+    old = SqliteStore(path, migrations=migrations_up_to(tmp_path / "v4", 4))
+    await old.open()
+    await old.close()
+    with sqlite3.connect(path) as conn:  # turns as the old writer numbered them
+        conn.executemany(
+            "INSERT INTO turns (conversation_key, user_key, seq, at, kind, text, meta) "
+            "VALUES (?, 'tg:1', ?, 1.0, 'text', ?, '{}')",
+            [("tg:1:1:0", 1, "first"), ("tg:2:1:0", 1, "other"), ("tg:1:1:0", 2, "second")])
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert 5 in store.applied_migrations
+        assert [t.text for t in await store.turns("tg:1:1:0")] == ["first", "second"]
+        exported = await store.export_user("tg:1")
+        assert [(t["text"], t["seq"]) for t in exported["turns"]] == [
+            ("first", 1), ("other", 1), ("second", 2)]
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(turns)")}
+    assert "seq" not in columns and {"id", "conversation_key"} <= columns
