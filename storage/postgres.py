@@ -21,9 +21,10 @@ The same contract as SqliteStore, but nothing may rely on being the only process
   it stored are picked up by the outbox sweep (at least once, as documented). A step
   without an event id is not repeated in that case; the error reaches the caller.
 
-Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` one per
-transaction, recorded in `schema_version`, under an advisory lock so replicas starting
-together migrate once. A database newer than the code is refused.
+Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` by the
+shared runner (`storage.migrate`) one per transaction, recorded in `schema_version`,
+under an advisory lock so replicas starting together migrate once. A database newer than
+the code is refused.
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
-from leavewell.storage.errors import MigrationError, StoreClosedError
+from leavewell.storage.errors import StoreClosedError
 from leavewell.storage.export import export_dict
 from leavewell.storage.locks import KeyedLocks
-from leavewell.storage.migrate import check_not_too_new, load_migrations
+from leavewell.storage.migrate import Migration, apply_migrations, load_migrations
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +381,29 @@ class _LockSession:
     broken: bool = False  # a lock query failed: the connection is closed, its locks gone
 
 
+@dataclass(slots=True)
+class _PostgresTarget:
+    """The migration runner's view of a connection: a migration and its schema_version
+    row commit together (the caller holds the migration advisory lock)."""
+
+    conn: asyncpg.Connection
+    where: str
+    errors: tuple[type[BaseException], ...] = (asyncpg.PostgresError,)
+
+    async def version(self) -> int:
+        return int(await self.conn.fetchval(_SCHEMA_VERSION))
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        transaction: contextlib.AbstractAsyncContextManager[None] = self.conn.transaction()
+        return transaction
+
+    async def execute(self, statement: str) -> None:
+        await self.conn.execute(statement)
+
+    async def record(self, migration: Migration) -> None:
+        await self.conn.execute(_RECORD_MIGRATION, migration.version, migration.name)
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -468,24 +492,10 @@ class PostgresStore:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
             await conn.execute(_SCHEMA_TABLE)
-            version = int(await conn.fetchval(_SCHEMA_VERSION))
-            check_not_too_new(version, self.latest_version, self._where())
-            applied: list[int] = []
-            for migration in self._migrations[version:]:
-                async with conn.transaction():
-                    for statement in migration.statements:
-                        try:
-                            await conn.execute(statement)
-                        except asyncpg.PostgresError as exc:
-                            raise MigrationError(
-                                f"migration {migration.name} failed: {exc}") from exc
-                    await conn.execute(_RECORD_MIGRATION, migration.version, migration.name)
-                applied.append(migration.version)
+            return await apply_migrations(_PostgresTarget(conn, self._where()),
+                                          self._migrations)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
-        if applied:
-            log.info("migrated %s to schema version %d", self._where(), self.latest_version)
-        return tuple(applied)
 
     def _where(self) -> str:
         """The DSN without a password, for messages."""

@@ -12,8 +12,8 @@ shared by two connections: there the reads use the writer's connection, under a 
 that keeps them out of the writer's open transactions.
 
 Migrations are numbered SQL files in `storage/migrations/sqlite/` (`0001_initial.sql`,
-...). Pending ones are applied at `open()` in one transaction and recorded in
-`PRAGMA user_version`; a database newer than the code is refused.
+...), applied at `open()` by the shared runner (`storage.migrate`), each in its own
+transaction with its `PRAGMA user_version`; a database newer than the code is refused.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from leavewell.storage.migrate import (  # re-exported: the SQLite names predate
     Migration,
     MigrationError,
     SchemaTooNewError,
+    apply_migrations,
     check_not_too_new,
     load_migrations,
     split_statements,
@@ -383,30 +384,7 @@ class SqliteStore:
             await conn.execute("PRAGMA query_only = ON")
 
     async def _migrate(self, conn: aiosqlite.Connection) -> tuple[int, ...]:
-        version = await _user_version(conn)
-        self._check_not_too_new(version)
-        if version == self.latest_version:
-            return ()
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = await _user_version(conn)  # another process may have migrated meanwhile
-            self._check_not_too_new(version)
-            applied: list[int] = []
-            for migration in self._migrations[version:]:
-                for statement in migration.statements:
-                    try:
-                        await conn.execute(statement)
-                    except sqlite3.Error as exc:
-                        raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
-                applied.append(migration.version)
-            await conn.execute(f"PRAGMA user_version = {self.latest_version}")
-            await conn.execute("COMMIT")
-        except BaseException:
-            await _rollback_quietly(conn)
-            raise
-        if applied:
-            log.info("migrated %s to schema version %d", self.path, self.latest_version)
-        return tuple(applied)
+        return await apply_migrations(_SqliteTarget(conn, self.path), self._migrations)
 
     def _check_not_too_new(self, version: int) -> None:
         check_not_too_new(version, self.latest_version, self.path)
@@ -635,6 +613,35 @@ class SqliteStore:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@dataclass(slots=True)
+class _SqliteTarget:
+    """The migration runner's view of the writer connection: a migration and its
+    `PRAGMA user_version` commit together (BEGIN IMMEDIATE keeps other processes out)."""
+
+    conn: aiosqlite.Connection
+    where: str
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+    async def version(self) -> int:
+        return await _user_version(self.conn)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await _rollback_quietly(self.conn)
+            raise
+
+    async def execute(self, statement: str) -> None:
+        await self.conn.execute(statement)
+
+    async def record(self, migration: Migration) -> None:
+        await self.conn.execute(f"PRAGMA user_version = {int(migration.version)}")
 
 
 async def _user_version(conn: aiosqlite.Connection) -> int:

@@ -108,14 +108,40 @@ async def test_upgrade_applies_only_the_new_migrations(tmp_path: Path, migration
         await old.open()
 
 
-async def test_a_failing_migration_rolls_back_entirely(tmp_path: Path, migrations_v1: Path) -> None:
+async def test_a_failing_migration_on_a_new_file_leaves_no_file(tmp_path: Path,
+                                                                migrations_v1: Path) -> None:
     path = tmp_path / "broken.db"
     folder = with_v2(migrations_v1, "CREATE TABLE half (n INTEGER);\nTHIS IS NOT SQL;\n")
     store = SqliteStore(path, migrations=folder)
     with pytest.raises(MigrationError, match=r"0002_marker\.sql"):
         await store.open()
-    assert user_version(path) == 0  # not even 0001 stays applied: one transaction
-    assert tables(path) == set()
+    assert not path.exists()  # the open created it, so the failed open removes it
+
+
+async def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path,
+                                                               migrations_v1: Path) -> None:
+    path = tmp_path / "broken.db"
+    first = SqliteStore(path, migrations=migrations_v1)
+    await first.open()
+    await first.close()
+    folder = with_v2(migrations_v1, "CREATE TABLE marker (n INTEGER NOT NULL);\n")
+    (folder / "0003_broken.sql").write_text(
+        "CREATE TABLE half (n INTEGER);\nINSERT INTO marker (n) VALUES (1);\nTHIS IS NOT SQL;\n")
+    with pytest.raises(MigrationError, match=r"0003_broken\.sql"):
+        await SqliteStore(path, migrations=folder).open()
+    assert user_version(path) == 2  # 0002 committed with its version; 0003 rolled back whole
+    assert "marker" in tables(path) and "half" not in tables(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM marker").fetchone()[0] == 0
+
+    (folder / "0003_broken.sql").write_text("CREATE TABLE half (n INTEGER);\n")
+    fixed = SqliteStore(path, migrations=folder)
+    await fixed.open()
+    try:
+        assert fixed.applied_migrations == (3,)
+        assert await fixed.schema_version() == 3
+    finally:
+        await fixed.close()
 
 
 def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
