@@ -1,5 +1,6 @@
 """One contract, every backend: MemoryStore, SqliteStore (a file in tmp_path) and
-PostgresStore (a fresh database on the local server, skipped with the reason if none).
+PostgresStore (a fresh database on the local server, skipped with the reason if none),
+and one more engine or server when LEAVEWELL_CONTRACT_DATABASE_URL names it.
 
 `backend.make()` builds a new store object over the same underlying data, so
 "close, make, open" is a real restart for SQLite and its faithful equivalent for the
@@ -20,8 +21,10 @@ import pytest
 from leavewell.storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
 from leavewell.storage.base import RoundRecord, RoutedPayload
 from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.factory import make_store
 from leavewell.storage.memory import MemoryDatabase, MemoryStore
 from leavewell.storage.sqlite import SqliteStore
+from tests.support.contract_database import contract_database_url, fresh_store_url
 from tests.support.postgres import fresh_database
 
 T0 = 1_700_000_000.0
@@ -33,7 +36,11 @@ class Backend:
     make: Callable[[], Store]
 
 
-@pytest.fixture(params=["memory", "sqlite-file", "postgres"])
+# LEAVEWELL_CONTRACT_DATABASE_URL adds one more engine (see tests/support/contract_database.py).
+_EXTRA = contract_database_url()
+
+
+@pytest.fixture(params=["memory", "sqlite-file", "postgres", *(["extra"] if _EXTRA else [])])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "memory":
         database = MemoryDatabase()
@@ -41,6 +48,10 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     elif request.param == "sqlite-file":
         path = tmp_path / "leavewell.db"
         yield Backend("sqlite-file", lambda: SqliteStore(path))
+    elif request.param == "extra":
+        assert _EXTRA is not None
+        async with fresh_store_url(_EXTRA) as url:
+            yield Backend("extra", lambda: make_store(url, pool_min=1, pool_max=4))
     else:
         from leavewell.storage.postgres import PostgresStore
 
