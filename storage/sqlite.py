@@ -218,7 +218,7 @@ def _remove_if(created: bool, path: str) -> None:
 
 @dataclass(slots=True)
 class _Job:
-    """One queued write: a step, a mark_sent, or a prune_sent."""
+    """One queued write: a step, a mark_sent, a prune_sent, inbox rows or settings."""
 
     future: asyncio.Future[Any]
     step: EncodedStep | None = None
