@@ -106,9 +106,6 @@ class Core:
 
     async def scope_settings(self, scope_key: str) -> dict[str, Any]:
         """Settings of a place (a server's allowed channels ...); {} when none."""
-        if not hasattr(self.store, "load_settings"):  # TEMPORARY until the store merge
-            user, _ = await self.store.load(scope_key, scope_key)
-            return dict(user.profile) if user else {}
         return await self.store.load_settings(scope_key)
 
     async def update_scope_settings(
@@ -119,12 +116,7 @@ class Core:
             current = await self.scope_settings(scope_key)
             changed = change(dict(current))
             if changed != current:
-                if not hasattr(self.store, "save_settings"):  # TEMPORARY until the merge
-                    await self.store.commit(StepRecord(
-                        event_id=None, at=self.clock(), conversation=None,
-                        user=UserRecord(scope_key, changed)))
-                else:
-                    await self.store.save_settings(scope_key, changed, self.clock())
+                await self.store.save_settings(scope_key, changed, self.clock())
             return changed
 
     async def handle(self, incoming: Incoming) -> list[OutboxItem] | None:

@@ -151,6 +151,14 @@ class Store(Protocol):
 
     async def inbox_drop(self, event_ids: list[str]) -> None: ...
 
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        """Settings of a place (a server, a group ...) by its scope key; {} when none."""
+        ...
+
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        """Replace a place's settings with `values` (a JSON object) as of time `at`."""
+        ...
+
     async def load_round(self, round_id: str) -> RoundRecord | None: ...
 
     async def open_round(self, group_key: str) -> RoundRecord | None:

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from leavewell.storage._codec import EncodedStep, encode_step, load_json
+from leavewell.storage._codec import EncodedStep, encode_settings, encode_step, load_json
 from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -97,6 +97,7 @@ class MemoryDatabase:
     outbox: dict[int, _OutboxRow] = field(default_factory=dict)  # id order
     inbox: dict[str, Any] = field(default_factory=dict)  # event id -> payload, arrival order
     rounds: dict[str, _RoundRow] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)  # scope key -> values JSON
     last_turn_id: int = 0
     last_outbox_id: int = 0  # never reused, like SQLite AUTOINCREMENT
 
@@ -237,6 +238,15 @@ class MemoryStore:
         db = self._db()
         rows = [*db.conversations.values(), *db.rounds.values()]
         return min((r.deadline for r in rows if r.deadline is not None), default=None)
+
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        values: dict[str, Any] = load_json(self._db().settings.get(scope_key, "{}"))
+        return values
+
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        db = self._db()
+        key, values_json, _ = encode_settings(scope_key, values, at)
+        db.settings[key] = values_json
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         row = self._db().rounds.get(round_id)

@@ -21,9 +21,10 @@ The same contract as SqliteStore, but nothing may rely on being the only process
   it stored are picked up by the outbox sweep (at least once, as documented). A step
   without an event id is not repeated in that case; the error reaches the caller.
 
-Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` one per
-transaction, recorded in `schema_version`, under an advisory lock so replicas starting
-together migrate once. A database newer than the code is refused.
+Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` by the
+shared runner (`storage.migrate`) one per transaction, recorded in `schema_version`,
+under an advisory lock so replicas starting together migrate once. A database newer than
+the code is refused.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from leavewell.storage._codec import (
     EncodedStep,
     conversation_from_row,
     dump_json,
+    encode_settings,
     encode_step,
     load_json,
     round_from_row,
@@ -57,10 +59,10 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
-from leavewell.storage.errors import MigrationError, StoreClosedError
+from leavewell.storage.errors import StoreClosedError
 from leavewell.storage.export import export_dict
 from leavewell.storage.locks import KeyedLocks
-from leavewell.storage.migrate import check_not_too_new, load_migrations
+from leavewell.storage.migrate import Migration, apply_migrations, load_migrations
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +252,12 @@ _DUE_ROUNDS = f"""
 SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= $1 ORDER BY deadline, round_id LIMIT $2
 """
 _CLAIM_DUE_ROUNDS = _claim_due_sql("rounds", "round_id", _ROUND_COLUMNS)
+_LOAD_SETTINGS = "SELECT values_json FROM settings WHERE scope_key = $1"
+_SAVE_SETTINGS = """
+INSERT INTO settings (scope_key, values_json, created_at, updated_at) VALUES ($1, $2, $3, $3)
+ON CONFLICT (scope_key) DO UPDATE SET
+    values_json = excluded.values_json, updated_at = excluded.updated_at
+"""
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, body, analysis, meta"
 _TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = $1 ORDER BY id"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = $1"
@@ -373,6 +381,29 @@ class _LockSession:
     broken: bool = False  # a lock query failed: the connection is closed, its locks gone
 
 
+@dataclass(slots=True)
+class _PostgresTarget:
+    """The migration runner's view of a connection: a migration and its schema_version
+    row commit together (the caller holds the migration advisory lock)."""
+
+    conn: asyncpg.Connection
+    where: str
+    errors: tuple[type[BaseException], ...] = (asyncpg.PostgresError,)
+
+    async def version(self) -> int:
+        return int(await self.conn.fetchval(_SCHEMA_VERSION))
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        transaction: contextlib.AbstractAsyncContextManager[None] = self.conn.transaction()
+        return transaction
+
+    async def execute(self, statement: str) -> None:
+        await self.conn.execute(statement)
+
+    async def record(self, migration: Migration) -> None:
+        await self.conn.execute(_RECORD_MIGRATION, migration.version, migration.name)
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -461,24 +492,10 @@ class PostgresStore:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
             await conn.execute(_SCHEMA_TABLE)
-            version = int(await conn.fetchval(_SCHEMA_VERSION))
-            check_not_too_new(version, self.latest_version, self._where())
-            applied: list[int] = []
-            for migration in self._migrations[version:]:
-                async with conn.transaction():
-                    for statement in migration.statements:
-                        try:
-                            await conn.execute(statement)
-                        except asyncpg.PostgresError as exc:
-                            raise MigrationError(
-                                f"migration {migration.name} failed: {exc}") from exc
-                    await conn.execute(_RECORD_MIGRATION, migration.version, migration.name)
-                applied.append(migration.version)
+            return await apply_migrations(_PostgresTarget(conn, self._where()),
+                                          self._migrations)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
-        if applied:
-            log.info("migrated %s to schema version %d", self._where(), self.latest_version)
-        return tuple(applied)
 
     def _where(self) -> str:
         """The DSN without a password, for messages."""
@@ -656,6 +673,10 @@ class PostgresStore:
         rows = [(event_id, dump_json(payload), now) for event_id, payload in items]
         await self._run(lambda conn: conn.executemany(_INBOX_PUT, rows))
 
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        self._require_pool()
+        await self._execute(_SAVE_SETTINGS, *encode_settings(scope_key, values, at))
+
     async def inbox_drop(self, event_ids: list[str]) -> None:
         self._require_pool()
         if event_ids:
@@ -731,6 +752,11 @@ class PostgresStore:
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._fetch(_NEXT_DEADLINE)
         return None if deadline is None else float(deadline)
+
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        rows = await self._fetch(_LOAD_SETTINGS, scope_key)
+        values: dict[str, Any] = load_json(rows[0][0]) if rows else {}
+        return values
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._fetch(_LOAD_ROUND, round_id)

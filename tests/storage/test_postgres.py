@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -107,25 +108,27 @@ def test_password_stays_out_of_messages() -> None:
 async def test_migrations_from_empty_then_a_rerun_changes_nothing(url: str) -> None:
     store = PostgresStore(url)
     await store.open()
-    assert store.applied_migrations == (1, 2)
-    assert await store.schema_version() == 2 == store.latest_version
+    latest = store.latest_version
+    assert store.applied_migrations == tuple(range(1, latest + 1))
+    assert await store.schema_version() == latest
     await store.close()
     store = PostgresStore(url)
     await store.open()
     try:
         assert store.applied_migrations == ()
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == latest
     finally:
         await store.close()
     assert await scalar(url, "SELECT string_agg(version::text, ',' ORDER BY version) "
-                             "FROM schema_version") == "1,2"
+                             "FROM schema_version") == ",".join(map(str, range(1, latest + 1)))
 
 
 async def test_replicas_starting_together_migrate_once(url: str) -> None:
     stores = [PostgresStore(url) for _ in range(3)]
     await asyncio.gather(*(s.open() for s in stores))
     try:
-        assert sorted(s.applied_migrations for s in stores) == [(), (), (1, 2)]
+        everything = tuple(range(1, stores[0].latest_version + 1))
+        assert sorted(s.applied_migrations for s in stores) == [(), (), everything]
     finally:
         await asyncio.gather(*(s.close() for s in stores))
 
@@ -135,9 +138,11 @@ async def test_a_database_newer_than_the_code_is_refused(url: str) -> None:
     await store.open()
     await store.close()
     conn = await asyncpg.connect(url)
-    await conn.execute("INSERT INTO schema_version (version, name) VALUES (3, '0003_future.sql')")
+    future = store.latest_version + 1
+    await conn.execute("INSERT INTO schema_version (version, name) VALUES ($1, 'future.sql')",
+                       future)
     await conn.close()
-    with pytest.raises(SchemaTooNewError, match="schema version 3"):
+    with pytest.raises(SchemaTooNewError, match=f"schema version {future}"):
         await store.open()
     with pytest.raises(Exception, match="not open"):
         await store.load("tg:1:1:0", "tg:1")
@@ -157,6 +162,33 @@ async def test_a_failing_migration_rolls_back_alone(url: str, tmp_path: Path) ->
     await fixed.open()
     assert fixed.applied_migrations == (2,)
     await fixed.close()
+
+
+async def test_0003_moves_server_settings_out_of_users(url: str, tmp_path: Path) -> None:
+    packaged = resources.files("leavewell.storage") / "migrations" / "postgres"
+    for name in ("0001_initial.sql", "0002_claims.sql"):
+        (tmp_path / name).write_text((packaged / name).read_text(encoding="utf-8"))
+    old = PostgresStore(url, migrations=tmp_path)
+    await old.open()
+    await old.close()
+    conn = await asyncpg.connect(url)  # as the Discord adapter stored them before 0003
+    await conn.executemany(
+        "INSERT INTO users (user_key, profile, created_at, updated_at) VALUES ($1, $2, $3, $4)",
+        [("discord-guild:42", '{"allowed_channels":[7,8]}', 1.0, 2.0),
+         ("discord:42", '{"lang":"zh"}', 1.0, 1.0)])
+    await conn.close()
+    store = PostgresStore(url)
+    await store.open()
+    try:
+        assert 3 in store.applied_migrations
+        assert await store.load_settings("discord-guild:42") == {"allowed_channels": [7, 8]}
+        assert await store.load("discord-guild:42", "discord-guild:42") == (None, None)
+        user, _ = await store.load("x", "discord:42")
+        assert user is not None and user.profile == {"lang": "zh"}
+    finally:
+        await store.close()
+    assert await scalar(url, "SELECT string_agg(user_key, ',') FROM users") == "discord:42"
+    assert await scalar(url, "SELECT updated_at FROM settings") == 2.0
 
 
 # -- one update, two replicas -----------------------------------------------------------
