@@ -1,6 +1,7 @@
--- 0003: settings of a place (a Discord server's allowed channels ...) in their own table.
--- Until now an adapter kept them as a made-up user ("discord-guild:<id>"); those rows
--- move here and leave `users`, which holds people only.
+-- 0003: settings of a place (a server's allowed channels ...) in their own table.
+-- Until now an adapter kept them as a made-up user keyed "<platform>-guild:<id>"; those
+-- rows move here and leave `users`, which holds people only (a person's key is
+-- "<platform>:<id>", which never holds "-guild:").
 
 CREATE TABLE settings (
     scope_key   TEXT COLLATE "C" PRIMARY KEY,
@@ -11,6 +12,6 @@ CREATE TABLE settings (
 
 INSERT INTO settings (scope_key, values_json, created_at, updated_at)
 SELECT user_key, profile, created_at, updated_at FROM users
-WHERE left(user_key, 14) = 'discord-guild:';
+WHERE strpos(user_key, '-guild:') > 0;
 
-DELETE FROM users WHERE left(user_key, 14) = 'discord-guild:';
+DELETE FROM users WHERE strpos(user_key, '-guild:') > 0;
