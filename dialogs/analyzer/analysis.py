@@ -244,7 +244,17 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             found.signal.setdefault(fid, "reason")
             found.spans.setdefault(fid, [])
         return
+    claimed: set[str] = set()  # kinds a combination has judged
+    for combo in table.combinations:
+        if combo.applies(rubric.id, reasons.stated, scan.hits):
+            for kind in sorted(combo.kinds & reasons.stated.keys()):
+                claimed.add(kind)
+                for span in reasons.stated[kind]:
+                    found.add(combo.means, span, _first_rule(scan, table.kinds[kind], span),
+                              "reason")
     for kind, spans in reasons.stated.items():
+        if kind in claimed:
+            continue
         role = "aside"
         if kind == headline and not (kind in reasons.rated_aside and reasons.looks_forward):
             role = "framed" if "growth" in reasons.stated else "headline"
