@@ -18,8 +18,8 @@ NONE = "none"
 
 @dataclass(frozen=True, slots=True)
 class Combination:
-    """A reason kind that means a finding, wherever it is said, when the answer has
-    none of the tags in ``without`` (``combinations`` in ``reasons.yaml``)."""
+    """A reason kind (or a tag) that means a finding, wherever it is said, when the
+    answer has none of the tags in ``without`` (``combinations`` in ``reasons.yaml``)."""
 
     id: str
     kinds: frozenset[str]
@@ -27,10 +27,12 @@ class Combination:
     means: str
     situations: frozenset[str] = frozenset()  # empty: every situation
     examples: Mapping[str, rulebook.Examples] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()  # tags that count as said, besides the kinds
 
     def applies(self, situation: str, stated: Mapping[str, list[Span]], hits: Hits) -> bool:
-        return (not self.situations or situation in self.situations) and any(
-            k in stated for k in self.kinds) and not any(hits.get(t) for t in self.without)
+        return ((not self.situations or situation in self.situations)
+                and (any(k in stated for k in self.kinds) or any(hits.get(t) for t in self.tags))
+                and not any(hits.get(t) for t in self.without))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +108,8 @@ def reason_table() -> ReasonTable:
                        asides, aside_reach, combinations)
 
 
-_COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "without", "means", "situations",
-                               "examples"})
+_COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "tags", "without", "means",
+                               "situations", "examples"})
 
 
 def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]],
@@ -121,14 +123,17 @@ def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]]
     try:
         combo = Combination(
             id=str(entry["id"]),
-            kinds=frozenset(map(str, entry["kinds"])),
+            kinds=frozenset(map(str, entry.get("kinds", ()))),
             without=tuple(map(str, entry.get("without", ()))),
             means=str(entry["means"]),
             situations=frozenset(map(str, entry.get("situations", ()))),
             examples=rulebook.parse_examples(entry.get("examples"), f"{at}.examples"),
+            tags=tuple(map(str, entry.get("tags", ()))),
         )
     except (KeyError, TypeError) as exc:
         raise ScriptError(f"{at}: malformed: {exc}") from None
+    if not combo.kinds and not combo.tags:
+        raise ScriptError(f"{at}: give kinds or tags")
     for kind in combo.kinds:
         if kind not in kinds and kind != NONE:
             raise ScriptError(f"{at}.kinds: unknown reason kind {kind!r}")

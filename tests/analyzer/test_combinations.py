@@ -32,6 +32,7 @@ def test_pay_said_as_an_aside_with_nothing_forward_is_the_headline() -> None:
 @pytest.mark.parametrize("entry, message", [
     ({"id": "x", "kinds": ["salary"], "means": "money_headline"}, "unknown reason kind"),
     ({"id": "x", "kinds": ["pay"]}, "malformed"),
+    ({"id": "x", "means": "money_headline"}, "give kinds or tags"),
     ({"id": "x", "kinds": ["pay"], "means": "money_headline", "when": 1}, "unknown key"),
     ("pay", "must be a mapping"),
 ])
