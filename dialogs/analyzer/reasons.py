@@ -28,10 +28,12 @@ class Combination:
     situations: frozenset[str] = frozenset()  # empty: every situation
     examples: Mapping[str, rulebook.Examples] = field(default_factory=dict)
     tags: tuple[str, ...] = ()  # tags that count as said, besides the kinds
+    with_: tuple[str, ...] = ()  # one of these tags must be found as well (``with``)
 
     def applies(self, situation: str, stated: Mapping[str, list[Span]], hits: Hits) -> bool:
         return ((not self.situations or situation in self.situations)
                 and (any(k in stated for k in self.kinds) or any(hits.get(t) for t in self.tags))
+                and (not self.with_ or any(hits.get(t) for t in self.with_))
                 and not any(hits.get(t) for t in self.without))
 
 
@@ -108,7 +110,7 @@ def reason_table() -> ReasonTable:
                        asides, aside_reach, combinations)
 
 
-_COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "tags", "without", "means",
+_COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "tags", "with", "without", "means",
                                "situations", "examples"})
 
 
@@ -129,6 +131,7 @@ def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]]
             situations=frozenset(map(str, entry.get("situations", ()))),
             examples=rulebook.parse_examples(entry.get("examples"), f"{at}.examples"),
             tags=tuple(map(str, entry.get("tags", ()))),
+            with_=tuple(map(str, entry.get("with", ()))),
         )
     except (KeyError, TypeError) as exc:
         raise ScriptError(f"{at}: malformed: {exc}") from None

@@ -39,3 +39,14 @@ def test_pay_said_as_an_aside_with_nothing_forward_is_the_headline() -> None:
 def test_malformed_combinations_are_refused(entry: object, message: str) -> None:
     with pytest.raises(ScriptError, match=message):
         _combination(entry, 0, KINDS, "reasons.yaml")
+
+
+def test_with_tags_must_be_found_and_without_tags_must_not() -> None:
+    combo = _combination({"id": "x", "kinds": ["growth"], "with": ["cliche"],
+                          "without": ["specific"], "means": "evasive",
+                          "situations": ["employed"]}, 0, KINDS, "reasons.yaml")
+    stated = {"growth": [(0, 4)]}
+    assert combo.applies("employed", stated, {"cliche": [(5, 9)]})
+    assert not combo.applies("employed", stated, {})
+    assert not combo.applies("employed", stated, {"cliche": [(5, 9)], "specific": [(1, 2)]})
+    assert not combo.applies("laid_off", stated, {"cliche": [(5, 9)]})
