@@ -5,8 +5,9 @@
 PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project root, plus
 our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers), ``ourset2.jsonl`` (200,
 imagined pages and spoken answers), ``ourset3.jsonl`` (200, listicles, forum quotes,
-mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers) and
-``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
+mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers),
+``ourset5.jsonl`` (240, half spoken, half written, hard near-misses) and
+``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
@@ -92,7 +93,7 @@ from leavewell.dialogs.rubric import SituationRubric  # noqa: E402
 from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
-OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl" for n in ("", "2", "3", "4", "5"))
+OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl" for n in ("", "2", "3", "4", "5", "6"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
