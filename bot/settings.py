@@ -51,7 +51,7 @@ def host_port(value: str | None) -> str | None:
     if value is None:
         return None
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdecimal() or not 0 < int(port) < 65536:
         raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
     return value
 
