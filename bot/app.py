@@ -41,7 +41,8 @@ async def open_settings_store(settings: Settings) -> Store:
     """The store the settings name; a failure to open it is a start-up error in words."""
     try:
         return await open_store(settings.database_url, pool_min=settings.database_pool_min,
-                                pool_max=settings.database_pool_max)
+                                pool_max=settings.database_pool_max,
+                                lock_pool_max=settings.database_lock_pool_max)
     except Exception as exc:
         raise store_error(settings.database_url, exc) from exc
 

@@ -1,7 +1,8 @@
 """The async core: Incoming event -> pure dialog step -> one transaction -> delivery.
 
 Events of one conversation are handled strictly in order (a per-key lock held
-from load to delivery); different conversations run concurrently. Nothing about
+from load to delivery); different conversations run concurrently. Every lock is the
+store's (`Store.lock`): on PostgreSQL it holds across all replicas. Nothing about
 a user lives in memory beyond a bounded cache.
 
 On a store several replicas share (one that implements `WorkClaims`, see bot.claims)
@@ -23,7 +24,6 @@ from leavewell.bot.cache import LRUCache
 from leavewell.bot.claims import CLAIM_LEASE_SECONDS, claim_in_order, claims_of
 from leavewell.bot.delivery import Delivery, Sender
 from leavewell.bot.incoming import ConversationRef, Incoming
-from leavewell.bot.locks import KeyedLocks
 from leavewell.bot.rounds import RoundTrigger, trigger_of
 from leavewell.dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
 from leavewell.dialogs.events import RoundInvite, Timeout
@@ -66,7 +66,6 @@ class Core:
         self.interviewer = interviewer
         self.clock = clock
         self.delivery = Delivery(store)
-        self._locks = KeyedLocks()
         self._active = asyncio.Semaphore(ACTIVE_EVENTS)
         self._profiles: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         self._states: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
@@ -104,11 +103,7 @@ class Core:
     async def open_conversations(self, platform: str) -> list[tuple[ConversationRef, float]]:
         """Interviews in progress on a platform, with the time of their last event: what
         an adapter reads back after a restart when its platform does not re-send."""
-        if not hasattr(self.store, "open_conversations"):  # TEMPORARY until the store merge
-            records = [r for r in await self.store.due_deadlines(float("inf"), limit=10_000)
-                       if r.address.get("platform") == platform]
-        else:
-            records = await self.store.open_conversations(platform)
+        records = await self.store.open_conversations(platform)
         return [(ConversationRef.from_address(r.address),
                  float(r.state.get("last_event_at") or 0.0)) for r in records]
 
@@ -132,7 +127,7 @@ class Core:
         self, scope_key: str, change: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any]:
         """Read, change and save a place's settings, one change at a time."""
-        async with self._locks.hold(f"settings:{scope_key}"):
+        async with self.store.lock(f"settings:{scope_key}"):
             current = await self.scope_settings(scope_key)
             changed = change(dict(current))
             if changed != current:
@@ -157,7 +152,7 @@ class Core:
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
         # A round's lock, when one is involved, is always taken last.
-        async with self._locks.hold(ref.key), self._locks.hold(f"user:{ref.user_key}"):
+        async with self.store.lock(ref.key), self.store.lock(f"user:{ref.user_key}"):
             profile, state = await self._load(ref)
             lang = profile.get("lang") or DEFAULT_LANG
             trigger = await trigger_of(incoming, self.store, lang)
@@ -188,7 +183,7 @@ class Core:
             return await self.store.commit(self._record(incoming, result))
         # A finished round answer: the round records it in the same transaction.
         round_id = attempt["round_id"]
-        async with self._locks.hold(f"round:{round_id}"):
+        async with self.store.lock(f"round:{round_id}"):
             record = await self.store.load_round(round_id)
             if record is None:
                 return await self.store.commit(self._record(incoming, result))
@@ -203,7 +198,7 @@ class Core:
         round_ids = sorted({str(r) for r in profile.get("rounds") or ()})
         async with contextlib.AsyncExitStack() as held:
             for round_id in round_ids:  # sorted: two forgets never wait on each other
-                await held.enter_async_context(self._locks.hold(f"round:{round_id}"))
+                await held.enter_async_context(self.store.lock(f"round:{round_id}"))
             changed: list[RoundRecord] = []
             routed: list[RoutedPayload] = []
             for round_id in round_ids:
@@ -223,7 +218,7 @@ class Core:
         self, incoming: Incoming, trigger: RoundTrigger, profile: dict[str, Any],
         state: dict[str, Any],
     ) -> tuple[list[OutboxItem] | None, StepResult | None]:
-        async with self._locks.hold(f"round:{trigger.round_id}"):
+        async with self.store.lock(f"round:{trigger.round_id}"):
             record = None if trigger.is_new else await self.store.load_round(trigger.round_id)
             outcome = step_round(record.state if record else None, trigger.event)
             group = record.group_key if record else trigger.group_key
@@ -256,7 +251,7 @@ class Core:
         report), each sent under that conversation's own lock, after its older rows."""
         self._stuck.update(keys)  # all at once: none of them may send newer rows first
         for key in sorted(keys):
-            async with self._locks.hold(key):
+            async with self.store.lock(key):
                 await self._deliver(key, [])
 
     async def _deliver(self, conversation_key: str, items: list[OutboxItem]) -> None:
@@ -309,7 +304,7 @@ class Core:
             self._stuck.update(keys)
 
         async def one(key: str) -> None:
-            async with self._active, self._locks.hold(key):
+            async with self._active, self.store.lock(key):
                 try:
                     await self._deliver(key, [])
                 except Exception:  # one conversation's trouble must not stop the others
@@ -438,7 +433,7 @@ class Core:
     async def _close_round(self, record: RoundRecord, now: float) -> bool:
         """A round's deadline: the machine closes it and posts the summary and report."""
         try:
-            async with self._locks.hold(f"round:{record.round_id}"):
+            async with self.store.lock(f"round:{record.round_id}"):
                 current = await self.store.load_round(record.round_id)
                 if current is None or current.deadline is None or current.deadline > now:
                     return False

@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from leavewell.bot import registry
+from leavewell.storage.factory import check_url
 
 APP_NAME = "leavewell"
 
@@ -39,10 +40,6 @@ def default_database_url() -> str:
 
 def _env(name: str, key: str) -> Any:
     return Field(validation_alias=AliasChoices(name, key))
-
-
-_DATABASE_SCHEMES = (
-    "sqlite:///", "memory://", "postgresql://", "postgres://", "postgresql+asyncpg://")
 
 
 class SettingsError(ValueError):
@@ -104,6 +101,12 @@ class Settings(EnvSettings):
         default=10, ge=1, le=1000,
         validation_alias=AliasChoices("LEAVEWELL_DATABASE_POOL_MAX", "database_pool_max"),
     )
+    # PostgreSQL connections per process holding Store.lock keys (one per task holding any).
+    database_lock_pool_max: int = Field(
+        default=10, ge=1, le=1000,
+        validation_alias=AliasChoices("LEAVEWELL_DATABASE_LOCK_POOL_MAX",
+                                      "database_lock_pool_max"),
+    )
     # host:port for /healthz, /readyz and /metrics; unset: no operations endpoint.
     ops_listen: str | None = Field(
         default=None, validation_alias=AliasChoices("LEAVEWELL_OPS_LISTEN", "ops_listen"),
@@ -151,10 +154,8 @@ class Settings(EnvSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(_DATABASE_SCHEMES):
-            raise ValueError("must look like sqlite:///path/to/file.db or postgresql://host/db")
-        return value
+    def _a_url_the_factory_takes(cls, value: str) -> str:
+        return check_url(value)  # the factory's own check: one rule, one message
 
     @field_validator("default_lang")
     @classmethod

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +28,13 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.export import export_dict
+from leavewell.storage.locks import KeyedLocks
 
-# The SQLite schema version whose semantics this store mirrors.
-MEMORY_SCHEMA_VERSION = 3
+# The memory store's own layout, versioned on its own: it has no migrations (its data
+# ends with the process), so it is 1 until its dataclasses change incompatibly. Not the
+# SQLite schema number, which moves with SQLite's migrations.
+MEMORY_SCHEMA_VERSION = 1
 
 
 @dataclass(slots=True)
@@ -96,9 +102,12 @@ class MemoryDatabase:
 
 
 class MemoryStore:
+    latest_version = MEMORY_SCHEMA_VERSION  # always current: nothing to migrate
+
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self._open = False
+        self._locks = KeyedLocks()
 
     async def open(self) -> None:
         self._open = True
@@ -114,6 +123,13 @@ class MemoryStore:
     async def schema_version(self) -> int:
         self._db()
         return MEMORY_SCHEMA_VERSION
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process owns this data: an in-process lock per key is enough."""
+        self._db()
+        async with self._locks.hold(key):
+            yield
 
     async def load(
         self, conversation_key: str, user_key: str
@@ -207,6 +223,16 @@ class MemoryStore:
         )
         return [_conversation(key, db.conversations[key]) for _, key in due[: max(limit, 0)]]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        db = self._db()
+        found = sorted(
+            (row.deadline, key)
+            for key, row in db.conversations.items()
+            if row.deadline is not None and load_json(row.address).get("platform") == platform
+        )
+        return [_conversation(key, db.conversations[key]) for _, key in found[: max(limit, 0)]]
+
     async def next_deadline(self) -> float | None:
         db = self._db()
         rows = [*db.conversations.values(), *db.rounds.values()]
@@ -237,26 +263,14 @@ class MemoryStore:
     async def export_user(self, user_key: str) -> dict[str, Any]:
         db = self._db()
         user_row = db.users.get(user_key)
-        conversations = [
-            {
-                "conversation_key": key,
-                "state": load_json(row.state),
-                "deadline": row.deadline,
-                "address": load_json(row.address),
-            }
-            for key, row in sorted(db.conversations.items())
-            if row.user_key == user_key
-        ]
+        conversations = [_conversation(key, row) for key, row in sorted(db.conversations.items())
+                         if row.user_key == user_key]
         rows = sorted(
             (row for rows in db.turns.values() for row in rows if row.user_key == user_key),
             key=lambda r: r.id,
         )
-        return {
-            "user_key": user_key,
-            "user": None if user_row is None else load_json(user_row.profile),
-            "conversations": conversations,
-            "turns": [_turn_export(row) for row in rows],
-        }
+        return export_dict(user_key, None if user_row is None else load_json(user_row.profile),
+                           conversations, ((_turn(row), row.seq) for row in rows))
 
 
 def _forget(db: MemoryDatabase, user_key: str) -> None:
@@ -336,19 +350,6 @@ def _turn(row: _TurnRow) -> TurnRecord:
         analysis=load_json(row.analysis),
         meta=load_json(row.meta),
     )
-
-
-def _turn_export(row: _TurnRow) -> dict[str, Any]:
-    return {
-        "conversation_key": row.conversation_key,
-        "user_key": row.user_key,
-        "seq": row.seq,
-        "at": row.at,
-        "kind": row.kind,
-        "text": row.text,
-        "analysis": load_json(row.analysis),
-        "meta": load_json(row.meta),
-    }
 
 
 def _outbox_item(row: _OutboxRow) -> OutboxItem:

@@ -29,10 +29,11 @@ together migrate once. A database newer than the code is refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -57,6 +58,8 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import MigrationError, StoreClosedError
+from leavewell.storage.export import export_dict
+from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import check_not_too_new, load_migrations
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,12 @@ T = TypeVar("T")
 # Any constant unlikely to collide with an application's own advisory locks.
 _MIGRATION_LOCK = 0x6C65_6176_6577  # "leavew"
 DEFAULT_LEASE_SECONDS = 30.0
+# Store.lock(key) takes the session lock hashtextextended(key, _LOCK_SEED); a step's
+# transaction locks hash their keys with seed 0, so the two never share a lock id.
+_LOCK_SEED = 0x6C6F_636B  # "lock"
+_LOCK = f"SELECT pg_advisory_lock(hashtextextended($1::text, {_LOCK_SEED}))"
+_UNLOCK = f"SELECT pg_advisory_unlock(hashtextextended($1::text, {_LOCK_SEED}))"
+_LOCK_POOL_CLOSE_SECONDS = 5.0
 
 class _ConnectionLost(ConnectionError):
     """The connection turned out to be closed under a query."""
@@ -221,6 +230,11 @@ _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= $1 ORDER BY deadline, conversation_key LIMIT $2
 """
+_OPEN_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline IS NOT NULL AND address::jsonb ->> 'platform' = $1
+ORDER BY deadline, conversation_key LIMIT $2
+"""
 _CLAIM_DUE = _claim_due_sql("conversations", "conversation_key", _CONVERSATION_COLUMNS)
 _NEXT_DEADLINE = """
 SELECT LEAST((SELECT MIN(deadline) FROM conversations WHERE deadline IS NOT NULL),
@@ -319,6 +333,11 @@ def _is_closed(conn: asyncpg.Connection) -> bool:
         return True
 
 
+def _terminate(conn: asyncpg.Connection) -> None:
+    with contextlib.suppress(asyncpg.InterfaceError):  # the pool already took it back
+        conn.terminate()
+
+
 def _rows_affected(status: str) -> int:
     """The count in a command tag such as "DELETE 3"."""
     return int(status.rsplit(" ", 1)[-1]) if status and status[-1].isdigit() else 0
@@ -341,16 +360,13 @@ def _outbox_item(row: Sequence[Any]) -> OutboxItem:
     return OutboxItem(row[0], row[1], row[2], load_json(row[3]), load_json(row[4]), row[5])
 
 
-def _conversation_export(record: ConversationRecord) -> dict[str, Any]:
-    return {"conversation_key": record.conversation_key, "state": record.state,
-            "deadline": record.deadline, "address": record.address}
+@dataclass(slots=True)
+class _LockSession:
+    """The lock-pool connection one task holds its `Store.lock` keys on."""
 
-
-def _turn_export(row: Sequence[Any]) -> dict[str, Any]:
-    turn = _turn(row)
-    return {"conversation_key": turn.conversation_key, "user_key": turn.user_key,
-            "seq": int(row[7]), "at": turn.at, "kind": turn.kind, "text": turn.text,
-            "analysis": turn.analysis, "meta": turn.meta}
+    conn: asyncpg.Connection
+    depth: int = 0  # keys held (or being taken) on it
+    broken: bool = False  # a lock query failed: the connection is closed, its locks gone
 
 
 # --------------------------------------------------------------------------- the store
@@ -368,10 +384,13 @@ class PostgresStore:
         backoff_cap: float = 2.0,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         migrations: Traversable | Path | None = None,
+        lock_pool_max: int = 10,
     ) -> None:
         if not 0 <= pool_min <= pool_max or pool_max < 1:
             raise ValueError(f"need 0 <= pool_min <= pool_max and pool_max >= 1, "
                              f"got {pool_min}..{pool_max}")
+        if lock_pool_max < 1:
+            raise ValueError(f"lock_pool_max must be at least 1, got {lock_pool_max}")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.dsn = dsn
@@ -387,6 +406,11 @@ class PostgresStore:
         self._order = _FifoKeys()
         self._marks: list[tuple[tuple[int, ...], float, asyncio.Future[None]]] = []
         self._mark_task: asyncio.Task[None] | None = None
+        # Store.lock: a small pool of its own, so held locks never starve the steps.
+        self.lock_pool_max = lock_pool_max
+        self._lock_pool: asyncpg.Pool | None = None
+        self._lock_sessions: dict[asyncio.Task[Any], _LockSession] = {}
+        self._local_locks = KeyedLocks()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -401,6 +425,8 @@ class PostgresStore:
         except BaseException:
             await pool.close()
             raise
+        self._lock_pool = await asyncpg.create_pool(self.dsn, min_size=0,
+                                                    max_size=self.lock_pool_max)
         self._pool = pool
         self._order = _FifoKeys()
 
@@ -412,7 +438,13 @@ class PostgresStore:
         if task is not None:
             await asyncio.wait([task])
         pool, self._pool = self._pool, None
+        lock_pool, self._lock_pool = self._lock_pool, None
         await pool.close()
+        if lock_pool is not None:
+            try:  # a lock still held at close is ended with its connection
+                await asyncio.wait_for(lock_pool.close(), _LOCK_POOL_CLOSE_SECONDS)
+            except TimeoutError:
+                lock_pool.terminate()
 
     async def schema_version(self) -> int:
         return int(await self._run(lambda conn: conn.fetchval(_SCHEMA_VERSION), tx=False))
@@ -448,6 +480,70 @@ class PostgresStore:
             return self.dsn
         scheme, _, credentials = head.partition("://")
         return f"{scheme}://{credentials.split(':', 1)[0]}@{tail}"
+
+    # ----------------------------------------------------------------- Store.lock
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """Hold `key` against every replica on this database: a session advisory lock on
+        a connection of the lock pool. Within the process, tasks wanting the same key queue
+        here first, so only one of them waits on the database. A task that already holds
+        a key takes further keys on the same connection (nested locks never wait for the
+        pool). A lock query that fails or is cancelled closes its connection, which ends
+        the session and every lock it held, instead of returning it to the pool."""
+        self._require_pool()
+        async with self._local_locks.hold(key):
+            session = await self._lock_session()
+            try:
+                await self._lock_query(session, _LOCK, key, swallow=False)
+                try:
+                    yield
+                finally:
+                    await self._lock_query(session, _UNLOCK, key, swallow=True)
+            finally:
+                await self._leave_lock_session(session)
+
+    async def _lock_session(self) -> _LockSession:
+        task = asyncio.current_task()
+        assert task is not None
+        session = self._lock_sessions.get(task)
+        if session is None:
+            if self._lock_pool is None:
+                raise StoreClosedError("the store is not open")
+            session = _LockSession(await self._lock_pool.acquire())
+            self._lock_sessions[task] = session
+        session.depth += 1
+        return session
+
+    async def _leave_lock_session(self, session: _LockSession) -> None:
+        session.depth -= 1
+        if session.depth > 0:
+            return
+        task = asyncio.current_task()
+        if self._lock_sessions.get(task) is session:  # type: ignore[arg-type]
+            del self._lock_sessions[task]  # type: ignore[arg-type]
+        pool = self._lock_pool
+        if pool is None:  # closed meanwhile: the pool ends its connections itself
+            _terminate(session.conn)
+            return
+        await pool.release(session.conn)  # shielded; a closed connection is replaced
+
+    async def _lock_query(self, session: _LockSession, sql: str, key: str, *,
+                          swallow: bool) -> None:
+        if session.broken:
+            if swallow:  # unlocking on a closed session: its locks are gone already
+                return
+            raise _ConnectionLost("this task's lock connection was closed")
+        try:
+            await session.conn.execute(sql, key)
+        except BaseException as exc:
+            # Whether the lock is held is unknown now: end the session (and its locks).
+            session.broken = True
+            _terminate(session.conn)
+            if not swallow or not isinstance(exc, Exception):
+                raise
+            log.warning("releasing lock %r failed (%s: %s); closed its connection instead",
+                        key, type(exc).__name__, exc)
 
     # ----------------------------------------------------------------- running work
 
@@ -620,6 +716,11 @@ class PostgresStore:
         rows = await self._fetch(_DUE, float(now), max(limit, 0))
         return [conversation_from_row(row) for row in rows]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        rows = await self._fetch(_OPEN_CONVERSATIONS, platform, max(limit, 0))
+        return [conversation_from_row(row) for row in rows]
+
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._fetch(_NEXT_DEADLINE)
         return None if deadline is None else float(deadline)
@@ -651,12 +752,9 @@ class PostgresStore:
                         await conn.fetch(_EXPORT_TURNS, user_key))
 
         users, convs, turns = await self._run(snapshot, tx=False)
-        return {
-            "user_key": user_key,
-            "user": load_json(users[0][0]) if users else None,
-            "conversations": [_conversation_export(conversation_from_row(row)) for row in convs],
-            "turns": [_turn_export(row) for row in turns],
-        }
+        return export_dict(user_key, load_json(users[0][0]) if users else None,
+                           map(conversation_from_row, convs),
+                           ((_turn(row), row[7]) for row in turns))
 
 
 # --------------------------------------------------------------------------- one step

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -50,6 +50,8 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError, open_error
+from leavewell.storage.export import export_dict
+from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
     MigrationError,
@@ -145,6 +147,11 @@ _CONVERSATION_COLUMNS = "conversation_key, user_key, state, deadline, address"
 _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= ? ORDER BY deadline, conversation_key LIMIT ?
+"""
+_OPEN_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline IS NOT NULL AND json_extract(address, '$.platform') = ?
+ORDER BY deadline, conversation_key LIMIT ?
 """
 _NEXT_DEADLINE = """
 SELECT MIN(d) FROM (
@@ -280,6 +287,7 @@ class SqliteStore:
         self._writer_task: asyncio.Task[None] | None = None
         self._closing = False
         self._writer_error: BaseException | None = None
+        self._locks = KeyedLocks()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -345,6 +353,14 @@ class SqliteStore:
     async def schema_version(self) -> int:
         rows = await self._read("PRAGMA user_version", ())
         return int(rows[0][0])
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process writes the file: an in-process lock per key is enough."""
+        if self._writer is None:
+            raise StoreClosedError("the store is not open")
+        async with self._locks.hold(key):
+            yield
 
     async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:
         await conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
@@ -559,6 +575,11 @@ class SqliteStore:
         rows = await self._read(_DUE, (now, max(limit, 0)))
         return [conversation_from_row(row) for row in rows]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        rows = await self._read(_OPEN_CONVERSATIONS, (platform, max(limit, 0)))
+        return [conversation_from_row(row) for row in rows]
+
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
         return None if deadline is None else float(deadline)
@@ -589,32 +610,9 @@ class SqliteStore:
                 turns = list(await conn.execute_fetchall(_EXPORT_TURNS, (user_key,)))
             finally:
                 await _rollback_quietly(conn)
-        return {
-            "user_key": user_key,
-            "user": load_json(users[0][0]) if users else None,
-            "conversations": [
-                {
-                    "conversation_key": c.conversation_key,
-                    "state": c.state,
-                    "deadline": c.deadline,
-                    "address": c.address,
-                }
-                for c in map(conversation_from_row, convs)
-            ],
-            "turns": [
-                {
-                    "conversation_key": row[0],
-                    "user_key": row[1],
-                    "seq": row[7],
-                    "at": row[2],
-                    "kind": row[3],
-                    "text": row[4],
-                    "analysis": load_json(row[5]),
-                    "meta": load_json(row[6]),
-                }
-                for row in turns
-            ],
-        }
+        return export_dict(user_key, load_json(users[0][0]) if users else None,
+                           map(conversation_from_row, convs),
+                           ((_turn(row), row[7]) for row in turns))
 
 
 # --------------------------------------------------------------------------- helpers

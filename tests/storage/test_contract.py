@@ -610,3 +610,198 @@ async def test_bad_round_or_routed_reply_is_refused(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.commit(replace(make_step("e2"), routed=(bad,)))
     assert await store.load_round("x") is None
+
+
+# -- Store.lock --------------------------------------------------------------------------
+
+
+async def test_lock_excludes_holders_of_the_same_key(store: Store) -> None:
+    inside: list[str] = []
+    first_in, let_go = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.lock("tg:1:1:0"):
+            inside.append("first")
+            first_in.set()
+            await let_go.wait()
+            inside.append("first out")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with store.lock("tg:1:1:0"):
+            inside.append("second")
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_in.wait()
+    await asyncio.sleep(0.2)  # time enough for `second` to get in, were it not excluded
+    assert inside == ["first"]
+    let_go.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert inside == ["first", "first out", "second"]
+
+
+async def test_locks_of_different_keys_are_independent(store: Store) -> None:
+    async with store.lock("tg:1:1:0"):
+        # Another task takes another key while this one holds the first.
+        async def other() -> str:
+            async with store.lock("tg:2:2:0"):
+                return "in"
+
+        assert await asyncio.wait_for(asyncio.create_task(other()), 10) == "in"
+
+
+async def test_one_task_may_hold_several_keys(store: Store) -> None:
+    async with store.lock("a"), store.lock("b"), store.lock("c"):
+        pass
+    async with store.lock("c"), store.lock("a"):
+        pass
+
+
+async def test_a_lock_is_released_by_an_exception(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        async with store.lock("tg:1:1:0"):
+            raise RuntimeError("boom")
+
+    async def again() -> bool:
+        async with store.lock("tg:1:1:0"):
+            return True
+
+    assert await asyncio.wait_for(asyncio.create_task(again()), 10)
+
+
+async def test_a_lock_is_released_when_its_holder_is_cancelled(store: Store) -> None:
+    held = asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("k"):
+            held.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(holder())
+    await held.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def again() -> bool:
+        async with store.lock("k"):
+            return True
+
+    assert await asyncio.wait_for(asyncio.create_task(again()), 10)
+
+
+async def test_a_cancelled_waiter_leaves_the_lock_to_the_next(store: Store) -> None:
+    held, let_go = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("k"):
+            held.set()
+            await let_go.wait()
+
+    async def take() -> bool:
+        async with store.lock("k"):
+            return True
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    waiter = asyncio.create_task(take())
+    await asyncio.sleep(0.2)  # waiting for the lock (PostgreSQL: on the server)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    let_go.set()
+    await first
+    assert await asyncio.wait_for(asyncio.create_task(take()), 10)
+
+
+async def test_lock_needs_an_open_store(backend: Backend) -> None:
+    never_opened = backend.make()
+    with pytest.raises(StoreClosedError):
+        async with never_opened.lock("k"):
+            pass
+
+
+# -- open conversations ------------------------------------------------------------------
+
+
+def on_platform(step: StepRecord, platform: str) -> StepRecord:
+    assert step.conversation is not None
+    address = {**step.conversation.address, "platform": platform}
+    return replace(step, conversation=replace(step.conversation, address=address))
+
+
+async def test_open_conversations_are_those_of_the_platform_with_a_deadline(
+        store: Store) -> None:
+    steps = [
+        on_platform(make_step("e1", conv=conv_key(1), user=user_key(1), deadline=T0 + 30),
+                    "discord"),
+        on_platform(make_step("e2", conv=conv_key(2), user=user_key(2), deadline=T0 + 10),
+                    "discord"),
+        on_platform(make_step("e3", conv=conv_key(3), user=user_key(3), deadline=None),
+                    "discord"),  # no interview in progress
+        on_platform(make_step("e4", conv=conv_key(4), user=user_key(4), deadline=T0 + 5),
+                    "telegram"),  # another platform
+        make_step("e5", conv=conv_key(5), user=user_key(5), deadline=T0 + 1),  # no platform
+        on_platform(make_step("e6", conv=conv_key(6), user=user_key(6), deadline=T0 - 100),
+                    "discord"),  # overdue: still in progress until its timeout fires
+    ]
+    for step in steps:
+        await store.commit(step)
+    found = await store.open_conversations("discord")
+    assert [c.conversation_key for c in found] == [conv_key(6), conv_key(2), conv_key(1)]
+    assert found[1].address == {"chat_id": "2", "platform": "discord"}
+    assert found[1].state == {"stage": "asked"} and found[1].deadline == T0 + 10
+    assert [c.conversation_key for c in await store.open_conversations("discord", limit=2)] \
+        == [conv_key(6), conv_key(2)]
+    assert [c.conversation_key for c in await store.open_conversations("telegram")] \
+        == [conv_key(4)]
+    assert await store.open_conversations("webchat") == []
+    # The interview ends (no deadline any more): it is no longer open.
+    await store.commit(on_platform(
+        make_step("e7", conv=conv_key(2), user=user_key(2), deadline=None), "discord"))
+    assert [c.conversation_key for c in await store.open_conversations("discord")] \
+        == [conv_key(6), conv_key(1)]
+
+
+# -- schema version ----------------------------------------------------------------------
+
+
+async def test_each_engine_reports_its_own_schema_version(backend: Backend) -> None:
+    store = backend.make()
+    await store.open()
+    try:
+        version = await store.schema_version()
+        if backend.name == "memory":
+            assert version == 1  # its own layout, not SQLite's schema number
+        else:  # a new database migrated to the newest of that engine's migrations
+            from leavewell.storage.migrate import load_migrations
+
+            dialect = "postgres" if backend.name == "postgres" else "sqlite"
+            latest = load_migrations(None, dialect=dialect)[-1].version
+            assert version == latest == store.latest_version  # type: ignore[attr-defined]
+        assert store.latest_version == version  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+
+
+# -- the export, built in one place ------------------------------------------------------
+
+
+async def test_the_export_is_built_by_the_shared_function(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from leavewell.storage import export
+
+    engine = sys.modules[type(store).__module__]
+    assert engine.export_dict is export.export_dict  # no engine keeps a copy of its own
+    calls: list[str] = []
+
+    def spy(user_key: str, *args: Any) -> dict[str, Any]:
+        calls.append(user_key)
+        return export.export_dict(user_key, *args)
+
+    monkeypatch.setattr(engine, "export_dict", spy)
+    await store.commit(make_step("e1"))
+    exported = await store.export_user("tg:1")
+    assert calls == ["tg:1"] and exported["turns"][0]["seq"] == 1
