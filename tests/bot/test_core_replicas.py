@@ -12,6 +12,7 @@ import pytest
 
 from leavewell.bot.core import Core
 from leavewell.bot.incoming import Incoming
+from leavewell.bot.settings import SettingsError, load_settings
 from leavewell.dialogs.engine import DialogSettings, Interviewer
 from leavewell.dialogs.events import TextAnswer
 from leavewell.storage import open_store
@@ -130,3 +131,10 @@ async def test_two_replicas_firing_timeouts_at_once_fire_each_once(
                   if i.payload["template"] == "timeout") == sorted(ref(n).key for n in range(6))
     assert await first.fire_due(now=deadline + 2) == 0
     assert await second.fire_due(now=deadline + 2) == 0
+
+
+def test_the_lease_is_a_setting() -> None:
+    assert load_settings({}).claim_lease_seconds == 30.0
+    assert load_settings({"LEAVEWELL_CLAIM_LEASE_SECONDS": "2.5"}).claim_lease_seconds == 2.5
+    with pytest.raises(SettingsError):
+        load_settings({"LEAVEWELL_CLAIM_LEASE_SECONDS": "0"})
