@@ -464,6 +464,11 @@ class Core:
                     await self.store.prune_sent(self.clock() - SENT_KEPT_SECONDS)
                     self._next_prune = self.clock() + 3600
                 upcoming = await self.store.next_deadline()
+                if (self.claims is not None and upcoming is not None
+                        and upcoming <= self.clock()):
+                    # due, but held by another replica (handling it now, or dead with
+                    # its lease): look again soon, not every 50 ms until it is done
+                    upcoming = self.clock() + min(1.0, self.claim_lease)
                 if self._retry_at is not None:  # claimed work waiting for a lease
                     upcoming = min(upcoming or self._retry_at, self._retry_at)
             except Exception:

@@ -5,6 +5,7 @@ and no replica steps from a stale in-process copy of a conversation."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from leavewell.bot.core import Core
 from leavewell.bot.incoming import Incoming
 from leavewell.bot.settings import SettingsError, load_settings
 from leavewell.dialogs.engine import DialogSettings, Interviewer
-from leavewell.dialogs.events import TextAnswer
+from leavewell.dialogs.events import Start, TextAnswer
 from leavewell.storage import open_store
 from leavewell.storage.base import Store
 from leavewell.storage.postgres import PostgresStore
@@ -138,3 +139,29 @@ def test_the_lease_is_a_setting() -> None:
     assert load_settings({"LEAVEWELL_CLAIM_LEASE_SECONDS": "2.5"}).claim_lease_seconds == 2.5
     with pytest.raises(SettingsError):
         load_settings({"LEAVEWELL_CLAIM_LEASE_SECONDS": "0"})
+
+
+async def test_a_failed_send_is_retried_by_the_timer_loop_once_its_lease_runs_out(
+        stores: tuple[PostgresStore, PostgresStore]) -> None:
+    """Its rows stay claimed by the replica that failed: the loop wakes for the lease
+    (not the 30 s poll), and the other replica's loop does not send them first."""
+    flaky, other = Recorder(fail_times=1), Recorder()
+    first, second = core_on(stores[0], flaky), core_on(stores[1], other)
+    stop = asyncio.Event()
+    loops = [asyncio.create_task(core.run_timers(stop)) for core in (first, second)]
+    try:
+        await asyncio.sleep(0.2)  # both loops asleep until their 30 s poll
+        r = ref()
+        items = await first.handle(Incoming(r, Start(at=time.time(), lang_hint="en"), "s"))
+        assert items and flaky.sent == [] and await stores[0].pending_outbox(10)
+        for _ in range(100):
+            if len(flaky.sent + other.sent) >= len(items):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert other.sent == []  # the other loop sleeps on: its poll is 30 s
+        assert [i.id for i in flaky.sent] == [i.id for i in items]  # in order, once
+        assert await stores[0].pending_outbox(10) == []
+    finally:
+        stop.set()
+        await asyncio.gather(*loops)
