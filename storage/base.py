@@ -165,7 +165,8 @@ class Store(Protocol):
         """`async with store.lock(key):` holds `key` against every other holder of the same
         key on this data (every process, where the engine serves several), and not against
         other keys. Released on leaving the block, also by an exception. A task may hold
-        several keys at once; to never deadlock, take them in an agreed order."""
+        several keys at once (take them in an agreed order, so two tasks never wait on
+        each other), but not the same key twice: locks are not reentrant."""
         ...
 
 

@@ -333,6 +333,10 @@ def _is_closed(conn: asyncpg.Connection) -> bool:
         return True
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
 def _terminate(conn: asyncpg.Connection) -> None:
     with contextlib.suppress(asyncpg.InterfaceError):  # the pool already took it back
         conn.terminate()
@@ -425,8 +429,11 @@ class PostgresStore:
         except BaseException:
             await pool.close()
             raise
+        # No reset query on release (asyncpg's default is a round trip per release): a
+        # connection comes back with its keys unlocked one by one, or is closed instead.
         self._lock_pool = await asyncpg.create_pool(self.dsn, min_size=0,
-                                                    max_size=self.lock_pool_max)
+                                                    max_size=self.lock_pool_max,
+                                                    reset=_nothing_to_reset)
         self._pool = pool
         self._order = _FifoKeys()
 
