@@ -55,7 +55,8 @@ async def run_practice(
     stdout: TextIO = sys.stdout,
 ) -> None:
     store = await open_settings_store(settings)
-    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
+    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size,
+                claim_lease=settings.claim_lease_seconds)
     stop = asyncio.Event()
     timers = asyncio.create_task(core.run_timers(stop))
     try:
@@ -91,7 +92,8 @@ async def run_platforms(
         metrics.watch_retries(store)
         store = MeasuredStore(store, metrics)  # type: ignore[assignment]
         ops = OpsServer(store, metrics, platforms_ready=lambda: platforms_up)
-    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
+    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size,
+                claim_lease=settings.claim_lease_seconds)
     renderer = Renderer()
     transcriber = transcriber or load_transcriber(settings)
     listener = Listener(transcriber) if transcriber is not None else None

@@ -4,6 +4,10 @@ Events of one conversation are handled strictly in order (a per-key lock held
 from load to delivery); different conversations run concurrently. Every lock is the
 store's (`Store.lock`): on PostgreSQL it holds across all replicas. Nothing about
 a user lives in memory beyond a bounded cache.
+
+On a store several replicas share (one that implements `WorkClaims`, see bot.claims)
+replies, timeouts and round deadlines are claimed before they are acted on, and the
+cache is off: any replica may receive a conversation's next update.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from leavewell.bot.cache import LRUCache
+from leavewell.bot.claims import CLAIM_LEASE_SECONDS, claim_in_order, claims_of
 from leavewell.bot.delivery import Delivery, Sender
 from leavewell.bot.incoming import ConversationRef, Incoming
 from leavewell.bot.rounds import RoundTrigger, trigger_of
@@ -50,8 +55,14 @@ class Core:
         *,
         clock: Callable[[], float] = time.time,
         cache_size: int = 10_000,
+        claim_lease: float = CLAIM_LEASE_SECONDS,
     ) -> None:
         self.store = store
+        # Set when other replicas may share the store: work is claimed, nothing cached.
+        self.claims = claims_of(store)
+        self.claim_lease = claim_lease
+        if self.claims is not None:
+            cache_size = 0
         self.interviewer = interviewer
         self.clock = clock
         self.delivery = Delivery(store)
@@ -63,6 +74,7 @@ class Core:
         self._deadline_changed = asyncio.Event()
         self._next_prune = 0.0
         self._planned_wake = 0.0  # when the timer loop will look next (epoch seconds)
+        self._retry_at: float | None = None  # claimed work waits for a lease until then
 
     def register_sender(self, platform: str, sender: Sender) -> None:
         self.delivery.register(platform, sender)
@@ -236,6 +248,9 @@ class Core:
 
     async def _deliver(self, conversation_key: str, items: list[OutboxItem]) -> None:
         """Send these rows, after any older ones of the conversation still unsent."""
+        if self.claims is not None:
+            await self._deliver_claimed(conversation_key)
+            return
         if conversation_key in self._stuck:
             items = await self.store.pending_outbox(1000, conversation_key=conversation_key)
         if await self.delivery.deliver(items):
@@ -243,19 +258,42 @@ class Core:
         else:
             self._stuck.add(conversation_key)
 
+    async def _deliver_claimed(self, conversation_key: str) -> None:
+        """Replicas: send the conversation's unsent rows this replica could claim, oldest
+        first, none past a row another claimer's lease still holds. What waits (for a
+        lease, or after a failed send, its rows leased here) is retried once it runs out."""
+        self._stuck.discard(conversation_key)
+        assert self.claims is not None
+        ready, waiting = await claim_in_order(self.store, self.claims, conversation_key,
+                                              self.claim_lease)
+        if not await self.delivery.deliver(ready) or waiting:
+            self._retry_after_lease()
+
+    def _retry_after_lease(self) -> None:
+        retry_at = self.clock() + self.claim_lease + 0.1
+        if self._retry_at is None or retry_at < self._retry_at:
+            self._retry_at = retry_at
+        if retry_at < self._planned_wake:
+            self._deadline_changed.set()
+
     async def recover(self) -> None:
         """At start-up, before any event: remember conversations whose replies a crash
-        left unsent, so nothing newer is sent before them."""
+        left unsent, so nothing newer is sent before them. (Replicas keep nothing in
+        memory: each delivery reads what is unsent.)"""
+        if self.claims is not None:
+            return
         for item in await self.store.pending_outbox(100_000):
             self._stuck.add(item.conversation_key)
 
     async def sweep(self) -> int:
         """Retry unsent replies, many conversations at once (sharing the ACTIVE_EVENTS
         bound with new events), each under its own lock. What a crash interrupts is
-        resumed, not restarted: every reply is marked sent as soon as it is confirmed."""
+        resumed, not restarted: every reply is marked sent as soon as it is confirmed.
+        Replicas: each conversation's rows are claimed under its lock (`_deliver`)."""
         keys = list(dict.fromkeys(i.conversation_key
                                   for i in await self.store.pending_outbox(100_000)))
-        self._stuck.update(keys)
+        if self.claims is None:
+            self._stuck.update(keys)
 
         async def one(key: str) -> None:
             async with self._active, self.store.lock(key):
@@ -358,9 +396,16 @@ class Core:
     # -- deadlines ---------------------------------------------------------------------
 
     async def fire_due(self, now: float | None = None) -> int:
-        """Feed a Timeout to every conversation whose stored deadline has passed."""
+        """Feed a Timeout to every conversation whose stored deadline has passed (on a
+        shared store, to those this replica claimed: the step's write ends the claim)."""
         now = self.clock() if now is None else now
-        records = await self.store.due_deadlines(now)
+        if self.claims is not None:
+            records = await self.claims.claim_due_deadlines(now,
+                                                            lease_seconds=self.claim_lease)
+            rounds = await self.claims.claim_due_rounds(now, lease_seconds=self.claim_lease)
+        else:
+            records = await self.store.due_deadlines(now)
+            rounds = await self.store.due_rounds(now)
 
         async def fire(record: ConversationRecord) -> bool:
             event_id = f"timeout:{record.conversation_key}:{record.deadline}"
@@ -374,8 +419,7 @@ class Core:
             return True
 
         fired = await asyncio.gather(*(fire(r) for r in records))
-        closed = await asyncio.gather(*(self._close_round(r, now)
-                                        for r in await self.store.due_rounds(now)))
+        closed = await asyncio.gather(*(self._close_round(r, now) for r in rounds))
         return sum(fired) + sum(closed)
 
     async def _close_round(self, record: RoundRecord, now: float) -> bool:
@@ -403,6 +447,8 @@ class Core:
 
     async def run_timers(self, stop: asyncio.Event, poll: float = 30.0) -> None:
         while not stop.is_set():
+            if self._retry_at is not None and self._retry_at <= self.clock():
+                self._retry_at = None  # this pass retries it (and may wait again)
             try:
                 await self.fire_due()
                 await self.sweep()
@@ -410,6 +456,13 @@ class Core:
                     await self.store.prune_sent(self.clock() - SENT_KEPT_SECONDS)
                     self._next_prune = self.clock() + 3600
                 upcoming = await self.store.next_deadline()
+                if (self.claims is not None and upcoming is not None
+                        and upcoming <= self.clock()):
+                    # due, but held by another replica (handling it now, or dead with
+                    # its lease): look again soon, not every 50 ms until it is done
+                    upcoming = self.clock() + min(1.0, self.claim_lease)
+                if self._retry_at is not None:  # claimed work waiting for a lease
+                    upcoming = min(upcoming or self._retry_at, self._retry_at)
             except Exception:
                 log.exception("timer pass failed; retrying")
                 upcoming = None

@@ -129,6 +129,12 @@ class Settings(EnvSettings):
         default=10_000, ge=0,
         validation_alias=AliasChoices("LEAVEWELL_CACHE_SIZE", "cache_size"),
     )
+    # Replicas on PostgreSQL: how long a claimed reply, timeout or round deadline stays
+    # with the replica that claimed it; one that dies is taken over after this.
+    claim_lease_seconds: float = Field(
+        default=30.0, gt=0, le=3600,
+        validation_alias=AliasChoices("LEAVEWELL_CLAIM_LEASE_SECONDS", "claim_lease_seconds"),
+    )
     voice_transcription: bool = Field(
         default=True,
         validation_alias=AliasChoices("LEAVEWELL_VOICE_TRANSCRIPTION", "voice_transcription"),
