@@ -93,7 +93,8 @@ from leavewell.dialogs.rubric import SituationRubric  # noqa: E402
 from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
-OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl" for n in ("", "2", "3", "4", "5", "6"))
+OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
+                 for n in ("", "2", "3", "4", "5", "6"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
