@@ -255,6 +255,22 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
                     found.add(combo.means, span, scan.rule_of(tag, span), "reason")
     if headline in claimed:
         return
+    # a `none` row in `meaning` (the older way to declare it) still holds
+    if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
+        fid = table.means(rubric.id, reason_rules.NONE, "headline")
+        if fid == "ok":
+            return
+        kind_words = sentiment.praise(low, lang)
+        if kind_words:  # speaking well of the old job is substance, and good terms
+            for span in kind_words:
+                scan.hits.setdefault("good_terms", []).append(span)
+                scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+            return
+        for span in reasons.stated.get("vague", []):
+            found.add(fid, span, _first_rule(scan, table.kinds["vague"], span), "reason")
+        found.signal.setdefault(fid, "reason")
+        found.spans.setdefault(fid, [])
+        return
     for kind, spans in reasons.stated.items():
         if kind in claimed:
             continue
