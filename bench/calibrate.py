@@ -302,6 +302,9 @@ HISTORY: Mapping[str, tuple[str, str]] = {
     # issue 10, third round: the families written with ourset5's misses in view
     "ourset5.jsonl": ("ba81512aa3b9f2800b4f2e391932bf2e3d850d99",
                       "446540592eec21ca61addf7ebbb49df8d2768243"),
+    # issue 10, fourth round: the families written with ourset6's misses in view
+    "ourset6.jsonl": ("a0aea5abbc4703658cb19790f09eb8e6324bd89c",
+                      "fd7ef5b1d55a1800ab6ab5fc897c13aacdb0b6ba"),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
