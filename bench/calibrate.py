@@ -309,7 +309,7 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     # issue 10, fourth round: written with ourset6's misses in view (the whole round is
     # taken back, the two ourset5 changes too: ourset6's figure is a lower bound)
     "ourset6.jsonl": (("a0aea5abbc4703658cb19790f09eb8e6324bd89c",
-                       "6776d06f404470620b317578da41884621a21177"),),
+                       "b5a15031d64eae53424f850ebd68b9195d246c0d"),),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
