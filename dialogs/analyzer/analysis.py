@@ -231,7 +231,20 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
     said = len(_LANGUAGE_WORDS[lang].findall(low)) >= MIN_WORDS_TO_DODGE
     claimed: set[str] = set()  # kinds a combination has judged
     for combo in table.combinations:
-        if combo.applies(rubric.id, reasons.stated, scan.hits):
+        if combo.applies(rubric.id, reasons.stated, scan.hits, headline):
+            if reason_rules.NONE in combo.kinds and headline in combo.kinds:
+                if not said:
+                    continue  # no words in the language judged: nothing is dodged
+                kind_words = sentiment.praise(low, lang)
+                if kind_words:  # speaking well of the old job is substance, and good terms
+                    for span in kind_words:
+                        scan.hits.setdefault("good_terms", []).append(span)
+                        scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+                    continue
+                claimed.add(headline)
+            # the finding stands even when the kind said is `none`, which has no words
+            found.signal.setdefault(combo.means, "reason")
+            found.spans.setdefault(combo.means, [])
             for kind in sorted(combo.kinds & reasons.stated.keys()):
                 claimed.add(kind)
                 for span in reasons.stated[kind]:
@@ -240,20 +253,23 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             for tag in combo.tags:
                 for span in scan.hits.get(tag, ()):
                     found.add(combo.means, span, scan.rule_of(tag, span), "reason")
+    if headline in claimed:
+        return
+    # a `none` row in `meaning` (the older way to declare it) still holds
     if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
+        fid = table.means(rubric.id, reason_rules.NONE, "headline")
+        if fid == "ok":
+            return
         kind_words = sentiment.praise(low, lang)
         if kind_words:  # speaking well of the old job is substance, and good terms
             for span in kind_words:
                 scan.hits.setdefault("good_terms", []).append(span)
                 scan.origins[("good_terms", *span)] = "good_terms.lexicon"
             return
-        fid = table.means(rubric.id, reason_rules.NONE, "headline")
-        if fid != "ok":
-            spans = reasons.stated.get("vague", [])
-            for span in spans:
-                found.add(fid, span, _first_rule(scan, table.kinds["vague"], span), "reason")
-            found.signal.setdefault(fid, "reason")
-            found.spans.setdefault(fid, [])
+        for span in reasons.stated.get("vague", []):
+            found.add(fid, span, _first_rule(scan, table.kinds["vague"], span), "reason")
+        found.signal.setdefault(fid, "reason")
+        found.spans.setdefault(fid, [])
         return
     for kind, spans in reasons.stated.items():
         if kind in claimed:

@@ -29,10 +29,15 @@ class Combination:
     examples: Mapping[str, rulebook.Examples] = field(default_factory=dict)
     tags: tuple[str, ...] = ()  # tags that count as said, besides the kinds
     with_: tuple[str, ...] = ()  # one of these tags must be found as well (``with``)
+    headline_only: bool = False  # the kinds count only as the headline (``headline: true``)
 
-    def applies(self, situation: str, stated: Mapping[str, list[Span]], hits: Hits) -> bool:
+    def applies(self, situation: str, stated: Mapping[str, list[Span]], hits: Hits,
+                headline: str = "") -> bool:
+        """``none`` counts as said when the answer states no reason at all."""
         return ((not self.situations or situation in self.situations)
-                and (any(k in stated for k in self.kinds) or any(hits.get(t) for t in self.tags))
+                and (any(k == headline or (k in stated and not self.headline_only)
+                         for k in self.kinds)
+                     or any(hits.get(t) for t in self.tags))
                 and (not self.with_ or any(hits.get(t) for t in self.with_))
                 and not any(hits.get(t) for t in self.without))
 
@@ -111,7 +116,7 @@ def reason_table() -> ReasonTable:
 
 
 _COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "tags", "with", "without", "means",
-                               "situations", "examples"})
+                               "situations", "examples", "headline"})
 
 
 def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]],
@@ -132,6 +137,7 @@ def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]]
             examples=rulebook.parse_examples(entry.get("examples"), f"{at}.examples"),
             tags=tuple(map(str, entry.get("tags", ()))),
             with_=tuple(map(str, entry.get("with", ()))),
+            headline_only=bool(entry.get("headline", False)),
         )
     except (KeyError, TypeError) as exc:
         raise ScriptError(f"{at}: malformed: {exc}") from None

@@ -50,3 +50,46 @@ def test_with_tags_must_be_found_and_without_tags_must_not() -> None:
     assert not combo.applies("employed", stated, {})
     assert not combo.applies("employed", stated, {"cliche": [(5, 9)], "specific": [(1, 2)]})
     assert not combo.applies("laid_off", stated, {"cliche": [(5, 9)]})
+
+
+def test_headline_only_kinds_count_as_the_headline_and_none_as_no_reason() -> None:
+    combo = _combination({"id": "x", "kinds": ["none", "vague"], "headline": True,
+                          "without": ["direction"], "means": "evasive"},
+                         0, KINDS, "reasons.yaml")
+    assert combo.headline_only
+    assert combo.applies("employed", {}, {}, "none")
+    assert combo.applies("employed", {"vague": [(0, 4)]}, {}, "vague")
+    # vague said in passing, with another reason as the headline, is not this
+    assert not combo.applies("employed", {"vague": [(0, 4)], "pay": [(5, 9)]}, {}, "pay")
+    assert not combo.applies("employed", {}, {"direction": [(0, 3)]}, "none")
+
+
+def test_an_answer_with_no_reason_and_nothing_forward_dodges_the_question() -> None:
+    result = analyze("There were a few things. It is what it is.", lang="en",
+                     rubric=RUBRICS["unspecified"])
+    assert [f.id for f in result.red_flags] == ["evasive"]
+    quiet = analyze("There were a few things, and I now want to run a warehouse team.",
+                    lang="en", rubric=RUBRICS["unspecified"])
+    assert not any(f.id == "evasive" for f in quiet.red_flags)
+
+
+def test_a_firing_told_as_a_parting_quotes_the_parting() -> None:
+    result = analyze("It was a mutual decision after the merger. These things happen.",
+                     lang="en", rubric=RUBRICS["let_go"])
+    flag = next(f for f in result.red_flags if f.id == "contradicts_situation")
+    assert "mutual decision" in [e.text for e in flag.evidence]
+
+
+def test_a_none_row_in_meaning_still_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the older way to declare "no reason and no direction" keeps working
+    from leavewell.dialogs.analyzer import analysis
+    from leavewell.dialogs.analyzer.reasons import ReasonTable
+
+    table = reason_table()
+    old = ReasonTable(table.kinds, table.direction, table.not_headline, table.markers,
+                      table.marker_reach, {"default": {"none": {"headline": "evasive"}}},
+                      table.asides, table.aside_reach, ())
+    monkeypatch.setattr(analysis.reason_rules, "reason_table", lambda: old)
+    result = analyze("There were a few things. It is what it is.", lang="en",
+                     rubric=RUBRICS["unspecified"])
+    assert [(f.id, f.signal) for f in result.red_flags] == [("evasive", "reason")]

@@ -129,8 +129,16 @@ def test_money_headline_probes_compensation() -> None:
 def test_let_go_asks_what_was_learned() -> None:
     t = Transcript()
     t.through_setup("en", "let_go")
-    t.say("The role changed and it did not work out, so we parted ways last spring.")
+    t.say("I was fired last spring after the role changed and my numbers slipped.")
     assert "what_learned" in t.state["followups"]
+
+
+def test_a_firing_told_as_a_parting_asks_to_clarify_the_exit() -> None:
+    # issue 10 (d): a parting with nothing owned or learnt hides what happened
+    t = Transcript()
+    t.through_setup("en", "let_go")
+    t.say("The role changed and it did not work out, so we parted ways last spring.")
+    assert "clarify_exit" in t.state["followups"]
 
 
 def test_followups_can_be_skipped() -> None:
