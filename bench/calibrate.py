@@ -6,8 +6,9 @@ PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project ro
 our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers), ``ourset2.jsonl`` (200,
 imagined pages and spoken answers), ``ourset3.jsonl`` (200, listicles, forum quotes,
 mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers),
-``ourset5.jsonl`` (240, half spoken, half written, hard near-misses) and
-``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
+``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
+``ourset6.jsonl`` (240, a third English as Chinese speakers write it) and
+``ourset7.jsonl`` (240, good and bad alike in every length band),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
@@ -94,7 +95,7 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6"))
+                 for n in ("", "2", "3", "4", "5", "6", "7"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
