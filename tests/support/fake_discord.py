@@ -62,6 +62,7 @@ LOCALES = frozenset((
     "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
     "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
     "th", "zh-CN", "ja", "zh-TW", "ko"))
+NONCE_WINDOW = 120.0  # seconds an enforced nonce is remembered ("the past few minutes")
 MENTION_RE = re.compile(r"@everyone|@here|<@(!|&)?(\d+)>")
 
 
@@ -297,8 +298,10 @@ class FakeDiscord:
         self.client_connected = asyncio.Event()  # set after READY+GUILD_CREATEs or RESUMED
         # One gateway session per shard (shard id -> session); an unsharded client's is 0.
         self.sessions: dict[int, _Session] = {}
+        self.past_sessions: list[_Session] = []  # every session, replaced ones included
         self._faults: list[dict[str, Any]] = []
         self._dm_by_user: dict[int, int] = {}
+        self._nonces: dict[str, tuple[StoredMessage, float]] = {}  # the bot's, enforced
         self._last_snowflake = 0
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -568,6 +571,7 @@ class FakeDiscord:
         session = _Session(uuid.uuid4().hex, d["token"], intents, shard_id, shard_count,
                            conn=conn)
         self.sessions[shard_id] = session
+        self.past_sessions.append(session)
         conn.live = True
         mine = [gid for gid in self.guilds if session.carries(gid)]
         await self._dispatch_to(session, "READY", {
@@ -1392,7 +1396,22 @@ class FakeDiscord:
 
     async def _post_message(self, rec: RecordedRequest, cid: str) -> web.Response:
         self._check_send(int(cid))
+        body = rec.json or {}
+        nonce = body.get("nonce")
+        if nonce is not None and (not isinstance(nonce, (str, int)) or len(str(nonce)) > 25):
+            raise ApiError(400, 50035, "Invalid Form Body", {"nonce": {"_errors": [
+                {"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be 25 or fewer in length."}]}})
+        now = time.monotonic()
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author's message with this nonce in the last few minutes
+            # is returned as it is, and no new message is created.
+            seen = self._nonces.get(str(nonce))
+            if seen is not None and now - seen[1] < NONCE_WINDOW and not seen[0].deleted:
+                return _json(seen[0].data)
         sm = await self._bot_message(int(cid), rec)
+        if nonce is not None:
+            sm.data["nonce"] = nonce
+            self._nonces[str(nonce)] = (sm, now)
         return _json(sm.data)
 
     def _in_channel(self, cid: str, mid: str) -> StoredMessage:

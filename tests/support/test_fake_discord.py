@@ -517,3 +517,20 @@ async def test_identify_with_an_invalid_shard_is_closed_4010(shard: Any) -> None
         msg = await ws.receive()
         assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4010
         assert not dc.sessions
+
+
+async def test_an_enforced_nonce_makes_a_resent_message_one_message(
+        dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        channel = bot.get_partial_messageable(CHANNEL)
+        first = await channel.send("once", nonce="row-1.1")
+        again = await channel.send("once", nonce="row-1.1")  # a retry after a lost answer
+        other = await channel.send("twice", nonce="row-2.1")
+        plain = [await channel.send("no nonce") for _ in range(2)]
+        assert again.id == first.id and other.id != first.id
+        assert [m.content for m in dc.sent_messages(CHANNEL)] == [
+            "once", "twice", "no nonce", "no nonce"]
+        assert plain[0].id != plain[1].id
+        with pytest.raises(discord.HTTPException) as refused:
+            await channel.send("long", nonce="x" * 26)
+        assert refused.value.code == 50035
