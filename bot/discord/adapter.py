@@ -120,6 +120,13 @@ class ShardedLeavewellClient(_Leavewell, discord.AutoShardedClient):
         log.info("Discord gateway ready as %s on shards %s of %s", self.user,
                  ",".join(map(str, self.shard_ids or ())), self.shard_count)
 
+    async def close(self) -> None:
+        # discord.py makes its event queue at login: closing a client that never logged
+        # in (another platform failed to start first) must not fail on it.
+        if not hasattr(self, "_AutoShardedClient__queue"):
+            self._AutoShardedClient__queue: asyncio.PriorityQueue[Any] = asyncio.PriorityQueue()
+        await super().close()
+
     async def on_shard_ready(self, shard_id: int) -> None:
         # A shard's new session may have missed messages: its open interviews are read back.
         self.adapter.catch_up_later(shard_id)
