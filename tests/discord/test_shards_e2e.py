@@ -291,3 +291,38 @@ async def test_a_replica_crashes_mid_run_and_comes_back(
         assert await store.pending_outbox(100) == []  # every reply went out
     finally:
         await store.close()
+
+
+async def test_each_replica_reads_back_only_its_own_shards_conversations(
+        dc: FakeDiscord, replicas: list[Replica]) -> None:
+    """Discord does not re-send what a shard missed: at READY a replica reads back the
+    open interviews whose events its shards carry, and leaves the rest to their own."""
+    even, odd = ShardDriver(dc, 3700, 0, "en-US"), ShardDriver(dc, 3710, 1, "en-US")
+    dm = Driver(dc, dc.user(3790, "dm-user"))
+    dm.channel = dc.dm_channel(dm.user)
+    await asyncio.gather(even.practice_on_server(), odd.practice_on_server(),
+                         dm.command("practice"))
+    for replica in replicas:
+        await replica.stop()
+    asked = {u: len(u.messages()) for u in (even, odd, dm)}
+    for user in (even, odd, dm):  # the role, typed while no replica is connected
+        assert user.channel is not None
+        await dc.message_create(user.channel, user.user, "Data analyst")
+    await replicas[1].start()
+    await odd.settle(asked[odd])
+    await asyncio.sleep(0.3)
+    assert len(even.messages()) == asked[even] and len(dm.messages()) == asked[dm]
+
+    def history_reads(user: Driver) -> list[int]:
+        return [int(r.headers.get(REPLICA_HEADER, -1)) for r in dc.requests_to(
+            "GET", rf"/channels/{user.channel}/messages")]
+
+    assert history_reads(odd) == [1] and history_reads(even) == history_reads(dm) == []
+    await replicas[0].start()
+    await even.settle(asked[even])
+    await dm.settle(asked[dm])
+    assert history_reads(even) == history_reads(dm) == [0] and history_reads(odd) == [1]
+    for user in (even, odd, dm):
+        assert any("company" in m.content for m in user.messages()[asked[user]:])
+        assert doubled(user.messages()) == []
+    no_errors(dc)
