@@ -136,7 +136,7 @@ def verify(path: Path, conversations: int, per_conversation: int) -> None:
         outbox = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
         rows = conn.execute(
             "SELECT conversation_key, json_extract(meta, '$.update') FROM turns"
-            " ORDER BY conversation_key, seq"
+            " ORDER BY conversation_key, id"
         ).fetchall()
     odd = per_conversation // 2
     expected_rows = conversations * (per_conversation + odd)

@@ -5,8 +5,9 @@
 PATHS default to every ``*.jsonl`` in ``../shared/eval/`` next to the project root, plus
 our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers), ``ourset2.jsonl`` (200,
 imagined pages and spoken answers), ``ourset3.jsonl`` (200, listicles, forum quotes,
-mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers) and
-``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
+mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers),
+``ourset5.jsonl`` (240, half spoken, half written, hard near-misses) and
+``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
@@ -92,7 +93,8 @@ from leavewell.dialogs.rubric import SituationRubric  # noqa: E402
 from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
-OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl" for n in ("", "2", "3", "4", "5"))
+OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
+                 for n in ("", "2", "3", "4", "5", "6"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -297,6 +299,9 @@ HISTORY: Mapping[str, tuple[str, str]] = {
                       "c85bb0f0610acd20ea741cb1378b988d7187d985"),
     "ourset4.jsonl": ("fbd8a2384159f795c034b1936dd5892d3daa5d12",
                       "d62fe48934bbfb80cecc5dedc851d0048877f70c"),
+    # issue 10, third round: the families written with ourset5's misses in view
+    "ourset5.jsonl": ("ba81512aa3b9f2800b4f2e391932bf2e3d850d99",
+                      "446540592eec21ca61addf7ebbb49df8d2768243"),
 }
 RULES_PATH = "dialogs/scripts/rules"
 

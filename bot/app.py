@@ -41,7 +41,8 @@ async def open_settings_store(settings: Settings) -> Store:
     """The store the settings name; a failure to open it is a start-up error in words."""
     try:
         return await open_store(settings.database_url, pool_min=settings.database_pool_min,
-                                pool_max=settings.database_pool_max)
+                                pool_max=settings.database_pool_max,
+                                lock_pool_max=settings.database_lock_pool_max)
     except Exception as exc:
         raise store_error(settings.database_url, exc) from exc
 
@@ -54,7 +55,8 @@ async def run_practice(
     stdout: TextIO = sys.stdout,
 ) -> None:
     store = await open_settings_store(settings)
-    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
+    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size,
+                claim_lease=settings.claim_lease_seconds)
     stop = asyncio.Event()
     timers = asyncio.create_task(core.run_timers(stop))
     try:
@@ -90,7 +92,8 @@ async def run_platforms(
         metrics.watch_retries(store)
         store = MeasuredStore(store, metrics)  # type: ignore[assignment]
         ops = OpsServer(store, metrics, platforms_ready=lambda: platforms_up)
-    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size)
+    core = Core(store, make_interviewer(settings), cache_size=settings.cache_size,
+                claim_lease=settings.claim_lease_seconds)
     renderer = Renderer()
     transcriber = transcriber or load_transcriber(settings)
     listener = Listener(transcriber) if transcriber is not None else None

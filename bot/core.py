@@ -1,8 +1,13 @@
 """The async core: Incoming event -> pure dialog step -> one transaction -> delivery.
 
 Events of one conversation are handled strictly in order (a per-key lock held
-from load to delivery); different conversations run concurrently. Nothing about
+from load to delivery); different conversations run concurrently. Every lock is the
+store's (`Store.lock`): on PostgreSQL it holds across all replicas. Nothing about
 a user lives in memory beyond a bounded cache.
+
+On a store several replicas share (one that implements `WorkClaims`, see bot.claims)
+replies, timeouts and round deadlines are claimed before they are acted on, and the
+cache is off: any replica may receive a conversation's next update.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from dataclasses import replace
 from typing import Any
 
 from leavewell.bot.cache import LRUCache
+from leavewell.bot.claims import CLAIM_LEASE_SECONDS, claim_in_order, claims_of
 from leavewell.bot.delivery import Delivery, Sender
 from leavewell.bot.incoming import ConversationRef, Incoming
-from leavewell.bot.locks import KeyedLocks
 from leavewell.bot.rounds import RoundTrigger, trigger_of
 from leavewell.dialogs.engine import DEFAULT_LANG, Interviewer, StepResult
 from leavewell.dialogs.events import RoundInvite, Timeout
@@ -50,12 +55,17 @@ class Core:
         *,
         clock: Callable[[], float] = time.time,
         cache_size: int = 10_000,
+        claim_lease: float = CLAIM_LEASE_SECONDS,
     ) -> None:
         self.store = store
+        # Set when other replicas may share the store: work is claimed, nothing cached.
+        self.claims = claims_of(store)
+        self.claim_lease = claim_lease
+        if self.claims is not None:
+            cache_size = 0
         self.interviewer = interviewer
         self.clock = clock
         self.delivery = Delivery(store)
-        self._locks = KeyedLocks()
         self._active = asyncio.Semaphore(ACTIVE_EVENTS)
         self._profiles: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
         self._states: LRUCache[str, dict[str, Any]] = LRUCache(cache_size)
@@ -64,6 +74,7 @@ class Core:
         self._deadline_changed = asyncio.Event()
         self._next_prune = 0.0
         self._planned_wake = 0.0  # when the timer loop will look next (epoch seconds)
+        self._retry_at: float | None = None  # claimed work waits for a lease until then
 
     def register_sender(self, platform: str, sender: Sender) -> None:
         self.delivery.register(platform, sender)
@@ -92,11 +103,7 @@ class Core:
     async def open_conversations(self, platform: str) -> list[tuple[ConversationRef, float]]:
         """Interviews in progress on a platform, with the time of their last event: what
         an adapter reads back after a restart when its platform does not re-send."""
-        if not hasattr(self.store, "open_conversations"):  # TEMPORARY until the store merge
-            records = [r for r in await self.store.due_deadlines(float("inf"), limit=10_000)
-                       if r.address.get("platform") == platform]
-        else:
-            records = await self.store.open_conversations(platform)
+        records = await self.store.open_conversations(platform)
         return [(ConversationRef.from_address(r.address),
                  float(r.state.get("last_event_at") or 0.0)) for r in records]
 
@@ -111,25 +118,17 @@ class Core:
 
     async def scope_settings(self, scope_key: str) -> dict[str, Any]:
         """Settings of a place (a server's allowed channels ...); {} when none."""
-        if not hasattr(self.store, "load_settings"):  # TEMPORARY until the store merge
-            user, _ = await self.store.load(scope_key, scope_key)
-            return dict(user.profile) if user else {}
         return await self.store.load_settings(scope_key)
 
     async def update_scope_settings(
         self, scope_key: str, change: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any]:
         """Read, change and save a place's settings, one change at a time."""
-        async with self._locks.hold(f"settings:{scope_key}"):
+        async with self.store.lock(f"settings:{scope_key}"):
             current = await self.scope_settings(scope_key)
             changed = change(dict(current))
             if changed != current:
-                if not hasattr(self.store, "save_settings"):  # TEMPORARY until the merge
-                    await self.store.commit(StepRecord(
-                        event_id=None, at=self.clock(), conversation=None,
-                        user=UserRecord(scope_key, changed)))
-                else:
-                    await self.store.save_settings(scope_key, changed, self.clock())
+                await self.store.save_settings(scope_key, changed, self.clock())
             return changed
 
     async def handle(self, incoming: Incoming) -> list[OutboxItem] | None:
@@ -145,7 +144,7 @@ class Core:
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
         # A round's lock, when one is involved, is always taken last.
-        async with self._locks.hold(ref.key), self._locks.hold(f"user:{ref.user_key}"):
+        async with self.store.lock(ref.key), self.store.lock(f"user:{ref.user_key}"):
             profile, state = await self._load(ref)
             lang = profile.get("lang") or DEFAULT_LANG
             trigger = await trigger_of(incoming, self.store, lang)
@@ -176,7 +175,7 @@ class Core:
             return await self.store.commit(self._record(incoming, result))
         # A finished round answer: the round records it in the same transaction.
         round_id = attempt["round_id"]
-        async with self._locks.hold(f"round:{round_id}"):
+        async with self.store.lock(f"round:{round_id}"):
             record = await self.store.load_round(round_id)
             if record is None:
                 return await self.store.commit(self._record(incoming, result))
@@ -191,7 +190,7 @@ class Core:
         round_ids = sorted({str(r) for r in profile.get("rounds") or ()})
         async with contextlib.AsyncExitStack() as held:
             for round_id in round_ids:  # sorted: two forgets never wait on each other
-                await held.enter_async_context(self._locks.hold(f"round:{round_id}"))
+                await held.enter_async_context(self.store.lock(f"round:{round_id}"))
             changed: list[RoundRecord] = []
             routed: list[RoutedPayload] = []
             for round_id in round_ids:
@@ -211,7 +210,7 @@ class Core:
         self, incoming: Incoming, trigger: RoundTrigger, profile: dict[str, Any],
         state: dict[str, Any],
     ) -> tuple[list[OutboxItem] | None, StepResult | None]:
-        async with self._locks.hold(f"round:{trigger.round_id}"):
+        async with self.store.lock(f"round:{trigger.round_id}"):
             record = None if trigger.is_new else await self.store.load_round(trigger.round_id)
             outcome = step_round(record.state if record else None, trigger.event)
             group = record.group_key if record else trigger.group_key
@@ -244,11 +243,14 @@ class Core:
         report), each sent under that conversation's own lock, after its older rows."""
         self._stuck.update(keys)  # all at once: none of them may send newer rows first
         for key in sorted(keys):
-            async with self._locks.hold(key):
+            async with self.store.lock(key):
                 await self._deliver(key, [])
 
     async def _deliver(self, conversation_key: str, items: list[OutboxItem]) -> None:
         """Send these rows, after any older ones of the conversation still unsent."""
+        if self.claims is not None:
+            await self._deliver_claimed(conversation_key)
+            return
         if conversation_key in self._stuck:
             items = await self.store.pending_outbox(1000, conversation_key=conversation_key)
         if await self.delivery.deliver(items):
@@ -256,22 +258,45 @@ class Core:
         else:
             self._stuck.add(conversation_key)
 
+    async def _deliver_claimed(self, conversation_key: str) -> None:
+        """Replicas: send the conversation's unsent rows this replica could claim, oldest
+        first, none past a row another claimer's lease still holds. What waits (for a
+        lease, or after a failed send, its rows leased here) is retried once it runs out."""
+        self._stuck.discard(conversation_key)
+        assert self.claims is not None
+        ready, waiting = await claim_in_order(self.store, self.claims, conversation_key,
+                                              self.claim_lease)
+        if not await self.delivery.deliver(ready) or waiting:
+            self._retry_after_lease()
+
+    def _retry_after_lease(self) -> None:
+        retry_at = self.clock() + self.claim_lease + 0.1
+        if self._retry_at is None or retry_at < self._retry_at:
+            self._retry_at = retry_at
+        if retry_at < self._planned_wake:
+            self._deadline_changed.set()
+
     async def recover(self) -> None:
         """At start-up, before any event: remember conversations whose replies a crash
-        left unsent, so nothing newer is sent before them."""
+        left unsent, so nothing newer is sent before them. (Replicas keep nothing in
+        memory: each delivery reads what is unsent.)"""
+        if self.claims is not None:
+            return
         for item in await self.store.pending_outbox(100_000):
             self._stuck.add(item.conversation_key)
 
     async def sweep(self) -> int:
         """Retry unsent replies, many conversations at once (sharing the ACTIVE_EVENTS
         bound with new events), each under its own lock. What a crash interrupts is
-        resumed, not restarted: every reply is marked sent as soon as it is confirmed."""
+        resumed, not restarted: every reply is marked sent as soon as it is confirmed.
+        Replicas: each conversation's rows are claimed under its lock (`_deliver`)."""
         keys = list(dict.fromkeys(i.conversation_key
                                   for i in await self.store.pending_outbox(100_000)))
-        self._stuck.update(keys)
+        if self.claims is None:
+            self._stuck.update(keys)
 
         async def one(key: str) -> None:
-            async with self._active, self._locks.hold(key):
+            async with self._active, self.store.lock(key):
                 try:
                     await self._deliver(key, [])
                 except Exception:  # one conversation's trouble must not stop the others
@@ -371,9 +396,16 @@ class Core:
     # -- deadlines ---------------------------------------------------------------------
 
     async def fire_due(self, now: float | None = None) -> int:
-        """Feed a Timeout to every conversation whose stored deadline has passed."""
+        """Feed a Timeout to every conversation whose stored deadline has passed (on a
+        shared store, to those this replica claimed: the step's write ends the claim)."""
         now = self.clock() if now is None else now
-        records = await self.store.due_deadlines(now)
+        if self.claims is not None:
+            records = await self.claims.claim_due_deadlines(now,
+                                                            lease_seconds=self.claim_lease)
+            rounds = await self.claims.claim_due_rounds(now, lease_seconds=self.claim_lease)
+        else:
+            records = await self.store.due_deadlines(now)
+            rounds = await self.store.due_rounds(now)
 
         async def fire(record: ConversationRecord) -> bool:
             event_id = f"timeout:{record.conversation_key}:{record.deadline}"
@@ -387,14 +419,13 @@ class Core:
             return True
 
         fired = await asyncio.gather(*(fire(r) for r in records))
-        closed = await asyncio.gather(*(self._close_round(r, now)
-                                        for r in await self.store.due_rounds(now)))
+        closed = await asyncio.gather(*(self._close_round(r, now) for r in rounds))
         return sum(fired) + sum(closed)
 
     async def _close_round(self, record: RoundRecord, now: float) -> bool:
         """A round's deadline: the machine closes it and posts the summary and report."""
         try:
-            async with self._locks.hold(f"round:{record.round_id}"):
+            async with self.store.lock(f"round:{record.round_id}"):
                 current = await self.store.load_round(record.round_id)
                 if current is None or current.deadline is None or current.deadline > now:
                     return False
@@ -416,6 +447,8 @@ class Core:
 
     async def run_timers(self, stop: asyncio.Event, poll: float = 30.0) -> None:
         while not stop.is_set():
+            if self._retry_at is not None and self._retry_at <= self.clock():
+                self._retry_at = None  # this pass retries it (and may wait again)
             try:
                 await self.fire_due()
                 await self.sweep()
@@ -423,6 +456,13 @@ class Core:
                     await self.store.prune_sent(self.clock() - SENT_KEPT_SECONDS)
                     self._next_prune = self.clock() + 3600
                 upcoming = await self.store.next_deadline()
+                if (self.claims is not None and upcoming is not None
+                        and upcoming <= self.clock()):
+                    # due, but held by another replica (handling it now, or dead with
+                    # its lease): look again soon, not every 50 ms until it is done
+                    upcoming = self.clock() + min(1.0, self.claim_lease)
+                if self._retry_at is not None:  # claimed work waiting for a lease
+                    upcoming = min(upcoming or self._retry_at, self._retry_at)
             except Exception:
                 log.exception("timer pass failed; retrying")
                 upcoming = None

@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from leavewell.bot import registry
+from leavewell.storage.factory import check_url
 
 APP_NAME = "leavewell"
 
@@ -41,10 +42,6 @@ def _env(name: str, key: str) -> Any:
     return Field(validation_alias=AliasChoices(name, key))
 
 
-_DATABASE_SCHEMES = (
-    "sqlite:///", "memory://", "postgresql://", "postgres://", "postgresql+asyncpg://")
-
-
 class SettingsError(ValueError):
     """Settings are invalid; the message says which one and why, never a secret."""
 
@@ -54,7 +51,7 @@ def host_port(value: str | None) -> str | None:
     if value is None:
         return None
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdecimal() or not 0 < int(port) < 65536:
         raise ValueError("must be host:port, e.g. 127.0.0.1:8443")
     return value
 
@@ -104,6 +101,12 @@ class Settings(EnvSettings):
         default=10, ge=1, le=1000,
         validation_alias=AliasChoices("LEAVEWELL_DATABASE_POOL_MAX", "database_pool_max"),
     )
+    # PostgreSQL connections per process holding Store.lock keys (one per task holding any).
+    database_lock_pool_max: int = Field(
+        default=10, ge=1, le=1000,
+        validation_alias=AliasChoices("LEAVEWELL_DATABASE_LOCK_POOL_MAX",
+                                      "database_lock_pool_max"),
+    )
     # host:port for /healthz, /readyz and /metrics; unset: no operations endpoint.
     ops_listen: str | None = Field(
         default=None, validation_alias=AliasChoices("LEAVEWELL_OPS_LISTEN", "ops_listen"),
@@ -126,6 +129,12 @@ class Settings(EnvSettings):
         default=10_000, ge=0,
         validation_alias=AliasChoices("LEAVEWELL_CACHE_SIZE", "cache_size"),
     )
+    # Replicas on PostgreSQL: how long a claimed reply, timeout or round deadline stays
+    # with the replica that claimed it; one that dies is taken over after this.
+    claim_lease_seconds: float = Field(
+        default=30.0, gt=0, le=3600,
+        validation_alias=AliasChoices("LEAVEWELL_CLAIM_LEASE_SECONDS", "claim_lease_seconds"),
+    )
     voice_transcription: bool = Field(
         default=True,
         validation_alias=AliasChoices("LEAVEWELL_VOICE_TRANSCRIPTION", "voice_transcription"),
@@ -145,10 +154,8 @@ class Settings(EnvSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(_DATABASE_SCHEMES):
-            raise ValueError("must look like sqlite:///path/to/file.db or postgresql://host/db")
-        return value
+    def _a_url_the_factory_takes(cls, value: str) -> str:
+        return check_url(value)  # the factory's own check: one rule, one message
 
     @field_validator("default_lang")
     @classmethod

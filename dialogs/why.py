@@ -114,9 +114,9 @@ def command(engine: Interviewer, turn: Turn, args: str) -> None:
     words = args.split()
     if not words:
         show_list(turn)
-    elif len(words) == 1 and words[0].isdigit():
+    elif len(words) == 1 and words[0].isdecimal():
         explain(turn, int(words[0]))
-    elif len(words) == 2 and words[0].isdigit() \
+    elif len(words) == 2 and words[0].isdecimal() \
             and words[1].casefold() in engine.script.words.words("why_disagree"):
         disagree(turn, int(words[0]))
     else:
@@ -132,10 +132,10 @@ def press(engine: Interviewer, turn: Turn, value: str) -> None:
         return
     number, _, action = rest.partition(".")
     act = PRESSES.get((number == LIST, action))
-    if act is None or not (number == LIST or number.isdigit()):
+    if act is None or not (number == LIST or number.isdecimal()):
         turn.say("why_stale")
         return
-    act(turn, int(number) if number.isdigit() else 0)
+    act(turn, int(number) if number.isdecimal() else 0)
 
 
 def _ready(turn: Turn) -> list[dict[str, Any]] | None:

@@ -228,3 +228,10 @@ def _check_time(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be a number of epoch seconds, got {type(value).__name__}")
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
+
+
+def encode_settings(scope_key: str, values: Any, at: Any) -> tuple[str, str, float]:
+    """(scope key, values JSON, time) of a place's settings; raises before any SQL."""
+    _check_str("scope_key", scope_key)
+    _check_time("at", at)
+    return scope_key, _dump_dict("settings", values), float(at)

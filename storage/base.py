@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -125,6 +126,12 @@ class Store(Protocol):
 
     async def due_deadlines(self, now: float, limit: int = 100) -> list[ConversationRecord]: ...
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        """Conversations on `platform` (their address's "platform") with an interview in
+        progress, i.e. a deadline pending; soonest deadline first."""
+        ...
+
     async def next_deadline(self) -> float | None:
         """The earliest deadline of any conversation or round."""
         ...
@@ -144,6 +151,14 @@ class Store(Protocol):
 
     async def inbox_drop(self, event_ids: list[str]) -> None: ...
 
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        """Settings of a place (a server, a group ...) by its scope key; {} when none."""
+        ...
+
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        """Replace a place's settings with `values` (a JSON object) as of time `at`."""
+        ...
+
     async def load_round(self, round_id: str) -> RoundRecord | None: ...
 
     async def open_round(self, group_key: str) -> RoundRecord | None:
@@ -153,6 +168,14 @@ class Store(Protocol):
     async def due_rounds(self, now: float, limit: int = 100) -> list[RoundRecord]: ...
 
     async def schema_version(self) -> int: ...
+
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """`async with store.lock(key):` holds `key` against every other holder of the same
+        key on this data (every process, where the engine serves several), and not against
+        other keys. Released on leaving the block, also by an exception. A task may hold
+        several keys at once (take them in an agreed order, so two tasks never wait on
+        each other), but not the same key twice: locks are not reentrant."""
+        ...
 
 
 class WorkClaims(Protocol):

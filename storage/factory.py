@@ -19,8 +19,10 @@ cheap. NORMAL survives a crashed process only).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
@@ -32,63 +34,97 @@ from leavewell.storage.sqlite_check import check_existing
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
 
-async def open_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
+async def open_store(url: str, *, pool_min: int = 1, pool_max: int = 10,
+                     lock_pool_max: int = 10) -> Store:
     """Create the store named by `url`, open it (applying migrations) and return it.
-    `pool_min`/`pool_max` size PostgreSQL's connection pool; other engines ignore them."""
-    store = make_store(url, pool_min=pool_min, pool_max=pool_max)
+    `pool_min`/`pool_max` size PostgreSQL's connection pool and `lock_pool_max` the pool
+    its `Store.lock` keys are held on; other engines ignore them."""
+    store = make_store(url, pool_min=pool_min, pool_max=pool_max, lock_pool_max=lock_pool_max)
     await store.open()
     return store
 
 
-def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10) -> Store:
+def make_store(url: str, *, pool_min: int = 1, pool_max: int = 10,
+               lock_pool_max: int = 10) -> Store:
     """Create (but do not open) the store named by `url`. Raises ValueError if unknown."""
+    return _plan(url)(pool_min, pool_max, lock_pool_max)
+
+
+def check_url(url: str) -> str:
+    """`url` unchanged if `make_store` accepts it; else ValueError saying why (never with
+    the URL's password). The settings validate LEAVEWELL_DATABASE_URL with this, so no URL
+    passes them that the factory then refuses."""
+    _plan(url)
+    return url
+
+
+_Build = Callable[[int, int, int], Store]  # (pool_min, pool_max, lock_pool_max) -> store
+_USE = "use sqlite:///path.db, sqlite:///:memory:, postgresql://host/db or memory://"
+
+
+def _plan(url: str) -> _Build:
+    """Check `url` completely and say how to build its store; nothing is created."""
     if not isinstance(url, str) or "://" not in url:
-        raise ValueError(
-            f"storage URL {url!r} has no scheme; use sqlite:///path.db, sqlite:///:memory:,"
-            " postgresql://host/db or memory://"
-        )
+        raise ValueError(f"storage URL {_shown(url)} has no scheme; {_USE}")
     scheme, rest = url.split("://", 1)
     scheme = scheme.lower()
     base_scheme = scheme.split("+", 1)[0]  # postgresql+asyncpg -> postgresql
     if base_scheme in _POSTGRES_SCHEMES and scheme in (base_scheme, f"{base_scheme}+asyncpg"):
-        return _postgres_store("postgresql://" + rest, pool_min, pool_max)
+        if importlib.util.find_spec("asyncpg") is None:  # an extra: SQLite users need none
+            raise ValueError(_NEEDS_ASYNCPG)
+        dsn = "postgresql://" + rest
+        return lambda pool_min, pool_max, lock_pool_max: _postgres_store(
+            dsn, pool_min, pool_max, lock_pool_max)
     if scheme == "memory":
         if rest not in ("", "/"):
-            raise ValueError(f"memory:// takes no path, got {url!r}")
-        return MemoryStore()
+            raise ValueError(f"memory:// takes no path, got {_shown(url)}")
+        return lambda *_: MemoryStore()
     if scheme == "sqlite":
-        return _sqlite_store(url, rest)
-    raise ValueError(
-        f"unsupported storage URL scheme {scheme!r} in {url!r};"
-        " use sqlite:///path.db, sqlite:///:memory:, postgresql://host/db or memory://"
-    )
+        path, synchronous = _sqlite_options(url, rest)
+        return lambda *_: SqliteStore(path, synchronous=synchronous)  # open() makes the folder
+    raise ValueError(f"unsupported storage URL scheme {scheme!r} in {_shown(url)}; {_USE}")
 
 
-def _postgres_store(dsn: str, pool_min: int, pool_max: int) -> Store:
+_NEEDS_ASYNCPG = "PostgreSQL needs asyncpg: pip install 'leavewell[postgres]'"
+
+
+def _postgres_store(dsn: str, pool_min: int, pool_max: int, lock_pool_max: int) -> Store:
     try:
         from leavewell.storage.postgres import PostgresStore
     except ImportError as exc:  # asyncpg is an extra: SQLite users do not need it
-        raise ValueError(
-            "PostgreSQL needs asyncpg: pip install 'leavewell[postgres]'") from exc
-    return PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max)
+        raise ValueError(_NEEDS_ASYNCPG) from exc
+    return PostgresStore(dsn, pool_min=pool_min, pool_max=pool_max,
+                         lock_pool_max=lock_pool_max)
 
 
-def _sqlite_store(url: str, rest: str) -> SqliteStore:
+def _sqlite_options(url: str, rest: str) -> tuple[str, str]:
+    """(path, synchronous mode) of a sqlite:// URL."""
     parts = urlsplit("sqlite://" + rest)
     if parts.netloc:
         raise ValueError(
-            f"{url!r}: SQLite URLs have no host; use sqlite:///relative.db or sqlite:////abs.db"
-        )
+            f"{_shown(url)}: SQLite URLs have no host;"
+            " use sqlite:///relative.db or sqlite:////abs.db")
     if not parts.path.startswith("/") or parts.path == "/":
-        raise ValueError(f"{url!r} names no database file; use sqlite:///path.db")
+        raise ValueError(f"{_shown(url)} names no database file; use sqlite:///path.db")
     path = parts.path[1:]  # sqlite:///x.db -> "x.db", sqlite:////abs/x.db -> "/abs/x.db"
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     synchronous = options.pop("synchronous", "FULL").upper()
     if options:
-        raise ValueError(f"{url!r}: unknown option(s) {sorted(options)}; only synchronous")
+        raise ValueError(
+            f"{_shown(url)}: unknown option(s) {sorted(options)}; only synchronous")
     if synchronous not in SYNCHRONOUS_MODES:
-        raise ValueError(f"{url!r}: synchronous must be one of {SYNCHRONOUS_MODES}")
-    return SqliteStore(path, synchronous=synchronous)  # open() checks and creates the folder
+        raise ValueError(f"{_shown(url)}: synchronous must be one of {SYNCHRONOUS_MODES}")
+    return path, synchronous
+
+
+def _shown(url: object) -> str:
+    """`url` for a message: quoted, its password (if any) replaced."""
+    if not isinstance(url, str):
+        return repr(url)
+    try:
+        return repr(without_password(url))
+    except ValueError:  # not even parseable as a URL: nothing in it is shown
+        return "(unparseable)"
 
 
 # --------------------------------------------------------------------------- migrations

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from leavewell.storage._codec import EncodedStep, encode_step, load_json
+from leavewell.storage._codec import EncodedStep, encode_settings, encode_step, load_json
 from leavewell.storage.base import (
     ConversationRecord,
     OutboxItem,
@@ -26,9 +28,13 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.export import export_dict
+from leavewell.storage.locks import KeyedLocks
 
-# The SQLite schema version whose semantics this store mirrors.
-MEMORY_SCHEMA_VERSION = 3
+# The memory store's own layout, versioned on its own: it has no migrations (its data
+# ends with the process), so it is 1 until its dataclasses change incompatibly. Not the
+# SQLite schema number, which moves with SQLite's migrations.
+MEMORY_SCHEMA_VERSION = 1
 
 
 @dataclass(slots=True)
@@ -91,14 +97,18 @@ class MemoryDatabase:
     outbox: dict[int, _OutboxRow] = field(default_factory=dict)  # id order
     inbox: dict[str, Any] = field(default_factory=dict)  # event id -> payload, arrival order
     rounds: dict[str, _RoundRow] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)  # scope key -> values JSON
     last_turn_id: int = 0
     last_outbox_id: int = 0  # never reused, like SQLite AUTOINCREMENT
 
 
 class MemoryStore:
+    latest_version = MEMORY_SCHEMA_VERSION  # always current: nothing to migrate
+
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self._open = False
+        self._locks = KeyedLocks()
 
     async def open(self) -> None:
         self._open = True
@@ -114,6 +124,13 @@ class MemoryStore:
     async def schema_version(self) -> int:
         self._db()
         return MEMORY_SCHEMA_VERSION
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process owns this data: an in-process lock per key is enough."""
+        self._db()
+        async with self._locks.hold(key):
+            yield
 
     async def load(
         self, conversation_key: str, user_key: str
@@ -207,10 +224,29 @@ class MemoryStore:
         )
         return [_conversation(key, db.conversations[key]) for _, key in due[: max(limit, 0)]]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        db = self._db()
+        found = sorted(
+            (row.deadline, key)
+            for key, row in db.conversations.items()
+            if row.deadline is not None and load_json(row.address).get("platform") == platform
+        )
+        return [_conversation(key, db.conversations[key]) for _, key in found[: max(limit, 0)]]
+
     async def next_deadline(self) -> float | None:
         db = self._db()
         rows = [*db.conversations.values(), *db.rounds.values()]
         return min((r.deadline for r in rows if r.deadline is not None), default=None)
+
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        values: dict[str, Any] = load_json(self._db().settings.get(scope_key, "{}"))
+        return values
+
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        db = self._db()
+        key, values_json, _ = encode_settings(scope_key, values, at)
+        db.settings[key] = values_json
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         row = self._db().rounds.get(round_id)
@@ -237,26 +273,14 @@ class MemoryStore:
     async def export_user(self, user_key: str) -> dict[str, Any]:
         db = self._db()
         user_row = db.users.get(user_key)
-        conversations = [
-            {
-                "conversation_key": key,
-                "state": load_json(row.state),
-                "deadline": row.deadline,
-                "address": load_json(row.address),
-            }
-            for key, row in sorted(db.conversations.items())
-            if row.user_key == user_key
-        ]
+        conversations = [_conversation(key, row) for key, row in sorted(db.conversations.items())
+                         if row.user_key == user_key]
         rows = sorted(
             (row for rows in db.turns.values() for row in rows if row.user_key == user_key),
             key=lambda r: r.id,
         )
-        return {
-            "user_key": user_key,
-            "user": None if user_row is None else load_json(user_row.profile),
-            "conversations": conversations,
-            "turns": [_turn_export(row) for row in rows],
-        }
+        return export_dict(user_key, None if user_row is None else load_json(user_row.profile),
+                           conversations, ((_turn(row), row.seq) for row in rows))
 
 
 def _forget(db: MemoryDatabase, user_key: str) -> None:
@@ -336,19 +360,6 @@ def _turn(row: _TurnRow) -> TurnRecord:
         analysis=load_json(row.analysis),
         meta=load_json(row.meta),
     )
-
-
-def _turn_export(row: _TurnRow) -> dict[str, Any]:
-    return {
-        "conversation_key": row.conversation_key,
-        "user_key": row.user_key,
-        "seq": row.seq,
-        "at": row.at,
-        "kind": row.kind,
-        "text": row.text,
-        "analysis": load_json(row.analysis),
-        "meta": load_json(row.meta),
-    }
 
 
 def _outbox_item(row: _OutboxRow) -> OutboxItem:

@@ -21,18 +21,20 @@ The same contract as SqliteStore, but nothing may rely on being the only process
   it stored are picked up by the outbox sweep (at least once, as documented). A step
   without an event id is not repeated in that case; the error reaches the caller.
 
-Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` one per
-transaction, recorded in `schema_version`, under an advisory lock so replicas starting
-together migrate once. A database newer than the code is refused.
+Migrations are `storage/migrations/postgres/NNNN_name.sql`, applied at `open()` by the
+shared runner (`storage.migrate`) one per transaction, recorded in `schema_version`,
+under an advisory lock so replicas starting together migrate once. A database newer than
+the code is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -44,6 +46,7 @@ from leavewell.storage._codec import (
     EncodedStep,
     conversation_from_row,
     dump_json,
+    encode_settings,
     encode_step,
     load_json,
     round_from_row,
@@ -56,8 +59,10 @@ from leavewell.storage.base import (
     TurnRecord,
     UserRecord,
 )
-from leavewell.storage.errors import MigrationError, StoreClosedError
-from leavewell.storage.migrate import check_not_too_new, load_migrations
+from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.export import export_dict
+from leavewell.storage.locks import KeyedLocks
+from leavewell.storage.migrate import Migration, apply_migrations, load_migrations
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,12 @@ T = TypeVar("T")
 # Any constant unlikely to collide with an application's own advisory locks.
 _MIGRATION_LOCK = 0x6C65_6176_6577  # "leavew"
 DEFAULT_LEASE_SECONDS = 30.0
+# Store.lock(key) takes the session lock hashtextextended(key, _LOCK_SEED); a step's
+# transaction locks hash their keys with seed 0, so the two never share a lock id.
+_LOCK_SEED = 0x6C6F_636B  # "lock"
+_LOCK = f"SELECT pg_advisory_lock(hashtextextended($1::text, {_LOCK_SEED}))"
+_UNLOCK = f"SELECT pg_advisory_unlock(hashtextextended($1::text, {_LOCK_SEED}))"
+_LOCK_POOL_CLOSE_SECONDS = 5.0
 
 class _ConnectionLost(ConnectionError):
     """The connection turned out to be closed under a query."""
@@ -221,6 +232,11 @@ _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= $1 ORDER BY deadline, conversation_key LIMIT $2
 """
+_OPEN_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline IS NOT NULL AND address::jsonb ->> 'platform' = $1
+ORDER BY deadline, conversation_key LIMIT $2
+"""
 _CLAIM_DUE = _claim_due_sql("conversations", "conversation_key", _CONVERSATION_COLUMNS)
 _NEXT_DEADLINE = """
 SELECT LEAST((SELECT MIN(deadline) FROM conversations WHERE deadline IS NOT NULL),
@@ -236,6 +252,12 @@ _DUE_ROUNDS = f"""
 SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= $1 ORDER BY deadline, round_id LIMIT $2
 """
 _CLAIM_DUE_ROUNDS = _claim_due_sql("rounds", "round_id", _ROUND_COLUMNS)
+_LOAD_SETTINGS = "SELECT values_json FROM settings WHERE scope_key = $1"
+_SAVE_SETTINGS = """
+INSERT INTO settings (scope_key, values_json, created_at, updated_at) VALUES ($1, $2, $3, $3)
+ON CONFLICT (scope_key) DO UPDATE SET
+    values_json = excluded.values_json, updated_at = excluded.updated_at
+"""
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, body, analysis, meta"
 _TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = $1 ORDER BY id"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = $1"
@@ -319,6 +341,15 @@ def _is_closed(conn: asyncpg.Connection) -> bool:
         return True
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
+def _terminate(conn: asyncpg.Connection) -> None:
+    with contextlib.suppress(asyncpg.InterfaceError):  # the pool already took it back
+        conn.terminate()
+
+
 def _rows_affected(status: str) -> int:
     """The count in a command tag such as "DELETE 3"."""
     return int(status.rsplit(" ", 1)[-1]) if status and status[-1].isdigit() else 0
@@ -341,16 +372,36 @@ def _outbox_item(row: Sequence[Any]) -> OutboxItem:
     return OutboxItem(row[0], row[1], row[2], load_json(row[3]), load_json(row[4]), row[5])
 
 
-def _conversation_export(record: ConversationRecord) -> dict[str, Any]:
-    return {"conversation_key": record.conversation_key, "state": record.state,
-            "deadline": record.deadline, "address": record.address}
+@dataclass(slots=True)
+class _LockSession:
+    """The lock-pool connection one task holds its `Store.lock` keys on."""
+
+    conn: asyncpg.Connection
+    depth: int = 0  # keys held (or being taken) on it
+    broken: bool = False  # a lock query failed: the connection is closed, its locks gone
 
 
-def _turn_export(row: Sequence[Any]) -> dict[str, Any]:
-    turn = _turn(row)
-    return {"conversation_key": turn.conversation_key, "user_key": turn.user_key,
-            "seq": int(row[7]), "at": turn.at, "kind": turn.kind, "text": turn.text,
-            "analysis": turn.analysis, "meta": turn.meta}
+@dataclass(slots=True)
+class _PostgresTarget:
+    """The migration runner's view of a connection: a migration and its schema_version
+    row commit together (the caller holds the migration advisory lock)."""
+
+    conn: asyncpg.Connection
+    where: str
+    errors: tuple[type[BaseException], ...] = (asyncpg.PostgresError,)
+
+    async def version(self) -> int:
+        return int(await self.conn.fetchval(_SCHEMA_VERSION))
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        transaction: contextlib.AbstractAsyncContextManager[None] = self.conn.transaction()
+        return transaction
+
+    async def execute(self, statement: str) -> None:
+        await self.conn.execute(statement)
+
+    async def record(self, migration: Migration) -> None:
+        await self.conn.execute(_RECORD_MIGRATION, migration.version, migration.name)
 
 
 # --------------------------------------------------------------------------- the store
@@ -368,10 +419,13 @@ class PostgresStore:
         backoff_cap: float = 2.0,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         migrations: Traversable | Path | None = None,
+        lock_pool_max: int = 10,
     ) -> None:
         if not 0 <= pool_min <= pool_max or pool_max < 1:
             raise ValueError(f"need 0 <= pool_min <= pool_max and pool_max >= 1, "
                              f"got {pool_min}..{pool_max}")
+        if lock_pool_max < 1:
+            raise ValueError(f"lock_pool_max must be at least 1, got {lock_pool_max}")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.dsn = dsn
@@ -387,6 +441,11 @@ class PostgresStore:
         self._order = _FifoKeys()
         self._marks: list[tuple[tuple[int, ...], float, asyncio.Future[None]]] = []
         self._mark_task: asyncio.Task[None] | None = None
+        # Store.lock: a small pool of its own, so held locks never starve the steps.
+        self.lock_pool_max = lock_pool_max
+        self._lock_pool: asyncpg.Pool | None = None
+        self._lock_sessions: dict[asyncio.Task[Any], _LockSession] = {}
+        self._local_locks = KeyedLocks()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -401,6 +460,11 @@ class PostgresStore:
         except BaseException:
             await pool.close()
             raise
+        # No reset query on release (asyncpg's default is a round trip per release): a
+        # connection comes back with its keys unlocked one by one, or is closed instead.
+        self._lock_pool = await asyncpg.create_pool(self.dsn, min_size=0,
+                                                    max_size=self.lock_pool_max,
+                                                    reset=_nothing_to_reset)
         self._pool = pool
         self._order = _FifoKeys()
 
@@ -412,7 +476,13 @@ class PostgresStore:
         if task is not None:
             await asyncio.wait([task])
         pool, self._pool = self._pool, None
+        lock_pool, self._lock_pool = self._lock_pool, None
         await pool.close()
+        if lock_pool is not None:
+            try:  # a lock still held at close is ended with its connection
+                await asyncio.wait_for(lock_pool.close(), _LOCK_POOL_CLOSE_SECONDS)
+            except TimeoutError:
+                lock_pool.terminate()
 
     async def schema_version(self) -> int:
         return int(await self._run(lambda conn: conn.fetchval(_SCHEMA_VERSION), tx=False))
@@ -422,24 +492,10 @@ class PostgresStore:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
             await conn.execute(_SCHEMA_TABLE)
-            version = int(await conn.fetchval(_SCHEMA_VERSION))
-            check_not_too_new(version, self.latest_version, self._where())
-            applied: list[int] = []
-            for migration in self._migrations[version:]:
-                async with conn.transaction():
-                    for statement in migration.statements:
-                        try:
-                            await conn.execute(statement)
-                        except asyncpg.PostgresError as exc:
-                            raise MigrationError(
-                                f"migration {migration.name} failed: {exc}") from exc
-                    await conn.execute(_RECORD_MIGRATION, migration.version, migration.name)
-                applied.append(migration.version)
+            return await apply_migrations(_PostgresTarget(conn, self._where()),
+                                          self._migrations)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
-        if applied:
-            log.info("migrated %s to schema version %d", self._where(), self.latest_version)
-        return tuple(applied)
 
     def _where(self) -> str:
         """The DSN without a password, for messages."""
@@ -448,6 +504,70 @@ class PostgresStore:
             return self.dsn
         scheme, _, credentials = head.partition("://")
         return f"{scheme}://{credentials.split(':', 1)[0]}@{tail}"
+
+    # ----------------------------------------------------------------- Store.lock
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """Hold `key` against every replica on this database: a session advisory lock on
+        a connection of the lock pool. Within the process, tasks wanting the same key queue
+        here first, so only one of them waits on the database. A task that already holds
+        a key takes further keys on the same connection (nested locks never wait for the
+        pool). A lock query that fails or is cancelled closes its connection, which ends
+        the session and every lock it held, instead of returning it to the pool."""
+        self._require_pool()
+        async with self._local_locks.hold(key):
+            session = await self._lock_session()
+            try:
+                await self._lock_query(session, _LOCK, key, swallow=False)
+                try:
+                    yield
+                finally:
+                    await self._lock_query(session, _UNLOCK, key, swallow=True)
+            finally:
+                await self._leave_lock_session(session)
+
+    async def _lock_session(self) -> _LockSession:
+        task = asyncio.current_task()
+        assert task is not None
+        session = self._lock_sessions.get(task)
+        if session is None:
+            if self._lock_pool is None:
+                raise StoreClosedError("the store is not open")
+            session = _LockSession(await self._lock_pool.acquire())
+            self._lock_sessions[task] = session
+        session.depth += 1
+        return session
+
+    async def _leave_lock_session(self, session: _LockSession) -> None:
+        session.depth -= 1
+        if session.depth > 0:
+            return
+        task = asyncio.current_task()
+        if self._lock_sessions.get(task) is session:  # type: ignore[arg-type]
+            del self._lock_sessions[task]  # type: ignore[arg-type]
+        pool = self._lock_pool
+        if pool is None:  # closed meanwhile: the pool ends its connections itself
+            _terminate(session.conn)
+            return
+        await pool.release(session.conn)  # shielded; a closed connection is replaced
+
+    async def _lock_query(self, session: _LockSession, sql: str, key: str, *,
+                          swallow: bool) -> None:
+        if session.broken:
+            if swallow:  # unlocking on a closed session: its locks are gone already
+                return
+            raise _ConnectionLost("this task's lock connection was closed")
+        try:
+            await session.conn.execute(sql, key)
+        except BaseException as exc:
+            # Whether the lock is held is unknown now: end the session (and its locks).
+            session.broken = True
+            _terminate(session.conn)
+            if not swallow or not isinstance(exc, Exception):
+                raise
+            log.warning("releasing lock %r failed (%s: %s); closed its connection instead",
+                        key, type(exc).__name__, exc)
 
     # ----------------------------------------------------------------- running work
 
@@ -553,6 +673,10 @@ class PostgresStore:
         rows = [(event_id, dump_json(payload), now) for event_id, payload in items]
         await self._run(lambda conn: conn.executemany(_INBOX_PUT, rows))
 
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        self._require_pool()
+        await self._execute(_SAVE_SETTINGS, *encode_settings(scope_key, values, at))
+
     async def inbox_drop(self, event_ids: list[str]) -> None:
         self._require_pool()
         if event_ids:
@@ -620,9 +744,19 @@ class PostgresStore:
         rows = await self._fetch(_DUE, float(now), max(limit, 0))
         return [conversation_from_row(row) for row in rows]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        rows = await self._fetch(_OPEN_CONVERSATIONS, platform, max(limit, 0))
+        return [conversation_from_row(row) for row in rows]
+
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._fetch(_NEXT_DEADLINE)
         return None if deadline is None else float(deadline)
+
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        rows = await self._fetch(_LOAD_SETTINGS, scope_key)
+        values: dict[str, Any] = load_json(rows[0][0]) if rows else {}
+        return values
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._fetch(_LOAD_ROUND, round_id)
@@ -651,12 +785,9 @@ class PostgresStore:
                         await conn.fetch(_EXPORT_TURNS, user_key))
 
         users, convs, turns = await self._run(snapshot, tx=False)
-        return {
-            "user_key": user_key,
-            "user": load_json(users[0][0]) if users else None,
-            "conversations": [_conversation_export(conversation_from_row(row)) for row in convs],
-            "turns": [_turn_export(row) for row in turns],
-        }
+        return export_dict(user_key, load_json(users[0][0]) if users else None,
+                           map(conversation_from_row, convs),
+                           ((_turn(row), row[7]) for row in turns))
 
 
 # --------------------------------------------------------------------------- one step

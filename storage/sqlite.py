@@ -12,8 +12,8 @@ shared by two connections: there the reads use the writer's connection, under a 
 that keeps them out of the writer's open transactions.
 
 Migrations are numbered SQL files in `storage/migrations/sqlite/` (`0001_initial.sql`,
-...). Pending ones are applied at `open()` in one transaction and recorded in
-`PRAGMA user_version`; a database newer than the code is refused.
+...), applied at `open()` by the shared runner (`storage.migrate`), each in its own
+transaction with its `PRAGMA user_version`; a database newer than the code is refused.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from leavewell.storage._codec import (
     EncodedStep,
     conversation_from_row,
     dump_json,
+    encode_settings,
     encode_step,
     load_json,
     round_from_row,
@@ -50,10 +51,13 @@ from leavewell.storage.base import (
     UserRecord,
 )
 from leavewell.storage.errors import StoreClosedError, open_error
+from leavewell.storage.export import export_dict
+from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
     MigrationError,
     SchemaTooNewError,
+    apply_migrations,
     check_not_too_new,
     load_migrations,
     split_statements,
@@ -87,10 +91,6 @@ LEFT JOIN users AS u ON u.user_key = ?1
 LEFT JOIN conversations AS c ON c.conversation_key = ?2
 """
 _SEEN_EVENTS = "SELECT event_id FROM processed_events WHERE event_id IN ({})"
-_LAST_OUTBOX_ID = """
-SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
-           COALESCE((SELECT MAX(id) FROM outbox), 0))
-"""
 _UPSERT_USER = """
 INSERT INTO users (user_key, profile, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
 ON CONFLICT (user_key) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at
@@ -103,13 +103,12 @@ ON CONFLICT (conversation_key) DO UPDATE SET
     address = excluded.address, updated_at = excluded.updated_at
 """
 _INSERT_TURN = """
-INSERT INTO turns (conversation_key, user_key, seq, at, kind, text, analysis, meta)
-VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation_key = ?1),
-        ?3, ?4, ?5, ?6, ?7)
+INSERT INTO turns (conversation_key, user_key, at, kind, text, analysis, meta)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_OUTBOX = """
-INSERT INTO outbox (id, conversation_key, platform, address, payload, created_at)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO outbox (conversation_key, platform, address, payload, created_at)
+VALUES (?, ?, ?, ?, ?)
 """
 _INSERT_EVENT = "INSERT INTO processed_events (event_id, at) VALUES (?, ?)"
 _FORGET = (
@@ -146,6 +145,11 @@ _DUE = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations
 WHERE deadline <= ? ORDER BY deadline, conversation_key LIMIT ?
 """
+_OPEN_CONVERSATIONS = f"""
+SELECT {_CONVERSATION_COLUMNS} FROM conversations
+WHERE deadline IS NOT NULL AND json_extract(address, '$.platform') = ?
+ORDER BY deadline, conversation_key LIMIT ?
+"""
 _NEXT_DEADLINE = """
 SELECT MIN(d) FROM (
     SELECT MIN(deadline) AS d FROM conversations WHERE deadline IS NOT NULL
@@ -167,13 +171,24 @@ ORDER BY updated_at DESC LIMIT 1
 _DUE_ROUNDS = f"""
 SELECT {_ROUND_COLUMNS} FROM rounds WHERE deadline <= ? ORDER BY deadline, round_id LIMIT ?
 """
+_LOAD_SETTINGS = "SELECT values_json FROM settings WHERE scope_key = ?"
+_SAVE_SETTINGS = """
+INSERT INTO settings (scope_key, values_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+ON CONFLICT (scope_key) DO UPDATE SET
+    values_json = excluded.values_json, updated_at = excluded.updated_at
+"""
 _TURN_COLUMNS = "conversation_key, user_key, at, kind, text, analysis, meta"
-_TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY seq"
+_TURNS = f"SELECT {_TURN_COLUMNS} FROM turns WHERE conversation_key = ? ORDER BY id"
 _EXPORT_USER = "SELECT profile FROM users WHERE user_key = ?"
 _EXPORT_CONVERSATIONS = f"""
 SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE user_key = ? ORDER BY conversation_key
 """
-_EXPORT_TURNS = f"SELECT {_TURN_COLUMNS}, seq FROM turns WHERE user_key = ? ORDER BY id"
+# A turn's number in its conversation is its rank by id (ids come from AUTOINCREMENT).
+_EXPORT_TURNS = f"""
+SELECT {_TURN_COLUMNS},
+       row_number() OVER (PARTITION BY conversation_key ORDER BY id) AS seq
+FROM turns WHERE user_key = ? ORDER BY id
+"""
 
 
 # --------------------------------------------------------------------------- connecting
@@ -203,7 +218,7 @@ def _remove_if(created: bool, path: str) -> None:
 
 @dataclass(slots=True)
 class _Job:
-    """One queued write: a step, a mark_sent, or a prune_sent."""
+    """One queued write: a step, a mark_sent, a prune_sent, inbox rows or settings."""
 
     future: asyncio.Future[Any]
     step: EncodedStep | None = None
@@ -212,6 +227,7 @@ class _Job:
     prune_before: float | None = None
     inbox_rows: tuple[tuple[str, str, float], ...] = ()  # (event id, payload JSON, time)
     inbox_drop: tuple[str, ...] = ()
+    settings: tuple[tuple[str, str, float], ...] = ()  # (scope key, values JSON, time)
 
 
 @dataclass(slots=True)
@@ -231,7 +247,8 @@ class _Rows:
     users: list[tuple[Any, ...]] = field(default_factory=list)
     conversations: list[tuple[Any, ...]] = field(default_factory=list)
     turns: list[tuple[Any, ...]] = field(default_factory=list)
-    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+    # (row, the step's items, index): the row's id comes from the insert, into its item
+    outbox: list[tuple[tuple[Any, ...], list[OutboxItem], int]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     rounds: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -280,6 +297,7 @@ class SqliteStore:
         self._writer_task: asyncio.Task[None] | None = None
         self._closing = False
         self._writer_error: BaseException | None = None
+        self._locks = KeyedLocks()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -346,6 +364,14 @@ class SqliteStore:
         rows = await self._read("PRAGMA user_version", ())
         return int(rows[0][0])
 
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process writes the file: an in-process lock per key is enough."""
+        if self._writer is None:
+            raise StoreClosedError("the store is not open")
+        async with self._locks.hold(key):
+            yield
+
     async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:
         await conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         if self.path != MEMORY:
@@ -358,30 +384,7 @@ class SqliteStore:
             await conn.execute("PRAGMA query_only = ON")
 
     async def _migrate(self, conn: aiosqlite.Connection) -> tuple[int, ...]:
-        version = await _user_version(conn)
-        self._check_not_too_new(version)
-        if version == self.latest_version:
-            return ()
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = await _user_version(conn)  # another process may have migrated meanwhile
-            self._check_not_too_new(version)
-            applied: list[int] = []
-            for migration in self._migrations[version:]:
-                for statement in migration.statements:
-                    try:
-                        await conn.execute(statement)
-                    except sqlite3.Error as exc:
-                        raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
-                applied.append(migration.version)
-            await conn.execute(f"PRAGMA user_version = {self.latest_version}")
-            await conn.execute("COMMIT")
-        except BaseException:
-            await _rollback_quietly(conn)
-            raise
-        if applied:
-            log.info("migrated %s to schema version %d", self.path, self.latest_version)
-        return tuple(applied)
+        return await apply_migrations(_SqliteTarget(conn, self.path), self._migrations)
 
     def _check_not_too_new(self, version: int) -> None:
         check_not_too_new(version, self.latest_version, self.path)
@@ -426,6 +429,11 @@ class SqliteStore:
         self._check_writable()
         if event_ids:
             await self._submit(_Job(self._future(), inbox_drop=tuple(event_ids)))
+
+    async def save_settings(self, scope_key: str, values: dict[str, Any], at: float) -> None:
+        self._check_writable()
+        row = encode_settings(scope_key, values, at)
+        await self._submit(_Job(self._future(), settings=(row,)))
 
     async def inbox_pending(self, prefix: str, limit: int = 1000) -> list[tuple[str, Any]]:
         rows = await self._read(_INBOX_PENDING, (prefix, prefix + "\uffff", limit))
@@ -559,9 +567,19 @@ class SqliteStore:
         rows = await self._read(_DUE, (now, max(limit, 0)))
         return [conversation_from_row(row) for row in rows]
 
+    async def open_conversations(self, platform: str,
+                                 limit: int = 10_000) -> list[ConversationRecord]:
+        rows = await self._read(_OPEN_CONVERSATIONS, (platform, max(limit, 0)))
+        return [conversation_from_row(row) for row in rows]
+
     async def next_deadline(self) -> float | None:
         ((deadline,),) = await self._read(_NEXT_DEADLINE, ())
         return None if deadline is None else float(deadline)
+
+    async def load_settings(self, scope_key: str) -> dict[str, Any]:
+        rows = await self._read(_LOAD_SETTINGS, (scope_key,))
+        values: dict[str, Any] = load_json(rows[0][0]) if rows else {}
+        return values
 
     async def load_round(self, round_id: str) -> RoundRecord | None:
         rows = await self._read(_LOAD_ROUND, (round_id,))
@@ -589,35 +607,41 @@ class SqliteStore:
                 turns = list(await conn.execute_fetchall(_EXPORT_TURNS, (user_key,)))
             finally:
                 await _rollback_quietly(conn)
-        return {
-            "user_key": user_key,
-            "user": load_json(users[0][0]) if users else None,
-            "conversations": [
-                {
-                    "conversation_key": c.conversation_key,
-                    "state": c.state,
-                    "deadline": c.deadline,
-                    "address": c.address,
-                }
-                for c in map(conversation_from_row, convs)
-            ],
-            "turns": [
-                {
-                    "conversation_key": row[0],
-                    "user_key": row[1],
-                    "seq": row[7],
-                    "at": row[2],
-                    "kind": row[3],
-                    "text": row[4],
-                    "analysis": load_json(row[5]),
-                    "meta": load_json(row[6]),
-                }
-                for row in turns
-            ],
-        }
+        return export_dict(user_key, load_json(users[0][0]) if users else None,
+                           map(conversation_from_row, convs),
+                           ((_turn(row), row[7]) for row in turns))
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@dataclass(slots=True)
+class _SqliteTarget:
+    """The migration runner's view of the writer connection: a migration and its
+    `PRAGMA user_version` commit together (BEGIN IMMEDIATE keeps other processes out)."""
+
+    conn: aiosqlite.Connection
+    where: str
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+    async def version(self) -> int:
+        return await _user_version(self.conn)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await _rollback_quietly(self.conn)
+            raise
+
+    async def execute(self, statement: str) -> None:
+        await self.conn.execute(statement)
+
+    async def record(self, migration: Migration) -> None:
+        await self.conn.execute(f"PRAGMA user_version = {int(migration.version)}")
 
 
 async def _user_version(conn: aiosqlite.Connection) -> int:
@@ -664,9 +688,6 @@ def _apply(db: sqlite3.Connection, jobs: list[_Job]) -> list[Any]:
     """Apply `jobs` in order inside the open transaction; one result per job."""
     steps = [job.step for job in jobs if job.step is not None]
     seen = _seen_events(db, [s.step.event_id for s in steps if s.step.event_id])
-    next_outbox_id = 0
-    if any(s.payloads or s.routed for s in steps):
-        next_outbox_id = int(db.execute(_LAST_OUTBOX_ID).fetchone()[0]) + 1
 
     results: list[Any] = []
     acc = _Rows()
@@ -686,9 +707,7 @@ def _apply(db: sqlite3.Connection, jobs: list[_Job]) -> list[Any]:
             _flush(db, acc)  # earlier steps' rows go in before the delete
             for statement in _FORGET:
                 db.execute(statement, (step.forget_user_key,))
-        items = _collect(acc, encoded, next_outbox_id)
-        next_outbox_id += len(items)
-        results.append(items)
+        results.append(_collect(acc, encoded))
     _flush(db, acc)
 
     # A processed event leaves the inbox in the transaction that records it.
@@ -696,6 +715,9 @@ def _apply(db: sqlite3.Connection, jobs: list[_Job]) -> list[Any]:
     dropped = [(event_id,) for job in jobs for event_id in job.inbox_drop]
     if processed or dropped:
         db.executemany(_INBOX_DELETE, processed + dropped)
+    settings = [row for job in jobs for row in job.settings]
+    if settings:
+        db.executemany(_SAVE_SETTINGS, settings)
     inbox = [row for job in jobs for row in job.inbox_rows]
     if inbox:
         db.executemany(_INBOX_PUT, inbox)
@@ -720,8 +742,9 @@ def _seen_events(db: sqlite3.Connection, event_ids: list[str]) -> set[str]:
     return seen
 
 
-def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[OutboxItem]:
-    """Add the step's rows to `acc`; returns its outbox items (ids assigned in order)."""
+def _collect(acc: _Rows, encoded: EncodedStep) -> list[OutboxItem]:
+    """Add the step's rows to `acc`; returns its outbox items, whose ids the inserts fill
+    in (`_flush`): the database numbers them, in the order of the rows."""
     step = encoded.step
     at = float(step.at)
     if step.user is not None:
@@ -741,18 +764,15 @@ def _collect(acc: _Rows, encoded: EncodedStep, first_outbox_id: int) -> list[Out
         assert key is not None  # encode_step guarantees it when there are payloads
         # The caller's own dicts (already validated as JSON) rather than decoding them back.
         address = dict(step.address)
-        for offset, payload in enumerate(encoded.payloads):
-            outbox_id = first_outbox_id + offset
-            acc.outbox.append((outbox_id, key, step.platform, encoded.outbox_address, payload, at))
-            items.append(OutboxItem(outbox_id, key, step.platform, address,
-                                    step.outbox[offset], at))
-    first_routed_id = first_outbox_id + len(encoded.payloads)
-    for offset, (routed, raw) in enumerate(zip(encoded.routed, step.routed, strict=True)):
-        outbox_id = first_routed_id + offset
-        acc.outbox.append((outbox_id, routed.conversation_key, routed.platform, routed.address,
-                           routed.payload, at))
-        items.append(OutboxItem(outbox_id, raw.conversation_key, raw.platform,
-                                dict(raw.address), raw.payload, at))
+        for payload_json, payload in zip(encoded.payloads, step.outbox, strict=True):
+            row = (key, step.platform, encoded.outbox_address, payload_json, at)
+            acc.outbox.append((row, items, len(items)))
+            items.append(OutboxItem(0, key, step.platform, address, payload, at))
+    for routed, raw in zip(encoded.routed, step.routed, strict=True):
+        row = (routed.conversation_key, routed.platform, routed.address, routed.payload, at)
+        acc.outbox.append((row, items, len(items)))
+        items.append(OutboxItem(0, raw.conversation_key, raw.platform, dict(raw.address),
+                                raw.payload, at))
     return items
 
 
@@ -761,7 +781,6 @@ def _flush(db: sqlite3.Connection, acc: _Rows) -> None:
         (_UPSERT_USER, acc.users),
         (_UPSERT_CONVERSATION, acc.conversations),
         (_INSERT_TURN, acc.turns),
-        (_INSERT_OUTBOX, acc.outbox),
         (_INSERT_EVENT, acc.events),
         (_UPSERT_ROUND, acc.rounds),
     )
@@ -769,6 +788,13 @@ def _flush(db: sqlite3.Connection, acc: _Rows) -> None:
         if rows:
             db.executemany(sql, rows)
             rows.clear()
+    # One insert per reply: its id is the one SQLite gives it (AUTOINCREMENT: increasing,
+    # never reused), read back from the cursor rather than computed here.
+    for row, items, index in acc.outbox:
+        outbox_id = db.execute(_INSERT_OUTBOX, row).lastrowid
+        assert outbox_id is not None
+        items[index] = replace(items[index], id=outbox_id)
+    acc.outbox.clear()
 
 
 def _turn(row: Sequence[Any]) -> TurnRecord:

@@ -127,7 +127,7 @@ class DiscordSender:
             channel = self.client.get_partial_messageable(int(item.address["chat_id"]))
             return channel.send, True
         app_id, _, token = via[len(INTERACTION_VIA):].partition(":")
-        if not app_id.isdigit() or not token:
+        if not app_id.isdecimal() or not token:
             raise PermanentDeliveryError(f"outbox row {item.id}: unusable reply_via")
         webhook = discord.Webhook.partial(int(app_id), token, client=self.client)
         # An interaction's follow-up webhook is an application webhook: the only kind

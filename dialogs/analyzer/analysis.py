@@ -229,6 +229,17 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
     table = reason_rules.reason_table()
     headline = reasons.headline
     said = len(_LANGUAGE_WORDS[lang].findall(low)) >= MIN_WORDS_TO_DODGE
+    claimed: set[str] = set()  # kinds a combination has judged
+    for combo in table.combinations:
+        if combo.applies(rubric.id, reasons.stated, scan.hits):
+            for kind in sorted(combo.kinds & reasons.stated.keys()):
+                claimed.add(kind)
+                for span in reasons.stated[kind]:
+                    found.add(combo.means, span, _first_rule(scan, table.kinds[kind], span),
+                              "reason")
+            for tag in combo.tags:
+                for span in scan.hits.get(tag, ()):
+                    found.add(combo.means, span, scan.rule_of(tag, span), "reason")
     if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
         kind_words = sentiment.praise(low, lang)
         if kind_words:  # speaking well of the old job is substance, and good terms
@@ -245,6 +256,8 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             found.spans.setdefault(fid, [])
         return
     for kind, spans in reasons.stated.items():
+        if kind in claimed:
+            continue
         role = "aside"
         if kind == headline and not (kind in reasons.rated_aside and reasons.looks_forward):
             role = "framed" if "growth" in reasons.stated else "headline"

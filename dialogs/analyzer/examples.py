@@ -9,9 +9,11 @@ by sentences that say the same thing in other words, and by near misses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.analyzer.reasons import reason_table
 from leavewell.dialogs.analyzer.rulebook import Rulebook, default_rulebook
 from leavewell.dialogs.analyzer.rules import Pattern, Term
 from leavewell.dialogs.script import default_script
@@ -56,6 +58,8 @@ def failing_examples(book: Rulebook | None = None) -> list[str]:
                         verb = "should fire on" if expect == "fire" else "fires on"
                         failures.append(f"{rule.file}: {fid} {verb} ({lang}, "
                                         f"{example.situation}) {example.text!r}")
+    if book is default_rulebook():  # the reason table's combinations
+        failures += _failing_combinations(book, situations)
     if book is default_rulebook():  # the entries' own examples, on the compiled rules
         for lang, row in rule_entries(book):
             for expect, items in (("fire", row.examples.fire), ("quiet", row.examples.quiet)):
@@ -63,4 +67,31 @@ def failing_examples(book: Rulebook | None = None) -> list[str]:
                     if rule_matches(lang, row.rule, text) != (expect == "fire"):
                         verb = "should match" if expect == "fire" else "matches"
                         failures.append(f"rule {row.rule} ({lang}) {verb} {text!r}")
+    return failures
+
+
+def _failing_combinations(book: Rulebook, situations: Mapping[str, Any]) -> list[str]:
+    """Each combination of ``reasons.yaml`` names a finding, and its examples raise it
+    (fire) or not (quiet) in their situation."""
+    failures = []
+    for combo in reason_table().combinations:
+        if combo.means not in book.findings:
+            failures.append(f"reasons.yaml: combination {combo.id}: unknown finding "
+                            f"{combo.means!r}")
+            continue
+        for lang, examples in combo.examples.items():
+            for expect, items in (("fire", examples.fire), ("quiet", examples.quiet)):
+                for example in items:
+                    spec = situations.get(example.situation)
+                    if spec is None:
+                        failures.append(f"reasons.yaml: combination {combo.id}: unknown "
+                                        f"situation {example.situation!r}")
+                        continue
+                    result = analyze(example.text, lang=lang, rubric=spec.rubric)
+                    found = combo.means in {f.id for f in result.red_flags}
+                    if found != (expect == "fire"):
+                        verb = "should raise" if expect == "fire" else "raises"
+                        failures.append(f"reasons.yaml: combination {combo.id} {verb} "
+                                        f"{combo.means} on ({lang}, {example.situation}) "
+                                        f"{example.text!r}")
     return failures

@@ -4,7 +4,7 @@ asides, and what each means in the declared situation (``rules/reasons.yaml``)."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import yaml
@@ -17,6 +17,27 @@ NONE = "none"
 
 
 @dataclass(frozen=True, slots=True)
+class Combination:
+    """A reason kind (or a tag) that means a finding, wherever it is said, when the
+    answer has none of the tags in ``without`` (``combinations`` in ``reasons.yaml``)."""
+
+    id: str
+    kinds: frozenset[str]
+    without: tuple[str, ...]
+    means: str
+    situations: frozenset[str] = frozenset()  # empty: every situation
+    examples: Mapping[str, rulebook.Examples] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()  # tags that count as said, besides the kinds
+    with_: tuple[str, ...] = ()  # one of these tags must be found as well (``with``)
+
+    def applies(self, situation: str, stated: Mapping[str, list[Span]], hits: Hits) -> bool:
+        return ((not self.situations or situation in self.situations)
+                and (any(k in stated for k in self.kinds) or any(hits.get(t) for t in self.tags))
+                and (not self.with_ or any(hits.get(t) for t in self.with_))
+                and not any(hits.get(t) for t in self.without))
+
+
+@dataclass(frozen=True, slots=True)
 class ReasonTable:
     kinds: Mapping[str, tuple[str, ...]]  # kind -> tags that state it
     direction: tuple[str, ...]
@@ -26,6 +47,7 @@ class ReasonTable:
     meaning: Mapping[str, Mapping[str, Mapping[str, str]]]  # situation -> kind -> role -> id
     asides: tuple[str, ...] = ()  # tags that mark a reason near them as one part only
     aside_reach: int = 25  # how far (characters) an aside marker reaches either way
+    combinations: tuple[Combination, ...] = ()
 
     def means(self, situation: str, kind: str, role: str) -> str:
         """The finding id (or "ok") a reason kind means in a role; a headline that is
@@ -82,8 +104,43 @@ def reason_table() -> ReasonTable:
                 if role not in ("headline", "framed", "aside"):
                     raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
                                       "use headline, framed or aside")
+    combinations = tuple(_combination(entry, i, kinds, where)
+                         for i, entry in enumerate(data.get("combinations") or ()))
     return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning,
-                       asides, aside_reach)
+                       asides, aside_reach, combinations)
+
+
+_COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "tags", "with", "without", "means",
+                               "situations", "examples"})
+
+
+def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]],
+                 where: str) -> Combination:
+    at = f"{where}: combinations[{index}]"
+    if not isinstance(entry, dict):
+        raise ScriptError(f"{at}: must be a mapping")
+    unknown = set(entry) - _COMBINATION_KEYS
+    if unknown:
+        raise ScriptError(f"{at}: unknown key(s) {sorted(unknown)}")
+    try:
+        combo = Combination(
+            id=str(entry["id"]),
+            kinds=frozenset(map(str, entry.get("kinds", ()))),
+            without=tuple(map(str, entry.get("without", ()))),
+            means=str(entry["means"]),
+            situations=frozenset(map(str, entry.get("situations", ()))),
+            examples=rulebook.parse_examples(entry.get("examples"), f"{at}.examples"),
+            tags=tuple(map(str, entry.get("tags", ()))),
+            with_=tuple(map(str, entry.get("with", ()))),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ScriptError(f"{at}: malformed: {exc}") from None
+    if not combo.kinds and not combo.tags:
+        raise ScriptError(f"{at}: give kinds or tags")
+    for kind in combo.kinds:
+        if kind not in kinds and kind != NONE:
+            raise ScriptError(f"{at}.kinds: unknown reason kind {kind!r}")
+    return combo
 
 
 def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:

@@ -265,7 +265,9 @@ def _parse_rules(data: Any, owner: str, where: str) -> dict[str, list[Term | Pat
     return out
 
 
-def _parse_examples(data: Any, where: str) -> dict[str, Examples]:
+def parse_examples(data: Any, where: str) -> dict[str, Examples]:
+    """``examples: {en: {fire: [...], quiet: [...]}, zh: ...}``; an item is a text or
+    ``{text, situation}``."""
     if data is None:
         return {}
     out: dict[str, Examples] = {}
@@ -372,7 +374,7 @@ def parse_finding(data: Any, name: str) -> tuple[FindingRule, dict[str, list[Ter
         raised_by_reason=_raised_by(data.get("raised_by"), name),
         suppressed_by=_parse_suppressions(data.get("suppressed_by"), fid,
                                           f"{name}: suppressed_by"),
-        examples=_parse_examples(data.get("examples"), f"{name}: examples"),
+        examples=parse_examples(data.get("examples"), f"{name}: examples"),
         file=name,
     )
     return finding, _parse_rules(data.get("rules"), fid, f"{name}: rules")

@@ -284,7 +284,7 @@ class Interviewer:
         choices = offered(self, turn, stage)
         if stage in SKIP_CHOICES and self._means_skip(text, setup=False, voice=False):
             wanted = SKIP_CHOICES[stage]
-        if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
+        if wanted.isdecimal() and 1 <= int(wanted) <= len(choices):
             return choices[int(wanted) - 1].id
         for choice in choices:
             if wanted in (choice.id.partition(".")[2].casefold(), choice.label.casefold()):

@@ -134,7 +134,7 @@ def test_with_json_logs_every_line_on_stderr_is_a_json_object(tmp_path: Path) ->
                    LEAVEWELL_LOG_FORMAT="json", LEAVEWELL_LOG_LEVEL="INFO")
     assert done.returncode == 0, done.stderr
     entries = [json.loads(line) for line in done.stderr.splitlines()]
-    assert any(e["logger"] == "leavewell.storage.sqlite" and e["level"] == "INFO"
+    assert any(e["logger"] == "leavewell.storage.migrate" and e["level"] == "INFO"
                and f"to schema version {SQLITE_LATEST}" in e["message"] for e in entries)
 
 

@@ -298,6 +298,18 @@ def test_mode_without_a_word_offers_buttons_typed_numbers_work_too() -> None:
     assert t.profile["mode"] is None and t.stage == "answer_main"
 
 
+def test_a_typed_number_in_any_script_picks_a_button_and_a_superscript_does_not_crash() -> None:
+    t = Transcript()
+    t.start("en")
+    t.say("skip")
+    t.say("skip")
+    assert t.stage == "choose_situation"
+    reply = t.say("\u00b2")  # "²" is a digit to str.isdigit(), but int() refuses it
+    assert t.stage == "choose_situation" and reply
+    t.say("\uff12")  # a full-width 2, as a Chinese keyboard types it
+    assert t.state["situation"] == "laid_off" and t.stage != "choose_situation"
+
+
 # -- set-up answers ----------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """One contract, every backend: MemoryStore, SqliteStore (a file in tmp_path) and
-PostgresStore (a fresh database on the local server, skipped with the reason if none).
+PostgresStore (a fresh database on the local server, skipped with the reason if none),
+and one more engine or server when LEAVEWELL_CONTRACT_DATABASE_URL names it.
 
 `backend.make()` builds a new store object over the same underlying data, so
 "close, make, open" is a real restart for SQLite and its faithful equivalent for the
@@ -20,8 +21,10 @@ import pytest
 from leavewell.storage import ConversationRecord, StepRecord, Store, TurnRecord, UserRecord
 from leavewell.storage.base import RoundRecord, RoutedPayload
 from leavewell.storage.errors import StoreClosedError
+from leavewell.storage.factory import make_store
 from leavewell.storage.memory import MemoryDatabase, MemoryStore
 from leavewell.storage.sqlite import SqliteStore
+from tests.support.contract_database import contract_database_url, fresh_store_url
 from tests.support.postgres import fresh_database
 
 T0 = 1_700_000_000.0
@@ -33,7 +36,11 @@ class Backend:
     make: Callable[[], Store]
 
 
-@pytest.fixture(params=["memory", "sqlite-file", "postgres"])
+# LEAVEWELL_CONTRACT_DATABASE_URL adds one more engine (see tests/support/contract_database.py).
+_EXTRA = contract_database_url()
+
+
+@pytest.fixture(params=["memory", "sqlite-file", "postgres", *(["extra"] if _EXTRA else [])])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "memory":
         database = MemoryDatabase()
@@ -41,6 +48,10 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     elif request.param == "sqlite-file":
         path = tmp_path / "leavewell.db"
         yield Backend("sqlite-file", lambda: SqliteStore(path))
+    elif request.param == "extra":
+        assert _EXTRA is not None
+        async with fresh_store_url(_EXTRA) as url:
+            yield Backend("extra", lambda: make_store(url, pool_min=1, pool_max=4))
     else:
         from leavewell.storage.postgres import PostgresStore
 
@@ -610,3 +621,286 @@ async def test_bad_round_or_routed_reply_is_refused(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.commit(replace(make_step("e2"), routed=(bad,)))
     assert await store.load_round("x") is None
+
+
+# -- Store.lock --------------------------------------------------------------------------
+
+
+async def test_lock_excludes_holders_of_the_same_key(store: Store) -> None:
+    inside: list[str] = []
+    first_in, let_go = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.lock("tg:1:1:0"):
+            inside.append("first")
+            first_in.set()
+            await let_go.wait()
+            inside.append("first out")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with store.lock("tg:1:1:0"):
+            inside.append("second")
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_in.wait()
+    await asyncio.sleep(0.2)  # time enough for `second` to get in, were it not excluded
+    assert inside == ["first"]
+    let_go.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert inside == ["first", "first out", "second"]
+
+
+async def test_locks_of_different_keys_are_independent(store: Store) -> None:
+    async with store.lock("tg:1:1:0"):
+        # Another task takes another key while this one holds the first.
+        async def other() -> str:
+            async with store.lock("tg:2:2:0"):
+                return "in"
+
+        assert await asyncio.wait_for(asyncio.create_task(other()), 10) == "in"
+
+
+async def test_one_task_may_hold_several_keys(store: Store) -> None:
+    async with store.lock("a"), store.lock("b"), store.lock("c"):
+        pass
+    async with store.lock("c"), store.lock("a"):
+        pass
+
+
+async def test_a_lock_is_released_by_an_exception(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        async with store.lock("tg:1:1:0"):
+            raise RuntimeError("boom")
+
+    async def again() -> bool:
+        async with store.lock("tg:1:1:0"):
+            return True
+
+    assert await asyncio.wait_for(asyncio.create_task(again()), 10)
+
+
+async def test_a_lock_is_released_when_its_holder_is_cancelled(store: Store) -> None:
+    held = asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("k"):
+            held.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(holder())
+    await held.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def again() -> bool:
+        async with store.lock("k"):
+            return True
+
+    assert await asyncio.wait_for(asyncio.create_task(again()), 10)
+
+
+async def test_a_cancelled_waiter_leaves_the_lock_to_the_next(store: Store) -> None:
+    held, let_go = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("k"):
+            held.set()
+            await let_go.wait()
+
+    async def take() -> bool:
+        async with store.lock("k"):
+            return True
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    waiter = asyncio.create_task(take())
+    await asyncio.sleep(0.2)  # waiting for the lock (PostgreSQL: on the server)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    let_go.set()
+    await first
+    assert await asyncio.wait_for(asyncio.create_task(take()), 10)
+
+
+async def test_lock_needs_an_open_store(backend: Backend) -> None:
+    never_opened = backend.make()
+    with pytest.raises(StoreClosedError):
+        async with never_opened.lock("k"):
+            pass
+
+
+# -- open conversations ------------------------------------------------------------------
+
+
+def on_platform(step: StepRecord, platform: str) -> StepRecord:
+    assert step.conversation is not None
+    address = {**step.conversation.address, "platform": platform}
+    return replace(step, conversation=replace(step.conversation, address=address))
+
+
+async def test_open_conversations_are_those_of_the_platform_with_a_deadline(
+        store: Store) -> None:
+    steps = [
+        on_platform(make_step("e1", conv=conv_key(1), user=user_key(1), deadline=T0 + 30),
+                    "discord"),
+        on_platform(make_step("e2", conv=conv_key(2), user=user_key(2), deadline=T0 + 10),
+                    "discord"),
+        on_platform(make_step("e3", conv=conv_key(3), user=user_key(3), deadline=None),
+                    "discord"),  # no interview in progress
+        on_platform(make_step("e4", conv=conv_key(4), user=user_key(4), deadline=T0 + 5),
+                    "telegram"),  # another platform
+        make_step("e5", conv=conv_key(5), user=user_key(5), deadline=T0 + 1),  # no platform
+        on_platform(make_step("e6", conv=conv_key(6), user=user_key(6), deadline=T0 - 100),
+                    "discord"),  # overdue: still in progress until its timeout fires
+    ]
+    for step in steps:
+        await store.commit(step)
+    found = await store.open_conversations("discord")
+    assert [c.conversation_key for c in found] == [conv_key(6), conv_key(2), conv_key(1)]
+    assert found[1].address == {"chat_id": "2", "platform": "discord"}
+    assert found[1].state == {"stage": "asked"} and found[1].deadline == T0 + 10
+    assert [c.conversation_key for c in await store.open_conversations("discord", limit=2)] \
+        == [conv_key(6), conv_key(2)]
+    assert [c.conversation_key for c in await store.open_conversations("telegram")] \
+        == [conv_key(4)]
+    assert await store.open_conversations("webchat") == []
+    # The interview ends (no deadline any more): it is no longer open.
+    await store.commit(on_platform(
+        make_step("e7", conv=conv_key(2), user=user_key(2), deadline=None), "discord"))
+    assert [c.conversation_key for c in await store.open_conversations("discord")] \
+        == [conv_key(6), conv_key(1)]
+
+
+# -- schema version ----------------------------------------------------------------------
+
+
+async def test_each_engine_reports_its_own_schema_version(backend: Backend) -> None:
+    store = backend.make()
+    await store.open()
+    try:
+        version = await store.schema_version()
+        if backend.name == "memory":
+            assert version == 1  # its own layout, not SQLite's schema number
+        else:  # a new database migrated to the newest of that engine's migrations
+            from leavewell.storage.migrate import load_migrations
+
+            dialect = "postgres" if backend.name == "postgres" else "sqlite"
+            latest = load_migrations(None, dialect=dialect)[-1].version
+            assert version == latest == store.latest_version  # type: ignore[attr-defined]
+        assert store.latest_version == version  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+
+
+# -- the export, built in one place ------------------------------------------------------
+
+
+async def test_the_export_is_built_by_the_shared_function(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from leavewell.storage import export
+
+    engine = sys.modules[type(store).__module__]
+    assert engine.export_dict is export.export_dict  # no engine keeps a copy of its own
+    calls: list[str] = []
+
+    def spy(user_key: str, *args: Any) -> dict[str, Any]:
+        calls.append(user_key)
+        return export.export_dict(user_key, *args)
+
+    monkeypatch.setattr(engine, "export_dict", spy)
+    await store.commit(make_step("e1"))
+    exported = await store.export_user("tg:1")
+    assert calls == ["tg:1"] and exported["turns"][0]["seq"] == 1
+
+
+async def test_settings_of_a_place_are_kept_apart_from_users(backend: Backend) -> None:
+    first = backend.make()
+    await first.open()
+    try:
+        assert await first.load_settings("discord-guild:7") == {}
+        await first.save_settings("discord-guild:7", {"allowed_channels": [1, 2]}, T0)
+        await first.save_settings("discord-guild:8", {"note": "第二个"}, T0)
+        await first.save_settings("discord-guild:7", {"allowed_channels": [3]}, T0 + 1)
+        loaded = await first.load_settings("discord-guild:7")
+        loaded["allowed_channels"].append(99)  # a copy: the store keeps its own
+        assert await first.load_settings("discord-guild:7") == {"allowed_channels": [3]}
+        assert await first.load("discord-guild:7", "discord-guild:7") == (None, None)
+        assert (await first.export_user("discord-guild:7"))["user"] is None
+        with pytest.raises(TypeError):
+            await first.save_settings("discord-guild:9", ["not", "a", "dict"], T0)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            await first.save_settings("discord-guild:9", {"x": float("nan")}, T0)
+        assert await first.load_settings("discord-guild:9") == {}
+    finally:
+        await first.close()
+    second = backend.make()
+    await second.open()
+    try:
+        assert await second.load_settings("discord-guild:7") == {"allowed_channels": [3]}
+        assert await second.load_settings("discord-guild:8") == {"note": "第二个"}
+        await second.save_settings("discord-guild:8", {}, T0 + 2)
+        assert await second.load_settings("discord-guild:8") == {}
+    finally:
+        await second.close()
+
+
+async def test_ids_come_from_the_database_in_commit_order(store: Store) -> None:
+    """In one burst: a step's replies, and a conversation's steps, get increasing ids
+    (steps of different conversations may commit in any order on a multi-writer engine)."""
+    routed = RoutedPayload("tg:-5::", "telegram", {"chat_id": "-5"}, {"to": "group"})
+    steps = [replace(make_step(f"e{i}", conv=conv_key(i % 5), user=user_key(i % 5),
+                               texts=(f"{i}a", f"{i}b"), payloads=({"n": i}, {"m": i})),
+                     routed=(routed,))
+             for i in range(20)]
+    results = await asyncio.gather(*(store.commit(step) for step in steps))
+    made = [item for items in results if items is not None for item in items]
+    assert len(made) == 60 and len({item.id for item in made}) == 60
+    for items in results:
+        assert items is not None and [i.id for i in items] == sorted(i.id for i in items)
+        assert [i.conversation_key for i in items][2] == "tg:-5::"  # routed after its own
+    for n in range(5):
+        mine = [item.id for i, items in enumerate(results) if i % 5 == n
+                for item in items or ()]
+        assert mine == sorted(mine)
+        assert [t.text for t in await store.turns(conv_key(n))] == [
+            f"{i}{part}" for i in range(n, 20, 5) for part in "ab"]
+        exported = await store.export_user(user_key(n))
+        assert [t["seq"] for t in exported["turns"]] == list(range(1, 9))
+    stored = await store.pending_outbox(limit=100)  # what commit returned is what is stored
+    assert stored == sorted(made, key=lambda item: item.id)
+
+
+async def test_two_stores_on_one_database_never_collide(backend: Backend) -> None:
+    """Two store objects over the same data (two replicas on PostgreSQL, two connections
+    to one SQLite file) committing at once: every id is given once, no turn is lost."""
+    first, second = backend.make(), backend.make()
+    await first.open()
+    await second.open()
+    try:
+        async def talk(store: Store, n: int) -> list[int]:
+            ids: list[int] = []
+            for i in range(4):
+                items = await store.commit(make_step(
+                    f"e{n}:{i}", conv=conv_key(n), user=user_key(n), texts=(f"{n}-{i}",),
+                    payloads=({"n": n, "i": i},)))
+                assert items is not None
+                ids += [item.id for item in items]
+            return ids
+
+        all_ids = await asyncio.gather(*(talk((first, second)[n % 2], n) for n in range(40)))
+        flat = [i for ids in all_ids for i in ids]
+        assert len(set(flat)) == len(flat) == 160
+        assert all(ids == sorted(ids) for ids in all_ids)
+        pending = await second.pending_outbox(limit=1000)
+        assert sorted(item.id for item in pending) == sorted(flat)
+        for n in range(40):
+            assert [t.text for t in await first.turns(conv_key(n))] == [
+                f"{n}-{i}" for i in range(4)]
+    finally:
+        await first.close()
+        await second.close()

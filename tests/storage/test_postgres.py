@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,16 @@ def test_settings_accept_postgres_and_check_the_pool_bounds() -> None:
                        "database_pool_max": 2})
 
 
+def test_the_lock_pool_size_is_a_setting_passed_to_the_store() -> None:
+    assert load_settings({}).database_lock_pool_max == 10
+    settings = load_settings({"database_url": "postgres://bot@db/x",
+                              "database_lock_pool_max": 3})
+    store = make_store(settings.database_url, lock_pool_max=settings.database_lock_pool_max)
+    assert isinstance(store, PostgresStore) and store.lock_pool_max == 3
+    with pytest.raises(SettingsError, match="database_lock_pool_max"):
+        load_settings({"database_lock_pool_max": 0})
+
+
 def test_the_postgres_store_meets_both_protocols() -> None:
     # Protocols are not checked at runtime, so compare the method signatures by name.
     import inspect
@@ -97,25 +108,27 @@ def test_password_stays_out_of_messages() -> None:
 async def test_migrations_from_empty_then_a_rerun_changes_nothing(url: str) -> None:
     store = PostgresStore(url)
     await store.open()
-    assert store.applied_migrations == (1, 2)
-    assert await store.schema_version() == 2 == store.latest_version
+    latest = store.latest_version
+    assert store.applied_migrations == tuple(range(1, latest + 1))
+    assert await store.schema_version() == latest
     await store.close()
     store = PostgresStore(url)
     await store.open()
     try:
         assert store.applied_migrations == ()
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == latest
     finally:
         await store.close()
     assert await scalar(url, "SELECT string_agg(version::text, ',' ORDER BY version) "
-                             "FROM schema_version") == "1,2"
+                             "FROM schema_version") == ",".join(map(str, range(1, latest + 1)))
 
 
 async def test_replicas_starting_together_migrate_once(url: str) -> None:
     stores = [PostgresStore(url) for _ in range(3)]
     await asyncio.gather(*(s.open() for s in stores))
     try:
-        assert sorted(s.applied_migrations for s in stores) == [(), (), (1, 2)]
+        everything = tuple(range(1, stores[0].latest_version + 1))
+        assert sorted(s.applied_migrations for s in stores) == [(), (), everything]
     finally:
         await asyncio.gather(*(s.close() for s in stores))
 
@@ -125,9 +138,11 @@ async def test_a_database_newer_than_the_code_is_refused(url: str) -> None:
     await store.open()
     await store.close()
     conn = await asyncpg.connect(url)
-    await conn.execute("INSERT INTO schema_version (version, name) VALUES (3, '0003_future.sql')")
+    future = store.latest_version + 1
+    await conn.execute("INSERT INTO schema_version (version, name) VALUES ($1, 'future.sql')",
+                       future)
     await conn.close()
-    with pytest.raises(SchemaTooNewError, match="schema version 3"):
+    with pytest.raises(SchemaTooNewError, match=f"schema version {future}"):
         await store.open()
     with pytest.raises(Exception, match="not open"):
         await store.load("tg:1:1:0", "tg:1")
@@ -147,6 +162,33 @@ async def test_a_failing_migration_rolls_back_alone(url: str, tmp_path: Path) ->
     await fixed.open()
     assert fixed.applied_migrations == (2,)
     await fixed.close()
+
+
+async def test_0003_moves_server_settings_out_of_users(url: str, tmp_path: Path) -> None:
+    packaged = resources.files("leavewell.storage") / "migrations" / "postgres"
+    for name in ("0001_initial.sql", "0002_claims.sql"):
+        (tmp_path / name).write_text((packaged / name).read_text(encoding="utf-8"))
+    old = PostgresStore(url, migrations=tmp_path)
+    await old.open()
+    await old.close()
+    conn = await asyncpg.connect(url)  # as the Discord adapter stored them before 0003
+    await conn.executemany(
+        "INSERT INTO users (user_key, profile, created_at, updated_at) VALUES ($1, $2, $3, $4)",
+        [("discord-guild:42", '{"allowed_channels":[7,8]}', 1.0, 2.0),
+         ("discord:42", '{"lang":"zh"}', 1.0, 1.0)])
+    await conn.close()
+    store = PostgresStore(url)
+    await store.open()
+    try:
+        assert 3 in store.applied_migrations
+        assert await store.load_settings("discord-guild:42") == {"allowed_channels": [7, 8]}
+        assert await store.load("discord-guild:42", "discord-guild:42") == (None, None)
+        user, _ = await store.load("x", "discord:42")
+        assert user is not None and user.profile == {"lang": "zh"}
+    finally:
+        await store.close()
+    assert await scalar(url, "SELECT string_agg(user_key, ',') FROM users") == "discord:42"
+    assert await scalar(url, "SELECT updated_at FROM settings") == 2.0
 
 
 # -- one update, two replicas -----------------------------------------------------------
@@ -335,3 +377,119 @@ async def test_a_step_cut_in_the_middle_is_retried_whole_only_if_repeatable(
     finally:
         await admin.close()
         await store.close()
+
+
+# -- Store.lock across replicas ------------------------------------------------------------
+
+_ADVISORY_HOLDERS = """
+SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+async def test_two_replicas_exclude_each_other_on_one_key(
+        replicas: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = replicas
+    inside: list[str] = []
+    held, let_go = asyncio.Event(), asyncio.Event()
+
+    async def one() -> None:
+        async with first.lock("tg:1:1:0"):
+            inside.append("first")
+            held.set()
+            await let_go.wait()
+            inside.append("first out")
+
+    async def two() -> None:
+        async with second.lock("tg:1:1:0"):
+            inside.append("second")
+
+    a = asyncio.create_task(one())
+    await held.wait()
+    b = asyncio.create_task(two())
+    await asyncio.sleep(0.3)
+    assert inside == ["first"]  # `second` waits on the database, in another process's pool
+    async with second.lock("tg:2:2:0"):  # another key is free meanwhile
+        pass
+    let_go.set()
+    await asyncio.wait_for(asyncio.gather(a, b), 10)
+    assert inside == ["first", "first out", "second"]
+
+
+async def test_nested_locks_reuse_the_tasks_connection(url: str) -> None:
+    store = PostgresStore(url, pool_max=2, lock_pool_max=1)
+    await store.open()
+    try:
+        async def nested(n: int) -> int:
+            async with store.lock(f"c:{n}"), store.lock(f"u:{n}"), store.lock(f"r:{n}"):
+                await asyncio.sleep(0.01)
+                return n
+
+        # One lock connection: each task holds its three keys on it in turn.
+        done = await asyncio.wait_for(asyncio.gather(*(nested(n) for n in range(5))), 10)
+        assert done == list(range(5))
+    finally:
+        await store.close()
+
+
+async def test_a_held_lock_does_not_block_a_step_on_the_same_key(url: str) -> None:
+    store = PostgresStore(url, pool_max=2)
+    await store.open()
+    try:
+        conv = conv_key(1)
+        # A step locks "c:<conversation>" (seed 0); Store.lock hashes with its own seed.
+        async with store.lock(f"c:{conv}"), store.lock(conv):
+            created = await asyncio.wait_for(store.commit(make_step("tg:1", conv=conv)), 10)
+        assert created
+    finally:
+        await store.close()
+
+
+async def test_a_failed_unlock_closes_the_connection_and_frees_the_key(
+        replicas: tuple[PostgresStore, PostgresStore], caplog: pytest.LogCaptureFixture) -> None:
+    first, second = replicas
+    async with first.lock("k"):
+        (pid,) = [row["pid"] for row in await first._fetch(_ADVISORY_HOLDERS)]
+        assert await first._fetch("SELECT pg_terminate_backend($1)", pid)
+        await asyncio.sleep(0.1)
+    assert "releasing lock 'k' failed" in caplog.text
+    # The unlock failed, quietly: the session's end released the key on the server.
+    async with asyncio.timeout(10), second.lock("k"):
+        pass
+    async with asyncio.timeout(10), first.lock("k"):  # the lock pool carries on
+        pass
+    assert first._lock_sessions == {}
+
+
+async def test_a_cancelled_lock_wait_closes_its_connection(
+        replicas: tuple[PostgresStore, PostgresStore], url: str) -> None:
+    first, second = replicas
+    held, let_go = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with first.lock("k"):
+            held.set()
+            await let_go.wait()
+
+    async def wait() -> None:
+        async with second.lock("k"):
+            pass
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    waiter = asyncio.create_task(wait())
+    await asyncio.sleep(0.3)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    let_go.set()
+    await holder
+    # The closed session's server process may still take "k" as the holder lets go (a
+    # process waiting on a lock reads nothing from its client), then finds its client
+    # gone and ends, which frees it: "k" is soon held by nobody.
+    async with asyncio.timeout(10):
+        while await scalar(url, _ADVISORY_HOLDERS) is not None:
+            await asyncio.sleep(0.05)
+    async with asyncio.timeout(10), second.lock("k"):
+        pass
+    assert second._lock_sessions == {}

@@ -108,14 +108,40 @@ async def test_upgrade_applies_only_the_new_migrations(tmp_path: Path, migration
         await old.open()
 
 
-async def test_a_failing_migration_rolls_back_entirely(tmp_path: Path, migrations_v1: Path) -> None:
+async def test_a_failing_migration_on_a_new_file_leaves_no_file(tmp_path: Path,
+                                                                migrations_v1: Path) -> None:
     path = tmp_path / "broken.db"
     folder = with_v2(migrations_v1, "CREATE TABLE half (n INTEGER);\nTHIS IS NOT SQL;\n")
     store = SqliteStore(path, migrations=folder)
     with pytest.raises(MigrationError, match=r"0002_marker\.sql"):
         await store.open()
-    assert user_version(path) == 0  # not even 0001 stays applied: one transaction
-    assert tables(path) == set()
+    assert not path.exists()  # the open created it, so the failed open removes it
+
+
+async def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path,
+                                                               migrations_v1: Path) -> None:
+    path = tmp_path / "broken.db"
+    first = SqliteStore(path, migrations=migrations_v1)
+    await first.open()
+    await first.close()
+    folder = with_v2(migrations_v1, "CREATE TABLE marker (n INTEGER NOT NULL);\n")
+    (folder / "0003_broken.sql").write_text(
+        "CREATE TABLE half (n INTEGER);\nINSERT INTO marker (n) VALUES (1);\nTHIS IS NOT SQL;\n")
+    with pytest.raises(MigrationError, match=r"0003_broken\.sql"):
+        await SqliteStore(path, migrations=folder).open()
+    assert user_version(path) == 2  # 0002 committed with its version; 0003 rolled back whole
+    assert "marker" in tables(path) and "half" not in tables(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM marker").fetchone()[0] == 0
+
+    (folder / "0003_broken.sql").write_text("CREATE TABLE half (n INTEGER);\n")
+    fixed = SqliteStore(path, migrations=folder)
+    await fixed.open()
+    try:
+        assert fixed.applied_migrations == (3,)
+        assert await fixed.schema_version() == 3
+    finally:
+        await fixed.close()
 
 
 def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
@@ -145,3 +171,66 @@ def test_split_statements_understands_triggers_and_comments() -> None:
     assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
     with pytest.raises(MigrationError, match="incomplete"):
         split_statements("CREATE TABLE b (x INTEGER)")
+
+
+def migrations_up_to(folder: Path, version: int) -> Path:
+    """A folder holding the packaged migrations 1..version."""
+    folder.mkdir()
+    for entry in PACKAGED.iterdir():
+        if entry.name.endswith(".sql") and int(entry.name[:4]) <= version:
+            (folder / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+async def test_0004_moves_server_settings_out_of_users(tmp_path: Path) -> None:
+    path = tmp_path / "settings.db"
+    old = SqliteStore(path, migrations=migrations_up_to(tmp_path / "v3", 3))
+    await old.open()
+    await old.close()
+    with sqlite3.connect(path) as conn:  # as the Discord adapter stored them before 0004
+        conn.executemany(
+            "INSERT INTO users (user_key, profile, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            [("discord-guild:42", '{"allowed_channels":[7,8]}', 1.0, 2.0),
+             ("discord:42", '{"lang":"zh"}', 1.0, 1.0),
+             ("Discord-Guild:43", '{"lang":"en"}', 1.0, 1.0)])  # not the prefix: stays
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert 4 in store.applied_migrations
+        assert await store.load_settings("discord-guild:42") == {"allowed_channels": [7, 8]}
+        assert await store.load("discord-guild:42", "discord-guild:42") == (None, None)
+        user, _ = await store.load("x", "discord:42")
+        assert user is not None and user.profile == {"lang": "zh"}
+        assert await store.load_settings("Discord-Guild:43") == {}
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        times = conn.execute("SELECT created_at, updated_at FROM settings").fetchall()
+        keys = {row[0] for row in conn.execute("SELECT user_key FROM users")}
+    assert times == [(1.0, 2.0)]
+    assert keys == {"discord:42", "Discord-Guild:43"}
+
+
+async def test_0005_ranks_turns_by_id_instead_of_a_computed_seq(tmp_path: Path) -> None:
+    path = tmp_path / "turns.db"
+    old = SqliteStore(path, migrations=migrations_up_to(tmp_path / "v4", 4))
+    await old.open()
+    await old.close()
+    with sqlite3.connect(path) as conn:  # turns as the old writer numbered them
+        conn.executemany(
+            "INSERT INTO turns (conversation_key, user_key, seq, at, kind, text, meta) "
+            "VALUES (?, 'tg:1', ?, 1.0, 'text', ?, '{}')",
+            [("tg:1:1:0", 1, "first"), ("tg:2:1:0", 1, "other"), ("tg:1:1:0", 2, "second")])
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert 5 in store.applied_migrations
+        assert [t.text for t in await store.turns("tg:1:1:0")] == ["first", "second"]
+        exported = await store.export_user("tg:1")
+        assert [(t["text"], t["seq"]) for t in exported["turns"]] == [
+            ("first", 1), ("other", 1), ("second", 2)]
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(turns)")}
+    assert "seq" not in columns and {"id", "conversation_key"} <= columns

@@ -1,4 +1,8 @@
-"""Per-conversation locks that exist only while someone holds or waits for them."""
+"""Per-key locks inside one process that exist only while someone holds or waits for them.
+
+MemoryStore and SqliteStore serve `Store.lock(key)` with these (one process owns their
+data); PostgresStore takes them first too, so within a process only one task per key
+waits on the database."""
 
 from __future__ import annotations
 
