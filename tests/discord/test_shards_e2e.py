@@ -34,6 +34,7 @@ SHARDS = 2
 GUILDS = {0: (40 << 22) | 123, 1: (41 << 22) | 123}
 CHANNELS = {0: 8100, 1: 8200}  # each server's #practice
 REPLICA_HEADER = "X-Test-Replica"
+CLAIM_LEASE = 2.0
 SIGNATURE: ContextVar[str | None] = ContextVar("replica", default=None)
 STALE_BUTTON = ("belongs to an earlier question", "这个按钮属于之前的问题")
 
@@ -61,8 +62,11 @@ class Replica(RunningBot):
     store, and one shard of two."""
 
     def __init__(self, dc: FakeDiscord, database_url: str, shard: int) -> None:
+        # On PostgreSQL a dead replica's claimed replies are taken over once their lease
+        # runs out: 2 s here instead of 30.
         super().__init__(dc, Path("unused.db"), database_url=database_url,
-                         discord_shard_count=str(SHARDS), discord_shard_ids=str(shard))
+                         discord_shard_count=str(SHARDS), discord_shard_ids=str(shard),
+                         claim_lease_seconds=CLAIM_LEASE)
         self.shard = shard
 
     async def start(self) -> None:
