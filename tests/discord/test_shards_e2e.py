@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from leavewell.storage import open_store
-from tests.discord.conftest import TOKEN, Driver, RunningBot
+from tests.discord.conftest import TOKEN, Driver, RunningBot, button
 from tests.discord.test_e2e import (
     ANSWER_EN,
     ANSWER_ZH,
@@ -92,7 +92,7 @@ class Replica(RunningBot):
         assert self.task is not None
         await self.adapters[0].client.close()
         self.task.cancel()
-        with contextlib.suppress(BaseException):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(self.task, 15)
         self.task = None
 
@@ -230,8 +230,6 @@ class Patient(ShardDriver):
 
     async def press(self, label_part: str, message: StoredMessage | None = None
                     ) -> list[StoredMessage]:
-        from tests.discord.conftest import button
-
         message = message or self.last_with_buttons()
         custom_id = button(message, label_part)
         before = len(self.messages())
