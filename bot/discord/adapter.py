@@ -42,6 +42,7 @@ from leavewell.bot.discord.inbound import (
 )
 from leavewell.bot.discord.send import NO_PINGS, DiscordSender, with_retries
 from leavewell.bot.discord.settings import DiscordSettings
+from leavewell.bot.discord.shards import shard_of
 from leavewell.bot.discord.views import PREFIX, ChoiceButton, button_label
 from leavewell.bot.incoming import Actor, ConversationRef, Incoming, from_payload, to_payload
 from leavewell.bot.intake import Outcome, Received
@@ -73,15 +74,28 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class LeavewellClient(discord.Client):
+class _Leavewell:
+    """What both clients (one connection, or discord.py's own sharding) add."""
+
+    adapter: DiscordAdapter
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.adapter.on_message(message)
+
+
+def _options() -> dict[str, Any]:
+    # The bot never joins voice: no "PyNaCl is not installed" warnings on stderr.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+    return {"intents": intents(), "allowed_mentions": NO_PINGS, "max_messages": None,
+            "chunk_guilds_at_startup": False, "guild_ready_timeout": 0.5}
+
+
+class LeavewellClient(_Leavewell, discord.Client):
     def __init__(self, adapter: DiscordAdapter) -> None:
-        # The bot never joins voice: no "PyNaCl is not installed" warnings on stderr.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        super().__init__(intents=intents(), allowed_mentions=NO_PINGS, max_messages=None,
-                         chunk_guilds_at_startup=False, guild_ready_timeout=0.5)
+        super().__init__(**_options())
         self.choice_handler = adapter
         self.adapter = adapter
-        self.tree: app_commands.CommandTree[LeavewellClient] = app_commands.CommandTree(self)
+        self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self)
 
     async def on_ready(self) -> None:
         self.adapter.ready.set()
@@ -90,8 +104,38 @@ class LeavewellClient(discord.Client):
         # missed messages: read the open interviews back.
         self.adapter.catch_up_later()
 
-    async def on_message(self, message: discord.Message) -> None:
-        self.adapter.on_message(message)
+
+class ShardedLeavewellClient(_Leavewell, discord.AutoShardedClient):
+    """DISCORD_SHARD_COUNT set: this replica runs the shards of DISCORD_SHARD_IDS."""
+
+    def __init__(self, adapter: DiscordAdapter, shard_count: int,
+                 shard_ids: list[int]) -> None:
+        super().__init__(shard_count=shard_count, shard_ids=shard_ids, **_options())
+        self.choice_handler = adapter
+        self.adapter = adapter
+        self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self)
+
+    async def on_ready(self) -> None:
+        self.adapter.ready.set()
+        log.info("Discord gateway ready as %s on shards %s of %s", self.user,
+                 ",".join(map(str, self.shard_ids or ())), self.shard_count)
+
+    async def close(self) -> None:
+        # discord.py makes its event queue at login: closing a client that never logged
+        # in (another platform failed to start first) must not fail on it.
+        if not hasattr(self, "_AutoShardedClient__queue"):
+            self._AutoShardedClient__queue: asyncio.PriorityQueue[Any] = asyncio.PriorityQueue()
+        await super().close()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        # A shard's new session may have missed messages: its open interviews are read back.
+        self.adapter.catch_up_later(shard_id)
+
+
+def make_client(adapter: DiscordAdapter, settings: DiscordSettings) -> discord.Client:
+    if settings.shard_count is None:
+        return LeavewellClient(adapter)
+    return ShardedLeavewellClient(adapter, settings.shard_count, list(settings.my_shards()))
 
 
 @dataclass(slots=True)
@@ -131,10 +175,11 @@ class DiscordAdapter:
         self.ready = asyncio.Event()
         self._connector: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        # Until the history of open interviews is read back, live messages wait here.
-        self._catching_up = True
+        # Until the history of open interviews is read back (of each shard, when sharded),
+        # live messages wait here.
+        self._catching_up: set[int | None] = {None}
         self._held: list[discord.Message] = []
-        self.client = LeavewellClient(self)
+        self.client: Any = make_client(self, settings)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -272,15 +317,16 @@ class DiscordAdapter:
         if incoming is not None:
             self._hand_over(_Live(incoming, message=message))
 
-    def catch_up_later(self) -> None:
-        self._catching_up = True
-        self._spawn(self.catch_up())
+    def catch_up_later(self, shard_id: int | None = None) -> None:
+        self._catching_up.add(shard_id)
+        self._spawn(self.catch_up(shard_id))
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, shard_id: int | None = None) -> None:
         """Discord does not re-send gateway events to a new session, so messages written
         while the bot was down (or just before it died) are read back from the history
         of every open interview. Already processed ones are skipped by their event id.
-        Live messages that arrive meanwhile wait, so each conversation keeps its order."""
+        Live messages that arrive meanwhile wait, so each conversation keeps its order.
+        Sharded, a shard reads back only the conversations whose events it carries."""
         try:
             await self.intake.replay(self)  # presses acknowledged but never handled
             open_ones = await self.core.open_conversations(PLATFORM)
@@ -288,7 +334,7 @@ class DiscordAdapter:
 
             async def read_back(ref: ConversationRef, since: float) -> list[discord.Message]:
                 async with gate:
-                    return await self._read_back(ref, since)
+                    return await self._read_back(ref, since, shard_id)
 
             histories = await asyncio.gather(*(read_back(ref, since)
                                                for ref, since in open_ones))
@@ -299,19 +345,25 @@ class DiscordAdapter:
                     if incoming is not None:
                         self._hand_over(_Live(incoming, message=message))
         finally:
-            self._catching_up = False
-            held, self._held = self._held, []
-            for message in held:
-                self.on_message(message)
+            self._catching_up.discard(shard_id)
+            self._catching_up.discard(None)
+            if not self._catching_up:  # else another shard is still reading back
+                held, self._held = self._held, []
+                for message in held:
+                    self.on_message(message)
 
-    async def _read_back(self, ref: ConversationRef, since: float) -> list[discord.Message]:
-        """The conversation's messages since its last event, oldest first."""
+    async def _read_back(self, ref: ConversationRef, since: float,
+                         shard_id: int | None = None) -> list[discord.Message]:
+        """The conversation's messages since its last event, oldest first; none when its
+        events go to another shard than `shard_id` (another replica reads those)."""
         me = self.client.user
         try:
             chat_id = int(ref.chat_id)
             channel = self.client.get_channel(chat_id) or await self.client.fetch_channel(
                 chat_id)
             if me is None or not isinstance(channel, discord.abc.Messageable):
+                return []
+            if shard_id is not None and self._shard_of_channel(channel) != shard_id:
                 return []
             after = datetime.fromtimestamp(max(0.0, since - 1), UTC)
             return [m async for m in channel.history(after=after, limit=50,
@@ -320,6 +372,10 @@ class DiscordAdapter:
         except (discord.HTTPException, ValueError) as exc:
             log.warning("could not read back %s: %s", ref.key, getattr(exc, "status", exc))
             return []
+
+    def _shard_of_channel(self, channel: Any) -> int:
+        guild = getattr(channel, "guild", None)  # a DM has none
+        return shard_of(guild.id if guild is not None else None, self.settings.shard_count or 1)
 
     # -- buttons -----------------------------------------------------------------------
 

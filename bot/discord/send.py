@@ -54,6 +54,19 @@ def _cut_markdown_line(line: str, limit: int) -> list[str]:
     return pieces
 
 
+NONCE_LIMIT = 25
+
+
+def nonce_of(item: OutboxItem, part: str) -> str:
+    """The nonce of one message of an outbox row (Discord enforces it: a message sent
+    again with the same nonce within minutes is not posted twice). A reply whose answer
+    was lost (a crash, a dropped connection) is resent after a restart, by any replica,
+    and still shows once. The row's creation time tells rows of two databases apart."""
+    stamp = f"{int(item.created_at * 1000) % 1_000_000:06d}"
+    room = NONCE_LIMIT - len(f"{item.id}..{part}")
+    return f"{item.id}.{stamp[-room:] if room > 0 else ''}.{part}"
+
+
 async def with_retries(call: Callable[[], Awaitable[Any]], attempts: int = 4,
                        base_delay: float = 0.5) -> Any:
     """discord.py waits out 429s itself (and retries some 5xx); what still fails with a
@@ -80,7 +93,7 @@ class DiscordSender:
         outgoing = Outgoing.from_dict(item.payload)
         rendered = self.renderer.render(outgoing, MARKDOWN)
         # REST works from login on: replies need not wait for the gateway's READY.
-        post = self._target(item)
+        post, nonces = self._target(item)
         chunks = split_markdown(rendered.text)
         view = choice_view(rendered.choices)
         files = await files_to_send(outgoing, item, self.export)
@@ -88,11 +101,14 @@ class DiscordSender:
             for number, chunk in enumerate(chunks, 1):
                 last = number == len(chunks)
                 kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
+                if nonces:
+                    kwargs["nonce"] = nonce_of(item, str(number))
                 if last and view is not None:
                     kwargs["view"] = view
                 await with_retries(lambda chunk=chunk, kwargs=kwargs: post(chunk, **kwargs))
             if files:
-                await self._send_files(outgoing, files, post)
+                await self._send_files(outgoing, files, post,
+                                       item if nonces else None)
         except (discord.Forbidden, discord.NotFound) as exc:
             # An interaction's token lives 15 minutes: after that its webhook is gone
             # (404 Unknown Webhook) and the reply can never be delivered.
@@ -103,11 +119,13 @@ class DiscordSender:
             log.error("Discord refused outbox row %d: %s %s", item.id, exc.status, exc.code)
             raise PermanentDeliveryError(f"{exc.status} {exc.code}") from exc
 
-    def _target(self, item: OutboxItem) -> Callable[..., Awaitable[Any]]:
-        """Where the row's messages go: its channel, or an interaction's follow-ups."""
+    def _target(self, item: OutboxItem) -> tuple[Callable[..., Awaitable[Any]], bool]:
+        """Where the row's messages go: its channel (whose messages take a nonce), or an
+        interaction's follow-ups."""
         via = str(item.address.get("reply_via") or "")
         if not via.startswith(INTERACTION_VIA):
-            return self.client.get_partial_messageable(int(item.address["chat_id"])).send
+            channel = self.client.get_partial_messageable(int(item.address["chat_id"]))
+            return channel.send, True
         app_id, _, token = via[len(INTERACTION_VIA):].partition(":")
         if not app_id.isdecimal() or not token:
             raise PermanentDeliveryError(f"outbox row {item.id}: unusable reply_via")
@@ -115,10 +133,11 @@ class DiscordSender:
         # An interaction's follow-up webhook is an application webhook: the only kind
         # that may send ephemeral messages.
         webhook.type = discord.WebhookType.application
-        return partial(webhook.send, ephemeral=True)
+        return partial(webhook.send, ephemeral=True), False
 
     async def _send_files(self, outgoing: Outgoing, files: list[File],
-                          post: Callable[..., Awaitable[Any]]) -> None:
+                          post: Callable[..., Awaitable[Any]],
+                          nonce_for: OutboxItem | None) -> None:
         """All files in one follow-up message (up to ten per message), after the text,
         so editing a message's buttons later never touches them. A caption, if any,
         is the message's content."""
@@ -130,10 +149,13 @@ class DiscordSender:
             joined = "\n\n".join(c for c in captions if c)
             content = split_markdown(joined)[0] if joined else None
 
-            def send(batch: list[File] = batch, content: str | None = content) -> Any:
+            extra = {"nonce": nonce_of(nonce_for, f"f{start}")} if nonce_for else {}
+
+            def send(batch: list[File] = batch, content: str | None = content,
+                     extra: dict[str, Any] = extra) -> Any:
                 # discord.File reads its stream: a fresh one for every try.
                 return post(content, files=[
                     discord.File(io.BytesIO(f.data), filename=f.name) for f in batch
-                ], allowed_mentions=NO_PINGS)
+                ], allowed_mentions=NO_PINGS, **extra)
 
             await with_retries(send)

@@ -62,6 +62,7 @@ LOCALES = frozenset((
     "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
     "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
     "th", "zh-CN", "ja", "zh-TW", "ko"))
+NONCE_WINDOW = 120.0  # seconds an enforced nonce is remembered ("the past few minutes")
 MENTION_RE = re.compile(r"@everyone|@here|<@(!|&)?(\d+)>")
 
 
@@ -207,9 +208,20 @@ class _Session:
     id: str
     token: str
     intents: int
+    shard_id: int = 0  # IDENTIFY's `shard: [id, count]`; [0, 1] when it has none
+    shard_count: int = 1
     seq: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
     conn: _Conn | None = None
+
+    def carries(self, guild_id: int | None) -> bool:
+        """Discord's rule: a guild's events go to shard (guild_id >> 22) % shard_count,
+        DMs (no guild) to shard 0."""
+        return shard_of(guild_id, self.shard_count) == self.shard_id
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
 
 
 @dataclass(eq=False)
@@ -257,7 +269,8 @@ class FakeDiscord:
 
     def __init__(self, *, application_id: int = 900_000_000_000_000_001,
                  bot_name: str = "leavewell", token: str | None = None, ack_window: float = 3.0,
-                 heartbeat_interval_ms: int = 41_250, allowed_intents: int = -1) -> None:
+                 heartbeat_interval_ms: int = 41_250, allowed_intents: int = -1,
+                 shards: int = 1) -> None:
         self.application_id = application_id
         self.bot = FakeUser(application_id, bot_name, bot=True)
         self.owner = FakeUser(application_id + 1, "app-owner")
@@ -265,6 +278,7 @@ class FakeDiscord:
         self.ack_window = ack_window
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.allowed_intents = allowed_intents  # privileged intents the app may use
+        self.recommended_shards = shards  # what GET /gateway/bot answers
         self.users: dict[int, FakeUser] = {self.bot.id: self.bot, self.owner.id: self.owner}
         self.guilds: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {}
@@ -282,9 +296,12 @@ class FakeDiscord:
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.client_connected = asyncio.Event()  # set after READY+GUILD_CREATEs or RESUMED
-        self.session: _Session | None = None
+        # One gateway session per shard (shard id -> session); an unsharded client's is 0.
+        self.sessions: dict[int, _Session] = {}
+        self.past_sessions: list[_Session] = []  # every session, replaced ones included
         self._faults: list[dict[str, Any]] = []
         self._dm_by_user: dict[int, int] = {}
+        self._nonces: dict[str, tuple[StoredMessage, float]] = {}  # the bot's, enforced
         self._last_snowflake = 0
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -308,8 +325,9 @@ class FakeDiscord:
     async def __aexit__(self, *exc: object) -> None:
         if self._restore:
             self._restore()
-        if self.session and self.session.conn:
-            await self.session.conn.ws.close(code=1001)
+        for session in list(self.sessions.values()):
+            if session.conn:
+                await session.conn.ws.close(code=1001)
         if self._runner:
             await self._runner.cleanup()
 
@@ -505,10 +523,24 @@ class FakeDiscord:
                 elif op == 8:
                     await self._request_members(conn, d)
         finally:
-            if self.session and self.session.conn is conn:
-                self.session.conn = None
-                self.client_connected.clear()
+            for session in self.sessions.values():
+                if session.conn is conn:
+                    session.conn = None
+                    self.client_connected.clear()
         return ws
+
+    @property
+    def session(self) -> _Session | None:
+        """Shard 0's session (an unsharded client's only one)."""
+        return self.sessions.get(0)
+
+    def connected_shards(self) -> set[int]:
+        """Shards whose session has a live connection now."""
+        return {i for i, s in self.sessions.items() if s.conn is not None and s.conn.live}
+
+    def session_for(self, guild_id: int | None) -> _Session | None:
+        """The session that carries this guild's events (DMs: shard 0's)."""
+        return next((s for s in self.sessions.values() if s.carries(guild_id)), None)
 
     def _token_ok(self, token: str | None) -> bool:
         token = (token or "").removeprefix("Bot ").strip()
@@ -526,27 +558,40 @@ class FakeDiscord:
         if intents & PRIVILEGED_INTENTS & ~self.allowed_intents:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        if self.session and self.session.conn and self.session.conn is not conn:
-            await self.session.conn.ws.close(code=4000)
-        self.session = _Session(uuid.uuid4().hex, d["token"], intents, conn=conn)
+        shard = d.get("shard", [0, 1])
+        if (not isinstance(shard, list) or len(shard) != 2
+                or not all(isinstance(n, int) for n in shard)
+                or not 0 <= shard[0] < shard[1]):
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        shard_id, shard_count = shard
+        old = self.sessions.get(shard_id)
+        if old and old.conn and old.conn is not conn:
+            await old.conn.ws.close(code=4000)
+        session = _Session(uuid.uuid4().hex, d["token"], intents, shard_id, shard_count,
+                           conn=conn)
+        self.sessions[shard_id] = session
+        self.past_sessions.append(session)
         conn.live = True
-        await self._dispatch("READY", {
+        mine = [gid for gid in self.guilds if session.carries(gid)]
+        await self._dispatch_to(session, "READY", {
             "v": 10, "user": {**self.bot.payload(), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
-            "session_id": self.session.id, "resume_gateway_url": self.gateway_url,
+            "guilds": [{"id": str(gid), "unavailable": True} for gid in mine],
+            **({"shard": [shard_id, shard_count]} if "shard" in d else {}),
+            "session_id": session.id, "resume_gateway_url": self.gateway_url,
             "session_type": "normal", "private_channels": [], "relationships": [],
             "presences": [], "guild_join_requests": [], "geo_ordered_rtc_regions": [],
             "application": {"id": str(self.application_id), "flags": 0},
             "user_settings": {}, "auth_session_id_hash": "x", "_trace": ["fake-discord"],
         })
-        for gid in self.guilds:
-            await self._dispatch("GUILD_CREATE", self.guild_payload(gid))
+        for gid in mine:
+            await self._dispatch_to(session, "GUILD_CREATE", self.guild_payload(gid))
         self.client_connected.set()
 
     async def _resume(self, conn: _Conn, d: dict[str, Any]) -> None:
         self.resumes.append(d)
-        s = self.session
-        if s is None or d.get("session_id") != s.id or not self._token_ok(d.get("token")):
+        s = next((x for x in self.sessions.values() if x.id == d.get("session_id")), None)
+        if s is None or not self._token_ok(d.get("token")):
             await conn.send({"op": 9, "d": False, "s": None, "t": None})
             return
         if s.conn and s.conn is not conn:
@@ -559,7 +604,7 @@ class FakeDiscord:
                 await conn.send(s.log[i])
             i += 1
         conn.live = True
-        await self._dispatch("RESUMED", {"_trace": ["fake-discord"]})
+        await self._dispatch_to(s, "RESUMED", {"_trace": ["fake-discord"]})
         self.client_connected.set()
 
     async def _request_members(self, conn: _Conn, d: dict[str, Any]) -> None:
@@ -569,13 +614,17 @@ class FakeDiscord:
                    if (not ids or uid in ids) and self.users[uid].name.startswith(query)]
         if d.get("limit"):
             members = members[: d["limit"]]
-        await self._dispatch("GUILD_MEMBERS_CHUNK", {
+        session = next((x for x in self.sessions.values() if x.conn is conn), None)
+        if session is None:
+            return
+        await self._dispatch_to(session, "GUILD_MEMBERS_CHUNK", {
             "guild_id": str(gid), "members": members, "chunk_index": 0, "chunk_count": 1,
             "not_found": [], "nonce": d.get("nonce")})
 
     def guild_payload(self, guild_id: int) -> dict[str, Any]:
         g = self.guilds[guild_id]
-        intents = self.session.intents if self.session else -1
+        session = self.session_for(guild_id)
+        intents = session.intents if session else -1
         # Discord: without GUILD_PRESENCES only the bot (and voice users) come with GUILD_CREATE;
         # discord.py then asks for the rest with op 8 if it has GUILD_MEMBERS.
         member_ids = list(g["members"]) if intents & I_PRESENCES else [self.bot.id]
@@ -603,9 +652,11 @@ class FakeDiscord:
             "guild_scheduled_events": [], "soundboard_sounds": [],
         }
 
-    def _visible(self, msg: dict[str, Any]) -> dict[str, Any]:
+    def _visible(self, msg: dict[str, Any], intents: int | None = None) -> dict[str, Any]:
         """Apply the message-content intent the way Discord does for guild messages."""
-        intents = self.session.intents if self.session else -1
+        if intents is None:  # a REST read: as the guild's session identified
+            session = self.session_for(int(msg["guild_id"]) if msg.get("guild_id") else None)
+            intents = session.intents if session else -1
         if (intents & I_MESSAGE_CONTENT or not msg.get("guild_id")
                 or msg["author"]["id"] == str(self.bot.id)
                 or any(m["id"] == str(self.bot.id) for m in msg.get("mentions", []))):
@@ -613,15 +664,23 @@ class FakeDiscord:
         return {**msg, "content": "", "embeds": [], "attachments": [], "components": []}
 
     async def _dispatch(self, t: str, d: dict[str, Any]) -> dict[str, Any] | None:
-        s = self.session
-        if s is None:
-            return None
+        """Send an event to the session of the shard that carries its guild (DMs: shard
+        0), as Discord does; with no such session the event is gone."""
+        gid = d.get("id") if t.startswith("GUILD_") and "guild_id" not in d else d.get("guild_id")
+        frame = None
+        for s in list(self.sessions.values()):
+            if s.carries(int(gid) if gid else None):
+                frame = await self._dispatch_to(s, t, d) or frame
+        return frame
+
+    async def _dispatch_to(self, s: _Session, t: str, d: dict[str, Any]
+                           ) -> dict[str, Any] | None:
         if t.startswith("MESSAGE_"):
             need = I_GUILD_MESSAGES if d.get("guild_id") else I_DM_MESSAGES
             if not s.intents & need:
                 return None
             if "content" in d:
-                d = self._visible(d)
+                d = self._visible(d, s.intents)
         s.seq += 1
         frame = {"op": 0, "t": t, "s": s.seq, "d": d}
         s.log.append(frame)
@@ -638,16 +697,18 @@ class FakeDiscord:
         last = next(f for f in reversed(self.dispatched) if f["t"] == t)
         return await self._dispatch(t, last["d"])
 
-    async def send_op(self, op: int, d: Any = None) -> None:
+    async def send_op(self, op: int, d: Any = None, *, shard: int = 0) -> None:
         """Send a raw non-dispatch opcode (7 reconnect, 9 invalid session, ...)."""
-        assert self.session and self.session.conn, "no client connected"
-        await self.session.conn.send({"op": op, "d": d, "s": None, "t": None})
+        session = self.sessions.get(shard)
+        assert session and session.conn, "no client connected"
+        await session.conn.send({"op": op, "d": d, "s": None, "t": None})
 
-    async def disconnect_client(self, code: int = 4000) -> None:
+    async def disconnect_client(self, code: int = 4000, *, shard: int = 0) -> None:
         """Close the client's websocket (4000 is resumable); it should reconnect and RESUME."""
-        assert self.session and self.session.conn, "no client connected"
-        conn = self.session.conn
-        self.session.conn = None
+        session = self.sessions.get(shard)
+        assert session and session.conn, "no client connected"
+        conn = session.conn
+        session.conn = None
         self.client_connected.clear()
         await conn.ws.close(code=code)
 
@@ -1002,8 +1063,10 @@ class FakeDiscord:
     async def _get_gateway(self, rec: RecordedRequest, bot: str | None) -> web.Response:
         out: dict[str, Any] = {"url": self.gateway_url}
         if bot:
-            out.update(shards=1, session_start_limit={"total": 1000, "remaining": 999,
-                                                      "reset_after": 0, "max_concurrency": 1})
+            # Discord's recommendation, and identifies left today (one at a time).
+            out.update(shards=self.recommended_shards, session_start_limit={
+                "total": 1000, "remaining": max(0, 1000 - len(self.identifies)),
+                "reset_after": 86_400_000, "max_concurrency": 1})
         return _json(out)
 
     async def _get_user(self, rec: RecordedRequest, uid: str) -> web.Response:
@@ -1333,7 +1396,22 @@ class FakeDiscord:
 
     async def _post_message(self, rec: RecordedRequest, cid: str) -> web.Response:
         self._check_send(int(cid))
+        body = rec.json or {}
+        nonce = body.get("nonce")
+        if nonce is not None and (not isinstance(nonce, (str, int)) or len(str(nonce)) > 25):
+            raise ApiError(400, 50035, "Invalid Form Body", {"nonce": {"_errors": [
+                {"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be 25 or fewer in length."}]}})
+        now = time.monotonic()
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author's message with this nonce in the last few minutes
+            # is returned as it is, and no new message is created.
+            seen = self._nonces.get(str(nonce))
+            if seen is not None and now - seen[1] < NONCE_WINDOW and not seen[0].deleted:
+                return _json(seen[0].data)
         sm = await self._bot_message(int(cid), rec)
+        if nonce is not None:
+            sm.data["nonce"] = nonce
+            self._nonces[str(nonce)] = (sm, now)
         return _json(sm.data)
 
     def _in_channel(self, cid: str, mid: str) -> StoredMessage:
@@ -1462,7 +1540,8 @@ class FakeDiscord:
         if uid not in members:
             members.add(uid)
             th["member_count"] = len(members)
-            if uid == self.bot.id or (self.session and self.session.intents & I_MEMBERS):
+            session = self.session_for(gid)
+            if uid == self.bot.id or (session and session.intents & I_MEMBERS):
                 await self._dispatch("THREAD_MEMBERS_UPDATE", {
                     "id": cid, "guild_id": str(gid), "member_count": len(members),
                     "added_members": [{"id": cid, "user_id": str(uid), "flags": 0,

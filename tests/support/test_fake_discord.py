@@ -406,3 +406,131 @@ async def test_member_roles_permissions_and_expired_follow_ups(dc: FakeDiscord,
             await second.followup.send("too late", ephemeral=True)
         assert refused.value.code == 10015
         assert [m.content for m in dc.public_messages(CHANNEL)] == ["done thinking"] * 2
+
+
+# -- sharding ----------------------------------------------------------------------------
+
+ON_SHARD_0, ON_SHARD_1 = (2 << 22) | 11, (3 << 22) | 11  # (id >> 22) % 2 -> 0, 1
+
+
+class ShardedBot(discord.AutoShardedClient):
+    """Records which shard each message came over."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(intents=intents, guild_ready_timeout=0.05, **kwargs)
+        self.seen: list[tuple[str, int | None]] = []
+        self.ready_shards: list[int] = []
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False
+                                   ) -> None:
+        return None  # discord.py waits 5 s between shards; the fake's limit is 1 at a time
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.ready_shards.append(shard_id)
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.seen.append((message.content, message.guild.shard_id if message.guild else None))
+
+
+def _sharded_world(dc: FakeDiscord) -> FakeUser:
+    alice = dc.user(2001, "alice")
+    dc.add_guild(ON_SHARD_0, "Even", channels=[{"id": 5001, "name": "general"}],
+                 members=[alice])
+    dc.add_guild(ON_SHARD_1, "Odd", channels=[{"id": 5002, "name": "general"}],
+                 members=[alice])
+    return alice
+
+
+async def test_auto_sharded_client_asks_for_shards_and_gets_a_session_each() -> None:
+    async with FakeDiscord(shards=2) as dc:
+        dc.install()
+        alice = _sharded_world(dc)
+        bot = ShardedBot()
+        task = asyncio.create_task(bot.start("test-token"))
+        try:
+            await dc.wait_for(lambda: sorted(bot.ready_shards) == [0, 1], 10, "two shards")
+            [gateway] = dc.requests_to("GET", "/gateway/bot")
+            assert gateway.response["shards"] == 2
+            assert gateway.response["session_start_limit"]["max_concurrency"] == 1
+            assert sorted(tuple(i["shard"]) for i in dc.identifies) == [(0, 2), (1, 2)]
+            assert dc.connected_shards() == {0, 1}
+            s0, s1 = dc.sessions[0], dc.sessions[1]
+            assert s0.id != s1.id and s0.conn is not s1.conn
+            ready = {s: next(f["d"] for f in dc.sessions[s].log if f["t"] == "READY")
+                     for s in (0, 1)}
+            assert ready[0]["shard"] == [0, 2] and ready[1]["shard"] == [1, 2]
+            assert [g["id"] for g in ready[0]["guilds"]] == [str(ON_SHARD_0)]
+            assert [g["id"] for g in ready[1]["guilds"]] == [str(ON_SHARD_1)]
+            assert {g.id: g.shard_id for g in bot.guilds} == {ON_SHARD_0: 0, ON_SHARD_1: 1}
+
+            await dc.message_create(5001, alice, "even")
+            await dc.message_create(5002, alice, "odd")
+            await dc.message_create(dc.dm_channel(alice), alice, "private")
+            await dc.wait_for(lambda: len(bot.seen) == 3)
+            assert sorted(bot.seen, key=str) == sorted(
+                [("even", 0), ("odd", 1), ("private", None)], key=str)
+            carried = {s: [f["d"].get("content") for f in dc.sessions[s].log
+                           if f["t"] == "MESSAGE_CREATE"] for s in (0, 1)}
+            assert carried == {0: ["even", "private"], 1: ["odd"]}  # DMs: shard 0
+        finally:
+            await bot.close()
+            await asyncio.wait_for(task, 5)
+
+
+async def test_one_shard_each_and_the_events_of_a_missing_shard_are_gone() -> None:
+    async with FakeDiscord() as dc:
+        dc.install()
+        alice = _sharded_world(dc)
+        odd = ShardedBot(shard_count=2, shard_ids=[1])
+        task = asyncio.create_task(odd.start("test-token"))
+        try:
+            await dc.wait_for(lambda: odd.ready_shards == [1], 10, "shard 1")
+            assert not dc.requests_to("GET", "/gateway/bot")  # the count was given
+            assert [i["shard"] for i in dc.identifies] == [[1, 2]]
+            await dc.message_create(5001, alice, "nobody runs shard 0")
+            await dc.message_create(5002, alice, "odd")
+            await dc.wait_for(lambda: odd.seen)
+            await asyncio.sleep(0.1)
+            assert odd.seen == [("odd", 1)]
+            await dc.disconnect_client(shard=1)
+            await dc.message_create(5002, alice, "while away")
+            await dc.wait_for(lambda: dc.connected_shards() == {1}, 5, "a resume")
+            await dc.wait_for(lambda: len(odd.seen) == 2)
+            assert odd.seen[1] == ("while away", 1) and len(dc.resumes) == 1
+        finally:
+            await odd.close()
+            await asyncio.wait_for(task, 5)
+
+
+@pytest.mark.parametrize("shard", [[2, 2], [0, 0], [-1, 2], "0,2"])
+async def test_identify_with_an_invalid_shard_is_closed_4010(shard: Any) -> None:
+    import aiohttp
+
+    async with FakeDiscord() as dc, aiohttp.ClientSession() as http, \
+            http.ws_connect(dc.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10
+        await ws.send_json({"op": 2, "d": {"token": "t", "intents": 1, "shard": shard,
+                                           "properties": {}}})
+        msg = await ws.receive()
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4010
+        assert not dc.sessions
+
+
+async def test_an_enforced_nonce_makes_a_resent_message_one_message(
+        dc: FakeDiscord, alice: FakeUser) -> None:
+    async with running(dc) as bot:
+        channel = bot.get_partial_messageable(CHANNEL)
+        first = await channel.send("once", nonce="row-1.1")
+        again = await channel.send("once", nonce="row-1.1")  # a retry after a lost answer
+        other = await channel.send("twice", nonce="row-2.1")
+        plain = [await channel.send("no nonce") for _ in range(2)]
+        assert again.id == first.id and other.id != first.id
+        assert [m.content for m in dc.sent_messages(CHANNEL)] == [
+            "once", "twice", "no nonce", "no nonce"]
+        assert plain[0].id != plain[1].id
+        with pytest.raises(discord.HTTPException) as refused:
+            await channel.send("long", nonce="x" * 26)
+        assert refused.value.code == 50035
