@@ -17,6 +17,7 @@ Single-process stores (SQLite) declare none of this and keep the in-process shor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from leavewell.storage.base import OutboxItem, Store, WorkClaims
@@ -35,10 +36,12 @@ def claims_of(store: object) -> WorkClaims | None:
 
 
 async def claim_in_order(store: Store, claims: WorkClaims, conversation_key: str,
-                         lease_seconds: float) -> tuple[list[OutboxItem], bool]:
+                         lease_seconds: float, held: Sequence[OutboxItem] = (),
+                         ) -> tuple[list[OutboxItem], bool]:
     """Claim a conversation's unsent rows; return the ones that may be sent now (oldest
     first) and whether some must wait for a lease (another claimer's, or this one's on
-    rows that could not go yet).
+    rows that could not go yet). `held`: rows this claimer holds already (its commit
+    inserted them claimed, `Store.commit_held`).
 
     A row unsent but not claimed is leased elsewhere: nothing newer goes before it. Call
     with the conversation's lock held. Both reads run at once: a row committed between
@@ -48,7 +51,8 @@ async def claim_in_order(store: Store, claims: WorkClaims, conversation_key: str
         store.pending_outbox(1000, conversation_key=conversation_key),
         claims.claim_outbox(1000, conversation_key=conversation_key,
                             lease_seconds=lease_seconds))
-    claimed = sorted(claimed, key=lambda item: item.id)
+    claimed = sorted({item.id: item for item in [*held, *claimed]}.values(),
+                     key=lambda item: item.id)
     mine = {item.id for item in claimed}
     blocked = min((item.id for item in pending if item.id not in mine), default=None)
     if blocked is None:

@@ -95,6 +95,16 @@ class StepRecord:
     routed: tuple[RoutedPayload, ...] = ()  # replies to other conversations, after `outbox`
 
 
+@dataclass(frozen=True, slots=True)
+class HeldCommit:
+    """What `Store.commit_held` returns for a step it applied."""
+
+    items: list[OutboxItem]  # every new row, as `commit` returns them
+    # Whether the step's conversation had an older row still unsent (committed before the
+    # step and not yet marked sent). When False, the step's own rows are the next to go.
+    older_unsent: bool
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
 
@@ -107,6 +117,15 @@ class Store(Protocol):
     async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
         """Apply the step atomically. Returns the new outbox rows, or None when
         the step's event_id was already committed (nothing was changed)."""
+        ...
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        """`commit`, and in the same transaction: the new rows addressed to the step's own
+        conversation are claimed for the caller for `lease_seconds` (on a store with
+        `WorkClaims`; a single-process store has no other claimer, so nothing to hold),
+        and whether an older row of that conversation is unsent is reported. None when the
+        event id was already committed. A caller holding the conversation's lock who gets
+        `older_unsent=False` may send the rows at once: no claim or read is needed."""
         ...
 
     def mark_sent(self, outbox_ids: list[int]) -> Awaitable[None]:

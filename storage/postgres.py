@@ -53,6 +53,7 @@ from leavewell.storage._codec import (
 )
 from leavewell.storage.base import (
     ConversationRecord,
+    HeldCommit,
     OutboxItem,
     RoundRecord,
     StepRecord,
@@ -137,7 +138,10 @@ ON CONFLICT (event_id) DO NOTHING RETURNING event_id
 # change: upserts resolve conflicts on the latest row, ids come from identity columns.
 # $1 lock keys; $2 event id or NULL; $3 time; $4-$5 user (NULL key: unchanged);
 # $6-$10 conversation (NULL key: unchanged); $11-$17 turns; $18-$21 outbox rows;
-# $22-$26 rounds. Arrays may be empty.
+# $22-$26 rounds. Arrays may be empty. $27 the step's own conversation and $28 a lease
+# (Store.commit_held; both NULL for commit): its new rows are inserted claimed for the
+# lease, and `older` tells whether a row of it was unsent before (the statement's
+# snapshot does not include its own inserts).
 _STEP = f"""
 WITH locks AS ({_LOCKS}),
 event AS (
@@ -165,8 +169,9 @@ turn_rows AS (
         $17::text[]) WITH ORDINALITY AS t (k, u, a, kind, body, analysis, meta, ord)
     ORDER BY ord),
 outbox_rows AS (
-    INSERT INTO outbox (conversation_key, platform, address, payload, created_at)
-    SELECT k, p, a, b, $3 FROM go, unnest($18::text[], $19::text[], $20::text[], $21::text[])
+    INSERT INTO outbox (conversation_key, platform, address, payload, created_at, claimed_until)
+    SELECT k, p, a, b, $3, CASE WHEN k = $27::text THEN {_NOW} + $28::float8 END
+    FROM go, unnest($18::text[], $19::text[], $20::text[], $21::text[])
         WITH ORDINALITY AS o (k, p, a, b, ord)
     ORDER BY ord
     RETURNING id),
@@ -177,7 +182,9 @@ round_rows AS (
     ON CONFLICT (round_id) DO UPDATE SET
         group_key = excluded.group_key, state = excluded.state, deadline = excluded.deadline,
         is_open = excluded.is_open, updated_at = excluded.updated_at, claimed_until = NULL)
-SELECT EXISTS (SELECT 1 FROM go) AS applied, ARRAY(SELECT id FROM outbox_rows ORDER BY id) AS ids
+SELECT EXISTS (SELECT 1 FROM go) AS applied, ARRAY(SELECT id FROM outbox_rows ORDER BY id) AS ids,
+       EXISTS (SELECT 1 FROM outbox WHERE conversation_key = $27::text AND sent_at IS NULL)
+           AS older
 """
 _FORGET = (
     """
@@ -619,6 +626,16 @@ class PostgresStore:
 
     async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
         """Apply the step in one transaction (see storage.base.Store.commit)."""
+        done = await self._commit(step, None)
+        return None if done is None else done.items
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        """Apply the step, its own conversation's new rows inserted already claimed by this
+        store for `lease_seconds`, and tell whether an older row of that conversation is
+        unsent: all in the step's one statement (see storage.base.Store.commit_held)."""
+        return await self._commit(step, float(lease_seconds))
+
+    async def _commit(self, step: StepRecord, lease: float | None) -> HeldCommit | None:
         self._require_pool()
         encoded = encode_step(step)  # a bad step fails here, before any SQL
         keys = _order_keys(encoded)
@@ -628,7 +645,7 @@ class PostgresStore:
                 await asyncio.shield(earlier)
             # With an event id a repeat is harmless (it finds the id and changes nothing);
             # without one, a step whose COMMIT may have happened must not run twice.
-            return await self._run(lambda conn: _apply_step(conn, encoded), tx=False,
+            return await self._run(lambda conn: _apply_step(conn, encoded, lease), tx=False,
                                    repeatable=step.event_id is not None)
         finally:
             self._order.leave(keys, mine, before)
@@ -793,15 +810,19 @@ class PostgresStore:
 # --------------------------------------------------------------------------- one step
 
 
-async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep) -> list[OutboxItem] | None:
+async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep,
+                      lease: float | None) -> HeldCommit | None:
     """A step in one statement; a forgetting step (its deletes must come first and see
-    nothing of its own writes) in a transaction of several. None: already done."""
+    nothing of its own writes) in a transaction of several. None: already done. With a
+    `lease`, the step's own rows are inserted claimed (see PostgresStore.commit_held)."""
     step = encoded.step
     at = float(step.at)
     rows, made = _outbox_rows(encoded)
+    held = [encoded.conversation_key if lease is not None else None, lease]
     if step.forget_user_key is None:
-        applied, ids = await conn.fetchrow(
-            _STEP, _lock_keys(encoded), step.event_id, at, *_step_arguments(encoded, rows))
+        applied, ids, older = await conn.fetchrow(
+            _STEP, _lock_keys(encoded), step.event_id, at, *_step_arguments(encoded, rows),
+            *held)
     else:
         async with conn.transaction():
             if step.event_id is not None:
@@ -813,12 +834,13 @@ async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep) -> list[Ou
                 await conn.execute(_LOCKS, _lock_keys(encoded))
             for statement in _FORGET:
                 await conn.execute(statement, step.forget_user_key)
-            applied, ids = await conn.fetchrow(
-                _STEP, [], None, at, *_step_arguments(encoded, rows))
+            applied, ids, older = await conn.fetchrow(
+                _STEP, [], None, at, *_step_arguments(encoded, rows), *held)
     if not applied:
         return None
-    return [OutboxItem(outbox_id, key, platform, address, payload, at)
-            for outbox_id, (key, platform, address, payload) in zip(ids, made, strict=True)]
+    return HeldCommit([OutboxItem(outbox_id, key, platform, address, payload, at)
+                       for outbox_id, (key, platform, address, payload)
+                       in zip(ids, made, strict=True)], older_unsent=older)
 
 
 def _step_arguments(encoded: EncodedStep, outbox: list[tuple[str, str, str, str]]) -> list[Any]:

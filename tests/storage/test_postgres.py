@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from leavewell.bot.settings import SettingsError, load_settings
-from leavewell.storage.base import RoundRecord
+from leavewell.storage.base import RoundRecord, RoutedPayload
 from leavewell.storage.factory import make_store
 from leavewell.storage.migrate import MigrationError, SchemaTooNewError
 from leavewell.storage.postgres import PostgresStore
@@ -253,6 +253,28 @@ async def test_two_replicas_claiming_the_outbox_never_take_the_same_row(
     assert sorted(by_first + by_second) == sorted(created)
     assert by_first and by_second  # both replicas did share the work
     assert await first.claim_outbox() == []  # all held until their leases run out
+
+
+async def test_commit_held_claims_the_steps_own_rows_for_its_lease_only(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    routed = RoutedPayload(conv_key(9), "telegram", {"chat_id": "9"}, {"to": "group"})
+    step = replace(make_step("e1", payloads=({"a": 1}, {"b": 2})), routed=(routed,))
+    calls = first.stats.calls
+    done = await first.commit_held(step, 0.5)
+    assert first.stats.calls == calls + 1  # one round trip, as commit
+    assert done is not None and not done.older_unsent
+    own = [i.id for i in done.items if i.conversation_key == "tg:1:1:0"]
+    assert len(own) == 2
+    # the other replica sees the own rows held, the routed one free
+    assert [i.payload for i in await second.claim_outbox()] == [{"to": "group"}]
+    later = await second.commit_held(make_step("e2", payloads=({"c": 3},)), 0.5)
+    assert later is not None and later.older_unsent  # the held rows are still unsent
+    await asyncio.sleep(0.7)  # the leases run out: a dead holder's rows are taken over
+    taken = await second.claim_outbox(conversation_key="tg:1:1:0")
+    assert [i.id for i in taken] == [*own, later.items[0].id]
+    assert await first.commit(make_step("e3", payloads=())) is not None
 
 
 async def test_two_replicas_claiming_deadlines_never_take_the_same_conversation(
