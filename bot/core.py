@@ -282,7 +282,7 @@ class Core:
         if next_up:  # the commit held these and found nothing older unsent
             ready, waiting = held, False
         else:
-            ready, waiting = await claim_in_order(self.store, self.claims, conversation_key,
+            ready, waiting = await claim_in_order(self.claims, conversation_key,
                                                   self.claim_lease, held)
         if not await self.delivery.deliver(ready) or waiting:
             self._retry_after_lease()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -206,6 +206,16 @@ class WorkClaims(Protocol):
 
     async def claim_outbox(self, limit: int = 100, conversation_key: str | None = None,
                            lease_seconds: float | None = None) -> list[OutboxItem]: ...
+
+    async def claim_outbox_in_order(self, conversation_key: str, limit: int = 1000,
+                                    lease_seconds: float | None = None,
+                                    held: Sequence[int] = ()
+                                    ) -> tuple[list[OutboxItem], int | None]:
+        """In one step: claim a conversation's unsent rows oldest first, those no live lease
+        holds or whose ids are in `held` (the caller's own, e.g. from `commit_held`), up to
+        the first row that cannot be claimed; return them and that row's id (None when
+        nothing was left behind). Rows from that one on stay unclaimed."""
+        ...
 
     async def claim_due_deadlines(self, now: float, limit: int = 100,
                                   lease_seconds: float | None = None

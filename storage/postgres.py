@@ -222,6 +222,25 @@ UPDATE outbox SET claimed_until = {_NOW} + $3 WHERE id IN (
 RETURNING {_OUTBOX_COLUMNS}
 """
 
+# One conversation's unsent rows claimed in order: those free (no live lease, not locked by
+# a claimer right now) or held by the caller ($4), oldest first, up to the first row that is
+# neither (returned as `blocked`: it and all after it wait). Always one row at least.
+_CLAIM_IN_ORDER = f"""
+WITH free AS (
+    SELECT id FROM outbox
+    WHERE conversation_key = $1 AND sent_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until < {_NOW} OR id = ANY($4::bigint[]))
+    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
+blocker AS (
+    SELECT min(id) AS id FROM outbox
+    WHERE conversation_key = $1 AND sent_at IS NULL AND id NOT IN (SELECT id FROM free)),
+claimed AS (
+    UPDATE outbox SET claimed_until = {_NOW} + $3
+    WHERE id IN (SELECT id FROM free)
+      AND id < COALESCE((SELECT id FROM blocker), 9223372036854775807)
+    RETURNING {_OUTBOX_COLUMNS})
+SELECT b.id AS blocked, c.* FROM blocker AS b LEFT JOIN claimed AS c ON true
+"""
 
 def _claim_due_sql(table: str, key: str, columns: str) -> str:
     """Claim rows due by $1 (at most $2) that no live lease holds, for $3 seconds."""
@@ -709,6 +728,20 @@ class PostgresStore:
         rows = await self._run(lambda conn: conn.fetch(
             _CLAIM_OUTBOX, max(limit, 0), conversation_key, float(lease)))
         return sorted(map(_outbox_item, rows), key=lambda item: item.id)
+
+    async def claim_outbox_in_order(self, conversation_key: str, limit: int = 1000,
+                                    lease_seconds: float | None = None,
+                                    held: Sequence[int] = ()
+                                    ) -> tuple[list[OutboxItem], int | None]:
+        """One statement: the conversation's unsent rows this replica holds (`held`) or no
+        one does, oldest first, claimed up to the first row it could not claim, whose id
+        comes back too (None: nothing waits)."""
+        lease = self.lease_seconds if lease_seconds is None else lease_seconds
+        rows = await self._fetch(_CLAIM_IN_ORDER, conversation_key, max(limit, 0),
+                                 float(lease), [int(i) for i in held])
+        blocked = rows[0][0]
+        items = [_outbox_item(row[1:]) for row in rows if row[1] is not None]
+        return sorted(items, key=lambda item: item.id), blocked
 
     async def claim_due_deadlines(self, now: float, limit: int = 100,
                                   lease_seconds: float | None = None

@@ -277,6 +277,48 @@ async def test_commit_held_claims_the_steps_own_rows_for_its_lease_only(
     assert await first.commit(make_step("e3", payloads=())) is not None
 
 
+async def test_claiming_in_order_stops_at_the_first_row_another_lease_holds(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    other = await first.commit_held(make_step("e1", payloads=({"n": 1},)), 60)
+    free = await first.commit(make_step("e2", payloads=({"n": 2},)))
+    mine = await second.commit_held(make_step("e3", payloads=({"n": 3},)), 60)
+    await first.commit(make_step("e4", conv=conv_key(2), user=user_key(2)))  # elsewhere
+    assert other is not None and free is not None and mine is not None
+    calls = second.stats.calls
+    held = [mine.items[0].id]
+    assert await second.claim_outbox_in_order("tg:1:1:0", held=held) == (
+        [], other.items[0].id)
+    assert second.stats.calls == calls + 1
+    # nothing past the blocker was claimed: the first replica may claim the free row
+    assert [i.id for i in await first.claim_outbox(conversation_key="tg:1:1:0")] == [
+        free[0].id]
+    await first.mark_sent([other.items[0].id])
+    assert await second.claim_outbox_in_order("tg:1:1:0", held=held) == ([], free[0].id)
+    await first.mark_sent([free[0].id])
+    ready, blocked = await second.claim_outbox_in_order("tg:1:1:0", held=held)
+    assert [i.payload for i in ready] == [{"n": 3}] and blocked is None
+    await second.mark_sent(held)
+    assert await second.claim_outbox_in_order("tg:1:1:0") == ([], None)
+
+
+async def test_claiming_in_order_takes_free_rows_oldest_first_and_holds_them(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    made = []
+    for n in range(5):
+        items = await first.commit(make_step(f"e{n}", payloads=({"n": n},)))
+        assert items is not None
+        made.append(items[0].id)
+    ready, blocked = await first.claim_outbox_in_order("tg:1:1:0", limit=3)
+    assert [i.id for i in ready] == made[:3] and blocked == made[3]  # past the limit: waits
+    assert await second.claim_outbox_in_order("tg:1:1:0") == ([], made[0])
+    ready, blocked = await first.claim_outbox_in_order("tg:1:1:0", held=made[:3])
+    assert [i.id for i in ready] == made and blocked is None
+
+
 async def test_two_replicas_claiming_deadlines_never_take_the_same_conversation(
     replicas: tuple[PostgresStore, PostgresStore]
 ) -> None:
