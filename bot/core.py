@@ -145,7 +145,7 @@ class Core:
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
         # A round's lock, when one is involved, is always taken last.
-        async with self.store.lock(ref.key), self.store.lock(f"user:{ref.user_key}"):
+        async with self.store.lock(ref.key, f"user:{ref.user_key}"):
             profile, state = await self._load(ref)
             lang = profile.get("lang") or DEFAULT_LANG
             trigger = await trigger_of(incoming, self.store, lang)

@@ -188,12 +188,16 @@ class Store(Protocol):
 
     async def schema_version(self) -> int: ...
 
-    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+    def lock(self, key: str, *more: str) -> AbstractAsyncContextManager[None]:
         """`async with store.lock(key):` holds `key` against every other holder of the same
         key on this data (every process, where the engine serves several), and not against
         other keys. Released on leaving the block, also by an exception. A task may hold
         several keys at once (take them in an agreed order, so two tasks never wait on
-        each other), but not the same key twice: locks are not reentrant."""
+        each other), but not the same key twice: locks are not reentrant.
+
+        `store.lock(a, b, ...)` takes several keys together, in an order of the store's
+        own that never deadlocks with another such call, at the cost of one where the
+        engine can (one query on PostgreSQL), and releases them together."""
         ...
 
 

@@ -7,8 +7,8 @@ waits on the database."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 
 
 class KeyedLocks:
@@ -17,6 +17,14 @@ class KeyedLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+    @asynccontextmanager
+    async def hold_all(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        """Several keys, taken in sorted order (so two such holders never wait on each other)."""
+        async with AsyncExitStack() as held:
+            for key in sorted(set(keys)):
+                await held.enter_async_context(self.hold(key))
+            yield
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:

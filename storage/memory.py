@@ -128,10 +128,10 @@ class MemoryStore:
         return MEMORY_SCHEMA_VERSION
 
     @asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
+    async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
         """One process owns this data: an in-process lock per key is enough."""
         self._db()
-        async with self._locks.hold(key):
+        async with self._locks.hold_all((key, *more)):
             yield
 
     async def load(

@@ -72,11 +72,13 @@ T = TypeVar("T")
 # Any constant unlikely to collide with an application's own advisory locks.
 _MIGRATION_LOCK = 0x6C65_6176_6577  # "leavew"
 DEFAULT_LEASE_SECONDS = 30.0
-# Store.lock(key) takes the session lock hashtextextended(key, _LOCK_SEED); a step's
+# Store.lock(keys) takes the session locks hashtextextended(key, _LOCK_SEED), all in one
+# query, in hash order (two callers taking several never wait on each other); a step's
 # transaction locks hash their keys with seed 0, so the two never share a lock id.
 _LOCK_SEED = 0x6C6F_636B  # "lock"
-_LOCK = f"SELECT pg_advisory_lock(hashtextextended($1::text, {_LOCK_SEED}))"
-_UNLOCK = f"SELECT pg_advisory_unlock(hashtextextended($1::text, {_LOCK_SEED}))"
+_LOCK_IDS = f"SELECT DISTINCT hashtextextended(k, {_LOCK_SEED}) AS h FROM unnest($1::text[]) AS k"
+_LOCK = f"SELECT count(pg_advisory_lock(h)) FROM ({_LOCK_IDS} ORDER BY h) AS ordered"
+_UNLOCK = f"SELECT count(pg_advisory_unlock(h)) FROM ({_LOCK_IDS}) AS held"
 _LOCK_POOL_CLOSE_SECONDS = 5.0
 
 class _ConnectionLost(ConnectionError):
@@ -534,22 +536,24 @@ class PostgresStore:
     # ----------------------------------------------------------------- Store.lock
 
     @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
-        """Hold `key` against every replica on this database: a session advisory lock on
-        a connection of the lock pool. Within the process, tasks wanting the same key queue
-        here first, so only one of them waits on the database. A task that already holds
-        a key takes further keys on the same connection (nested locks never wait for the
-        pool). A lock query that fails or is cancelled closes its connection, which ends
-        the session and every lock it held, instead of returning it to the pool."""
+    async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
+        """Hold the keys against every replica on this database: session advisory locks on
+        a connection of the lock pool, all taken in one query and released in one. Within
+        the process, tasks wanting the same key queue here first, so only one of them waits
+        on the database. A task that already holds a key takes further keys on the same
+        connection (nested locks never wait for the pool). A lock query that fails or is
+        cancelled closes its connection, which ends the session and every lock it held,
+        instead of returning it to the pool."""
         self._require_pool()
-        async with self._local_locks.hold(key):
+        keys = sorted({key, *more})
+        async with self._local_locks.hold_all(keys):
             session = await self._lock_session()
             try:
-                await self._lock_query(session, _LOCK, key, swallow=False)
+                await self._lock_query(session, _LOCK, keys, swallow=False)
                 try:
                     yield
                 finally:
-                    await self._lock_query(session, _UNLOCK, key, swallow=True)
+                    await self._lock_query(session, _UNLOCK, keys, swallow=True)
             finally:
                 await self._leave_lock_session(session)
 
@@ -578,22 +582,22 @@ class PostgresStore:
             return
         await pool.release(session.conn)  # shielded; a closed connection is replaced
 
-    async def _lock_query(self, session: _LockSession, sql: str, key: str, *,
+    async def _lock_query(self, session: _LockSession, sql: str, keys: list[str], *,
                           swallow: bool) -> None:
         if session.broken:
             if swallow:  # unlocking on a closed session: its locks are gone already
                 return
             raise _ConnectionLost("this task's lock connection was closed")
         try:
-            await session.conn.execute(sql, key)
+            await session.conn.execute(sql, keys)
         except BaseException as exc:
             # Whether the lock is held is unknown now: end the session (and its locks).
             session.broken = True
             _terminate(session.conn)
             if not swallow or not isinstance(exc, Exception):
                 raise
-            log.warning("releasing lock %r failed (%s: %s); closed its connection instead",
-                        key, type(exc).__name__, exc)
+            log.warning("releasing lock %s failed (%s: %s); closed its connection instead",
+                        ", ".join(map(repr, keys)), type(exc).__name__, exc)
 
     # ----------------------------------------------------------------- running work
 

@@ -367,11 +367,11 @@ class SqliteStore:
         return int(rows[0][0])
 
     @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
+    async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
         """One process writes the file: an in-process lock per key is enough."""
         if self._writer is None:
             raise StoreClosedError("the store is not open")
-        async with self._locks.hold(key):
+        async with self._locks.hold_all((key, *more)):
             yield
 
     async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:

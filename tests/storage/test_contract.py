@@ -693,6 +693,28 @@ async def test_locks_of_different_keys_are_independent(store: Store) -> None:
         assert await asyncio.wait_for(asyncio.create_task(other()), 10) == "in"
 
 
+async def test_several_keys_taken_at_once_exclude_each_and_never_deadlock(
+        store: Store) -> None:
+    async def single(key: str) -> str:
+        async with store.lock(key):
+            return key
+
+    async with store.lock("tg:1:1:0", "user:tg:1"):
+        waiting = [asyncio.create_task(single(k)) for k in ("tg:1:1:0", "user:tg:1")]
+        await asyncio.sleep(0.2)
+        assert not any(t.done() for t in waiting)
+        assert await asyncio.wait_for(single("tg:2:2:0"), 10) == "tg:2:2:0"
+    assert await asyncio.wait_for(asyncio.gather(*waiting), 10) == ["tg:1:1:0", "user:tg:1"]
+
+    async def many(keys: tuple[str, ...]) -> None:
+        for _ in range(15):
+            async with store.lock(*keys):
+                await asyncio.sleep(0)
+
+    await asyncio.wait_for(asyncio.gather(many(("x", "y")), many(("y", "x")),
+                                          many(("z", "y", "x")), many(("x", "x"))), 20)
+
+
 async def test_one_task_may_hold_several_keys(store: Store) -> None:
     async with store.lock("a"), store.lock("b"), store.lock("c"):
         pass

@@ -480,6 +480,28 @@ async def test_two_replicas_exclude_each_other_on_one_key(
     assert inside == ["first", "first out", "second"]
 
 
+async def test_several_keys_are_taken_in_one_query_and_held_across_replicas(
+        replicas: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = replicas
+    queries: list[str] = []
+    async with first.lock("tg:1:1:0", "user:tg:1", "tg:1:1:0"):
+        (session,) = first._lock_sessions.values()
+        session.conn.add_query_logger(lambda record: queries.append(record.query))
+        holders = await first._fetch(_ADVISORY_HOLDERS)
+        assert len(holders) == 2 and len({row["pid"] for row in holders}) == 1
+        waiting = asyncio.create_task(hold(second, "user:tg:1", "tg:1:1:0"))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # the other replica waits on the database
+    assert len(queries) == 1  # the release: all keys in one query
+    await asyncio.wait_for(waiting, 10)
+    assert await first._fetch(_ADVISORY_HOLDERS) == []
+
+
+async def hold(store: PostgresStore, *keys: str) -> None:
+    async with store.lock(*keys):
+        pass
+
+
 async def test_nested_locks_reuse_the_tasks_connection(url: str) -> None:
     store = PostgresStore(url, pool_max=2, lock_pool_max=1)
     await store.open()
