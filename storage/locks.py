@@ -7,8 +7,8 @@ waits on the database."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 
 class KeyedLocks:
@@ -19,25 +19,33 @@ class KeyedLocks:
         return len(self._locks)
 
     @asynccontextmanager
-    async def hold_all(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        """Several keys, taken in sorted order (so two such holders never wait on each other)."""
-        async with AsyncExitStack() as held:
-            for key in sorted(set(keys)):
-                await held.enter_async_context(self.hold(key))
+    async def hold(self, key: str, *more: str) -> AsyncIterator[None]:
+        """Hold `key`, and `more` with it: several are taken in sorted order, so two tasks
+        taking several never wait on each other."""
+        keys = sorted({key, *more}) if more else (key,)
+        locks = [self._enter(k) for k in keys]
+        taken = 0
+        try:
+            for lock in locks:
+                await lock.acquire()
+                taken += 1
             yield
+        finally:
+            for lock in reversed(locks[:taken]):
+                lock.release()
+            for k in keys:
+                self._leave(k)
 
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    def _enter(self, key: str) -> asyncio.Lock:
         lock, users = self._locks.get(key, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
         self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        return lock
+
+    def _leave(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)

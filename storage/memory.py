@@ -131,7 +131,7 @@ class MemoryStore:
     async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
         """One process owns this data: an in-process lock per key is enough."""
         self._db()
-        async with self._locks.hold_all((key, *more)):
+        async with self._locks.hold(key, *more):
             yield
 
     async def load(

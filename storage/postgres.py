@@ -546,7 +546,7 @@ class PostgresStore:
         instead of returning it to the pool."""
         self._require_pool()
         keys = sorted({key, *more})
-        async with self._local_locks.hold_all(keys):
+        async with self._local_locks.hold(*keys):
             session = await self._lock_session()
             try:
                 await self._lock_query(session, _LOCK, keys, swallow=False)

@@ -371,7 +371,7 @@ class SqliteStore:
         """One process writes the file: an in-process lock per key is enough."""
         if self._writer is None:
             raise StoreClosedError("the store is not open")
-        async with self._locks.hold_all((key, *more)):
+        async with self._locks.hold(key, *more):
             yield
 
     async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:
