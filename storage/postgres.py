@@ -480,8 +480,14 @@ class PostgresStore:
     async def open(self) -> None:
         if self._pool is not None:
             raise RuntimeError("the store is already open")
+        # No reset query on release either: asyncpg's default (unlock all advisory locks,
+        # CLOSE ALL, UNLISTEN *, RESET ALL) is a round trip after every call, and this
+        # store leaves none of that behind on a pooled connection: its locks are
+        # transaction-scoped (the migration lock is released or its connection closed),
+        # it opens no cursor, listens to nothing and sets nothing for the session. An open
+        # transaction is still rolled back on release (asyncpg does it before any reset).
         pool = await asyncpg.create_pool(self.dsn, min_size=self.pool_min,
-                                         max_size=self.pool_max)
+                                         max_size=self.pool_max, reset=_nothing_to_reset)
         try:
             async with pool.acquire() as conn:
                 self.applied_migrations = await self._migrate(conn)
@@ -523,7 +529,11 @@ class PostgresStore:
             return await apply_migrations(_PostgresTarget(conn, self._where()),
                                           self._migrations)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+            try:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+            except BaseException:  # the pool does not reset it: end the session instead
+                _terminate(conn)
+                raise
 
     def _where(self) -> str:
         """The DSN without a password, for messages."""

@@ -451,6 +451,31 @@ SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
 """
 
 
+async def test_a_pooled_connection_comes_back_without_a_reset_round_trip(url: str) -> None:
+    store = PostgresStore(url, pool_min=1, pool_max=1)
+    await store.open()
+    try:
+        pool = store._pool
+        assert pool is not None
+        await store.commit(make_step("e0"))  # asyncpg learns the step's types once
+        queries: list[str] = []
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda record: queries.append(record.query))
+        await store.load("tg:1:1:0", "tg:1")
+        await store.commit(make_step("e1"))
+        assert len(queries) == 2  # the load and the step: nothing after either
+        # a transaction left open is still rolled back before the connection is reused
+        async with pool.acquire() as conn:
+            await conn.execute("BEGIN")
+            await conn.execute("DELETE FROM users")
+        assert "ROLLBACK" in queries[-1]
+        user, _ = await store.load("tg:1:1:0", "tg:1")
+        assert user is not None
+        assert await scalar(url, "SELECT count(*) FROM users") == 1
+    finally:
+        await store.close()
+
+
 async def test_two_replicas_exclude_each_other_on_one_key(
         replicas: tuple[PostgresStore, PostgresStore]) -> None:
     first, second = replicas
