@@ -16,10 +16,10 @@ Single-process stores (SQLite) declare none of this and keep the in-process shor
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from leavewell.storage.base import OutboxItem, Store, WorkClaims
+from leavewell.storage.base import OutboxItem, WorkClaims
 
 CLAIM_LEASE_SECONDS = 30.0  # how long a claim holds before another replica may take over
 
@@ -34,23 +34,17 @@ def claims_of(store: object) -> WorkClaims | None:
     return store if isinstance(store, SharedStore) else None
 
 
-async def claim_in_order(store: Store, claims: WorkClaims, conversation_key: str,
-                         lease_seconds: float) -> tuple[list[OutboxItem], bool]:
+async def claim_in_order(claims: WorkClaims, conversation_key: str, lease_seconds: float,
+                         held: Sequence[OutboxItem] = ()) -> tuple[list[OutboxItem], bool]:
     """Claim a conversation's unsent rows; return the ones that may be sent now (oldest
     first) and whether some must wait for a lease (another claimer's, or this one's on
-    rows that could not go yet).
+    rows that could not go yet). `held`: rows this claimer holds already (its commit
+    inserted them claimed, `Store.commit_held`).
 
-    A row unsent but not claimed is leased elsewhere: nothing newer goes before it. Call
-    with the conversation's lock held. Both reads run at once: a row committed between
-    them (a reply routed from another conversation) is either claimed here, or left to
-    the replica that committed it, which sends it under this lock afterwards."""
-    pending, claimed = await asyncio.gather(
-        store.pending_outbox(1000, conversation_key=conversation_key),
-        claims.claim_outbox(1000, conversation_key=conversation_key,
-                            lease_seconds=lease_seconds))
-    claimed = sorted(claimed, key=lambda item: item.id)
-    mine = {item.id for item in claimed}
-    blocked = min((item.id for item in pending if item.id not in mine), default=None)
-    if blocked is None:
-        return claimed, False
-    return [item for item in claimed if item.id < blocked], True
+    A row unsent but not claimable is leased elsewhere: nothing newer goes before it (nor
+    is claimed). Call with the conversation's lock held. One statement: a row committed
+    meanwhile (a reply routed from another conversation) is either claimed here, or left
+    to the replica that committed it, which sends it under this lock afterwards."""
+    ready, blocked = await claims.claim_outbox_in_order(
+        conversation_key, lease_seconds=lease_seconds, held=[item.id for item in held])
+    return ready, blocked is not None

@@ -32,6 +32,7 @@ from leavewell.dialogs.rounds.machine import RoundResult, destination, step_roun
 from leavewell.dialogs.state import Profile
 from leavewell.storage.base import (
     ConversationRecord,
+    HeldCommit,
     OutboxItem,
     RoundRecord,
     RoutedPayload,
@@ -144,48 +145,58 @@ class Core:
         ref = incoming.ref
         # The user's lock too: a profile is shared by all of that user's conversations.
         # A round's lock, when one is involved, is always taken last.
-        async with self.store.lock(ref.key), self.store.lock(f"user:{ref.user_key}"):
+        async with self.store.lock(ref.key, f"user:{ref.user_key}"):
             profile, state = await self._load(ref)
             lang = profile.get("lang") or DEFAULT_LANG
             trigger = await trigger_of(incoming, self.store, lang)
             if trigger is not None:
-                items, result = await self._round_event(incoming, trigger, profile, state)
+                done, result = await self._round_event(incoming, trigger, profile, state)
             else:
                 result = self.interviewer.step(profile, state, incoming.event)
                 if result.forget:
-                    items = await self._commit_forget(incoming, result, profile)
+                    done = await self._commit_forget(incoming, result, profile)
                 else:
-                    items = await self._commit_step(incoming, result)
-            if items is None:
+                    done = await self._commit_step(incoming, result)
+            if done is None:
                 log.debug("event %s already processed", incoming.event_id)
                 return None
             if result is not None:
                 self._remember(ref, result)
+            items = done.items
             own = [i for i in items if i.conversation_key == ref.key]
             # Other conversations' rows wait their turn: marked before anyone can overtake.
             self._stuck.update(i.conversation_key for i in items if i.conversation_key != ref.key)
-            await self._deliver(ref.key, own)
+            await self._deliver(ref.key, own, next_up=not done.older_unsent)
         await self._deliver_elsewhere({i.conversation_key for i in items} - {ref.key})
         return items
 
+    async def _commit(self, step: StepRecord) -> HeldCommit | None:
+        """Commit a step of the conversation whose lock is held. On a shared store its own
+        replies come back claimed by this replica, with whether an older one is unsent
+        (then they wait their turn); a single-process store needs neither (`_deliver`)."""
+        if self.claims is not None:
+            return await self.store.commit_held(step, self.claim_lease)
+        items = await self.store.commit(step)
+        return None if items is None else HeldCommit(items, older_unsent=False)
+
     async def _commit_step(self, incoming: Incoming,
-                           result: StepResult) -> list[OutboxItem] | None:
+                           result: StepResult) -> HeldCommit | None:
         attempt = result.round_attempt
         if attempt is None:
-            return await self.store.commit(self._record(incoming, result))
+            return await self._commit(self._record(incoming, result))
         # A finished round answer: the round records it in the same transaction.
         round_id = attempt["round_id"]
         async with self.store.lock(f"round:{round_id}"):
             record = await self.store.load_round(round_id)
             if record is None:
-                return await self.store.commit(self._record(incoming, result))
+                return await self._commit(self._record(incoming, result))
             event = SubmitAttempt(incoming.event.at, incoming.ref.user_key, attempt)
             outcome = step_round(record.state, event)
-            return await self.store.commit(self._record(
+            return await self._commit(self._record(
                 incoming, result, round_part=(record.group_key, round_id, outcome)))
 
     async def _commit_forget(self, incoming: Incoming, result: StepResult,
-                             profile: dict[str, Any]) -> list[OutboxItem] | None:
+                             profile: dict[str, Any]) -> HeldCommit | None:
         """/forget reaches into the rounds the user joined, in the same transaction."""
         round_ids = sorted({str(r) for r in profile.get("rounds") or ()})
         async with contextlib.AsyncExitStack() as held:
@@ -203,13 +214,13 @@ class Core:
                                            outcome.deadline, outcome.is_open))
                 routed.extend(_route(outcome, None)[1])
             step = self._record(incoming, result)
-            return await self.store.commit(replace(step, rounds=tuple(changed),
-                                                   routed=tuple(routed)))
+            return await self._commit(replace(step, rounds=tuple(changed),
+                                              routed=tuple(routed)))
 
     async def _round_event(
         self, incoming: Incoming, trigger: RoundTrigger, profile: dict[str, Any],
         state: dict[str, Any],
-    ) -> tuple[list[OutboxItem] | None, StepResult | None]:
+    ) -> tuple[HeldCommit | None, StepResult | None]:
         async with self.store.lock(f"round:{trigger.round_id}"):
             record = None if trigger.is_new else await self.store.load_round(trigger.round_id)
             outcome = step_round(record.state if record else None, trigger.event)
@@ -233,10 +244,10 @@ class Core:
                 mentor.joined_round(trigger.round_id)
                 step = replace(step, user=UserRecord(incoming.ref.user_key, mentor.to_dict()))
                 self._profiles.drop(incoming.ref.user_key)
-            items = await self.store.commit(step)
+            done = await self._commit(step)
         if outcome.deadline is not None and outcome.deadline < self._planned_wake:
             self._deadline_changed.set()
-        return items, result
+        return done, result
 
     async def _deliver_elsewhere(self, keys: set[str]) -> None:
         """Replies a step addressed to other conversations (a group post, a mentor's
@@ -246,10 +257,13 @@ class Core:
             async with self.store.lock(key):
                 await self._deliver(key, [])
 
-    async def _deliver(self, conversation_key: str, items: list[OutboxItem]) -> None:
-        """Send these rows, after any older ones of the conversation still unsent."""
+    async def _deliver(self, conversation_key: str, items: list[OutboxItem], *,
+                       next_up: bool = False) -> None:
+        """Send these rows, after any older ones of the conversation still unsent. On a
+        shared store `items` are the rows this replica's commit holds, and `next_up` says
+        no older row was unsent then: they go at once, with no claim or read."""
         if self.claims is not None:
-            await self._deliver_claimed(conversation_key)
+            await self._deliver_claimed(conversation_key, items, next_up)
             return
         if conversation_key in self._stuck:
             items = await self.store.pending_outbox(1000, conversation_key=conversation_key)
@@ -258,14 +272,18 @@ class Core:
         else:
             self._stuck.add(conversation_key)
 
-    async def _deliver_claimed(self, conversation_key: str) -> None:
-        """Replicas: send the conversation's unsent rows this replica could claim, oldest
-        first, none past a row another claimer's lease still holds. What waits (for a
-        lease, or after a failed send, its rows leased here) is retried once it runs out."""
+    async def _deliver_claimed(self, conversation_key: str, held: list[OutboxItem],
+                               next_up: bool) -> None:
+        """Replicas: send the conversation's unsent rows this replica holds or could claim,
+        oldest first, none past a row another claimer's lease still holds. What waits (for
+        a lease, or after a failed send, its rows leased here) is retried once it runs out."""
         self._stuck.discard(conversation_key)
         assert self.claims is not None
-        ready, waiting = await claim_in_order(self.store, self.claims, conversation_key,
-                                              self.claim_lease)
+        if next_up:  # the commit held these and found nothing older unsent
+            ready, waiting = held, False
+        else:
+            ready, waiting = await claim_in_order(self.claims, conversation_key,
+                                                  self.claim_lease, held)
         if not await self.delivery.deliver(ready) or waiting:
             self._retry_after_lease()
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from aiohttp import web
 from prometheus_client import (
@@ -31,7 +31,9 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from leavewell.storage.base import OutboxItem, StepRecord, Store
+from leavewell.storage.base import HeldCommit, OutboxItem, StepRecord, Store
+
+T = TypeVar("T")
 
 CHECK_SECONDS = 2.0  # a readiness check slower than this counts as failed
 OUTBOX_SCAN = 1000  # the depth gauge counts at most this many unsent rows
@@ -89,19 +91,25 @@ class MeasuredStore:
         self.metrics = metrics
 
     async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
+        return await self._measured(step, self.inner.commit(step))
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        return await self._measured(step, self.inner.commit_held(step, lease_seconds))
+
+    async def _measured(self, step: StepRecord, commit: Awaitable[T]) -> T:
         started = time.perf_counter()
         try:
-            items = await self.inner.commit(step)
+            done = await commit
         except Exception as exc:
             self.metrics.errors.labels(kind=type(exc).__name__).inc()
             raise
         self.metrics.commit_seconds.observe(time.perf_counter() - started)
-        if items is None:
+        if done is None:
             self.metrics.redeliveries.inc()
         else:
             self.metrics.steps.inc()
             self.metrics.turns.inc(len(step.turns))
-        return items
+        return done
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

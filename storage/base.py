@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -95,6 +95,16 @@ class StepRecord:
     routed: tuple[RoutedPayload, ...] = ()  # replies to other conversations, after `outbox`
 
 
+@dataclass(frozen=True, slots=True)
+class HeldCommit:
+    """What `Store.commit_held` returns for a step it applied."""
+
+    items: list[OutboxItem]  # every new row, as `commit` returns them
+    # Whether the step's conversation had an older row still unsent (committed before the
+    # step and not yet marked sent). When False, the step's own rows are the next to go.
+    older_unsent: bool
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
 
@@ -107,6 +117,15 @@ class Store(Protocol):
     async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
         """Apply the step atomically. Returns the new outbox rows, or None when
         the step's event_id was already committed (nothing was changed)."""
+        ...
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        """`commit`, and in the same transaction: the new rows addressed to the step's own
+        conversation are claimed for the caller for `lease_seconds` (on a store with
+        `WorkClaims`; a single-process store has no other claimer, so nothing to hold),
+        and whether an older row of that conversation is unsent is reported. None when the
+        event id was already committed. A caller holding the conversation's lock who gets
+        `older_unsent=False` may send the rows at once: no claim or read is needed."""
         ...
 
     def mark_sent(self, outbox_ids: list[int]) -> Awaitable[None]:
@@ -169,12 +188,16 @@ class Store(Protocol):
 
     async def schema_version(self) -> int: ...
 
-    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+    def lock(self, key: str, *more: str) -> AbstractAsyncContextManager[None]:
         """`async with store.lock(key):` holds `key` against every other holder of the same
         key on this data (every process, where the engine serves several), and not against
         other keys. Released on leaving the block, also by an exception. A task may hold
         several keys at once (take them in an agreed order, so two tasks never wait on
-        each other), but not the same key twice: locks are not reentrant."""
+        each other), but not the same key twice: locks are not reentrant.
+
+        `store.lock(a, b, ...)` takes several keys together, in an order of the store's
+        own that never deadlocks with another such call, at the cost of one where the
+        engine can (one query on PostgreSQL), and releases them together."""
         ...
 
 
@@ -187,6 +210,16 @@ class WorkClaims(Protocol):
 
     async def claim_outbox(self, limit: int = 100, conversation_key: str | None = None,
                            lease_seconds: float | None = None) -> list[OutboxItem]: ...
+
+    async def claim_outbox_in_order(self, conversation_key: str, limit: int = 1000,
+                                    lease_seconds: float | None = None,
+                                    held: Sequence[int] = ()
+                                    ) -> tuple[list[OutboxItem], int | None]:
+        """In one step: claim a conversation's unsent rows oldest first, those no live lease
+        holds or whose ids are in `held` (the caller's own, e.g. from `commit_held`), up to
+        the first row that cannot be claimed; return them and that row's id (None when
+        nothing was left behind). Rows from that one on stay unclaimed."""
+        ...
 
     async def claim_due_deadlines(self, now: float, limit: int = 100,
                                   lease_seconds: float | None = None

@@ -21,6 +21,7 @@ from typing import Any
 from leavewell.storage._codec import EncodedStep, encode_settings, encode_step, load_json
 from leavewell.storage.base import (
     ConversationRecord,
+    HeldCommit,
     OutboxItem,
     RoundRecord,
     StepRecord,
@@ -29,6 +30,7 @@ from leavewell.storage.base import (
 )
 from leavewell.storage.errors import StoreClosedError
 from leavewell.storage.export import export_dict
+from leavewell.storage.held import commit_then_look
 from leavewell.storage.locks import KeyedLocks
 
 # The memory store's own layout, versioned on its own: it has no migrations (its data
@@ -126,10 +128,10 @@ class MemoryStore:
         return MEMORY_SCHEMA_VERSION
 
     @asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
+    async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
         """One process owns this data: an in-process lock per key is enough."""
         self._db()
-        async with self._locks.hold(key):
+        async with self._locks.hold(key, *more):
             yield
 
     async def load(
@@ -171,6 +173,11 @@ class MemoryStore:
             db.processed_events[step.event_id] = float(step.at)
             db.inbox.pop(step.event_id, None)
         return created
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        """`commit`, then whether an older row of the conversation is unsent: one process
+        owns the data, so there is no claim to hold (see storage.held)."""
+        return await commit_then_look(self, step)
 
     async def mark_sent(self, outbox_ids: list[int]) -> None:
         db = self._db()

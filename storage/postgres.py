@@ -53,6 +53,7 @@ from leavewell.storage._codec import (
 )
 from leavewell.storage.base import (
     ConversationRecord,
+    HeldCommit,
     OutboxItem,
     RoundRecord,
     StepRecord,
@@ -71,11 +72,13 @@ T = TypeVar("T")
 # Any constant unlikely to collide with an application's own advisory locks.
 _MIGRATION_LOCK = 0x6C65_6176_6577  # "leavew"
 DEFAULT_LEASE_SECONDS = 30.0
-# Store.lock(key) takes the session lock hashtextextended(key, _LOCK_SEED); a step's
+# Store.lock(keys) takes the session locks hashtextextended(key, _LOCK_SEED), all in one
+# query, in hash order (two callers taking several never wait on each other); a step's
 # transaction locks hash their keys with seed 0, so the two never share a lock id.
 _LOCK_SEED = 0x6C6F_636B  # "lock"
-_LOCK = f"SELECT pg_advisory_lock(hashtextextended($1::text, {_LOCK_SEED}))"
-_UNLOCK = f"SELECT pg_advisory_unlock(hashtextextended($1::text, {_LOCK_SEED}))"
+_LOCK_IDS = f"SELECT DISTINCT hashtextextended(k, {_LOCK_SEED}) AS h FROM unnest($1::text[]) AS k"
+_LOCK = f"SELECT count(pg_advisory_lock(h)) FROM ({_LOCK_IDS} ORDER BY h) AS ordered"
+_UNLOCK = f"SELECT count(pg_advisory_unlock(h)) FROM ({_LOCK_IDS}) AS held"
 _LOCK_POOL_CLOSE_SECONDS = 5.0
 
 class _ConnectionLost(ConnectionError):
@@ -137,7 +140,10 @@ ON CONFLICT (event_id) DO NOTHING RETURNING event_id
 # change: upserts resolve conflicts on the latest row, ids come from identity columns.
 # $1 lock keys; $2 event id or NULL; $3 time; $4-$5 user (NULL key: unchanged);
 # $6-$10 conversation (NULL key: unchanged); $11-$17 turns; $18-$21 outbox rows;
-# $22-$26 rounds. Arrays may be empty.
+# $22-$26 rounds. Arrays may be empty. $27 the step's own conversation and $28 a lease
+# (Store.commit_held; both NULL for commit): its new rows are inserted claimed for the
+# lease, and `older` tells whether a row of it was unsent before (the statement's
+# snapshot does not include its own inserts).
 _STEP = f"""
 WITH locks AS ({_LOCKS}),
 event AS (
@@ -165,8 +171,9 @@ turn_rows AS (
         $17::text[]) WITH ORDINALITY AS t (k, u, a, kind, body, analysis, meta, ord)
     ORDER BY ord),
 outbox_rows AS (
-    INSERT INTO outbox (conversation_key, platform, address, payload, created_at)
-    SELECT k, p, a, b, $3 FROM go, unnest($18::text[], $19::text[], $20::text[], $21::text[])
+    INSERT INTO outbox (conversation_key, platform, address, payload, created_at, claimed_until)
+    SELECT k, p, a, b, $3, CASE WHEN k = $27::text THEN {_NOW} + $28::float8 END
+    FROM go, unnest($18::text[], $19::text[], $20::text[], $21::text[])
         WITH ORDINALITY AS o (k, p, a, b, ord)
     ORDER BY ord
     RETURNING id),
@@ -177,7 +184,9 @@ round_rows AS (
     ON CONFLICT (round_id) DO UPDATE SET
         group_key = excluded.group_key, state = excluded.state, deadline = excluded.deadline,
         is_open = excluded.is_open, updated_at = excluded.updated_at, claimed_until = NULL)
-SELECT EXISTS (SELECT 1 FROM go) AS applied, ARRAY(SELECT id FROM outbox_rows ORDER BY id) AS ids
+SELECT EXISTS (SELECT 1 FROM go) AS applied, ARRAY(SELECT id FROM outbox_rows ORDER BY id) AS ids,
+       EXISTS (SELECT 1 FROM outbox WHERE conversation_key = $27::text AND sent_at IS NULL)
+           AS older
 """
 _FORGET = (
     """
@@ -215,6 +224,25 @@ UPDATE outbox SET claimed_until = {_NOW} + $3 WHERE id IN (
 RETURNING {_OUTBOX_COLUMNS}
 """
 
+# One conversation's unsent rows claimed in order: those free (no live lease, not locked by
+# a claimer right now) or held by the caller ($4), oldest first, up to the first row that is
+# neither (returned as `blocked`: it and all after it wait). Always one row at least.
+_CLAIM_IN_ORDER = f"""
+WITH free AS (
+    SELECT id FROM outbox
+    WHERE conversation_key = $1 AND sent_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until < {_NOW} OR id = ANY($4::bigint[]))
+    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
+blocker AS (
+    SELECT min(id) AS id FROM outbox
+    WHERE conversation_key = $1 AND sent_at IS NULL AND id NOT IN (SELECT id FROM free)),
+claimed AS (
+    UPDATE outbox SET claimed_until = {_NOW} + $3
+    WHERE id IN (SELECT id FROM free)
+      AND id < COALESCE((SELECT id FROM blocker), 9223372036854775807)
+    RETURNING {_OUTBOX_COLUMNS})
+SELECT b.id AS blocked, c.* FROM blocker AS b LEFT JOIN claimed AS c ON true
+"""
 
 def _claim_due_sql(table: str, key: str, columns: str) -> str:
     """Claim rows due by $1 (at most $2) that no live lease holds, for $3 seconds."""
@@ -452,8 +480,14 @@ class PostgresStore:
     async def open(self) -> None:
         if self._pool is not None:
             raise RuntimeError("the store is already open")
+        # No reset query on release either: asyncpg's default (unlock all advisory locks,
+        # CLOSE ALL, UNLISTEN *, RESET ALL) is a round trip after every call, and this
+        # store leaves none of that behind on a pooled connection: its locks are
+        # transaction-scoped (the migration lock is released or its connection closed),
+        # it opens no cursor, listens to nothing and sets nothing for the session. An open
+        # transaction is still rolled back on release (asyncpg does it before any reset).
         pool = await asyncpg.create_pool(self.dsn, min_size=self.pool_min,
-                                         max_size=self.pool_max)
+                                         max_size=self.pool_max, reset=_nothing_to_reset)
         try:
             async with pool.acquire() as conn:
                 self.applied_migrations = await self._migrate(conn)
@@ -495,7 +529,11 @@ class PostgresStore:
             return await apply_migrations(_PostgresTarget(conn, self._where()),
                                           self._migrations)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+            try:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+            except BaseException:  # the pool does not reset it: end the session instead
+                _terminate(conn)
+                raise
 
     def _where(self) -> str:
         """The DSN without a password, for messages."""
@@ -508,22 +546,24 @@ class PostgresStore:
     # ----------------------------------------------------------------- Store.lock
 
     @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
-        """Hold `key` against every replica on this database: a session advisory lock on
-        a connection of the lock pool. Within the process, tasks wanting the same key queue
-        here first, so only one of them waits on the database. A task that already holds
-        a key takes further keys on the same connection (nested locks never wait for the
-        pool). A lock query that fails or is cancelled closes its connection, which ends
-        the session and every lock it held, instead of returning it to the pool."""
+    async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
+        """Hold the keys against every replica on this database: session advisory locks on
+        a connection of the lock pool, all taken in one query and released in one. Within
+        the process, tasks wanting the same key queue here first, so only one of them waits
+        on the database. A task that already holds a key takes further keys on the same
+        connection (nested locks never wait for the pool). A lock query that fails or is
+        cancelled closes its connection, which ends the session and every lock it held,
+        instead of returning it to the pool."""
         self._require_pool()
-        async with self._local_locks.hold(key):
+        keys = sorted({key, *more})
+        async with self._local_locks.hold(*keys):
             session = await self._lock_session()
             try:
-                await self._lock_query(session, _LOCK, key, swallow=False)
+                await self._lock_query(session, _LOCK, keys, swallow=False)
                 try:
                     yield
                 finally:
-                    await self._lock_query(session, _UNLOCK, key, swallow=True)
+                    await self._lock_query(session, _UNLOCK, keys, swallow=True)
             finally:
                 await self._leave_lock_session(session)
 
@@ -552,22 +592,22 @@ class PostgresStore:
             return
         await pool.release(session.conn)  # shielded; a closed connection is replaced
 
-    async def _lock_query(self, session: _LockSession, sql: str, key: str, *,
+    async def _lock_query(self, session: _LockSession, sql: str, keys: list[str], *,
                           swallow: bool) -> None:
         if session.broken:
             if swallow:  # unlocking on a closed session: its locks are gone already
                 return
             raise _ConnectionLost("this task's lock connection was closed")
         try:
-            await session.conn.execute(sql, key)
+            await session.conn.execute(sql, keys)
         except BaseException as exc:
             # Whether the lock is held is unknown now: end the session (and its locks).
             session.broken = True
             _terminate(session.conn)
             if not swallow or not isinstance(exc, Exception):
                 raise
-            log.warning("releasing lock %r failed (%s: %s); closed its connection instead",
-                        key, type(exc).__name__, exc)
+            log.warning("releasing lock %s failed (%s: %s); closed its connection instead",
+                        ", ".join(map(repr, keys)), type(exc).__name__, exc)
 
     # ----------------------------------------------------------------- running work
 
@@ -619,6 +659,16 @@ class PostgresStore:
 
     async def commit(self, step: StepRecord) -> list[OutboxItem] | None:
         """Apply the step in one transaction (see storage.base.Store.commit)."""
+        done = await self._commit(step, None)
+        return None if done is None else done.items
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        """Apply the step, its own conversation's new rows inserted already claimed by this
+        store for `lease_seconds`, and tell whether an older row of that conversation is
+        unsent: all in the step's one statement (see storage.base.Store.commit_held)."""
+        return await self._commit(step, float(lease_seconds))
+
+    async def _commit(self, step: StepRecord, lease: float | None) -> HeldCommit | None:
         self._require_pool()
         encoded = encode_step(step)  # a bad step fails here, before any SQL
         keys = _order_keys(encoded)
@@ -628,7 +678,7 @@ class PostgresStore:
                 await asyncio.shield(earlier)
             # With an event id a repeat is harmless (it finds the id and changes nothing);
             # without one, a step whose COMMIT may have happened must not run twice.
-            return await self._run(lambda conn: _apply_step(conn, encoded), tx=False,
+            return await self._run(lambda conn: _apply_step(conn, encoded, lease), tx=False,
                                    repeatable=step.event_id is not None)
         finally:
             self._order.leave(keys, mine, before)
@@ -692,6 +742,20 @@ class PostgresStore:
         rows = await self._run(lambda conn: conn.fetch(
             _CLAIM_OUTBOX, max(limit, 0), conversation_key, float(lease)))
         return sorted(map(_outbox_item, rows), key=lambda item: item.id)
+
+    async def claim_outbox_in_order(self, conversation_key: str, limit: int = 1000,
+                                    lease_seconds: float | None = None,
+                                    held: Sequence[int] = ()
+                                    ) -> tuple[list[OutboxItem], int | None]:
+        """One statement: the conversation's unsent rows this replica holds (`held`) or no
+        one does, oldest first, claimed up to the first row it could not claim, whose id
+        comes back too (None: nothing waits)."""
+        lease = self.lease_seconds if lease_seconds is None else lease_seconds
+        rows = await self._fetch(_CLAIM_IN_ORDER, conversation_key, max(limit, 0),
+                                 float(lease), [int(i) for i in held])
+        blocked = rows[0][0]
+        items = [_outbox_item(row[1:]) for row in rows if row[1] is not None]
+        return sorted(items, key=lambda item: item.id), blocked
 
     async def claim_due_deadlines(self, now: float, limit: int = 100,
                                   lease_seconds: float | None = None
@@ -793,15 +857,19 @@ class PostgresStore:
 # --------------------------------------------------------------------------- one step
 
 
-async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep) -> list[OutboxItem] | None:
+async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep,
+                      lease: float | None) -> HeldCommit | None:
     """A step in one statement; a forgetting step (its deletes must come first and see
-    nothing of its own writes) in a transaction of several. None: already done."""
+    nothing of its own writes) in a transaction of several. None: already done. With a
+    `lease`, the step's own rows are inserted claimed (see PostgresStore.commit_held)."""
     step = encoded.step
     at = float(step.at)
     rows, made = _outbox_rows(encoded)
+    held = [encoded.conversation_key if lease is not None else None, lease]
     if step.forget_user_key is None:
-        applied, ids = await conn.fetchrow(
-            _STEP, _lock_keys(encoded), step.event_id, at, *_step_arguments(encoded, rows))
+        applied, ids, older = await conn.fetchrow(
+            _STEP, _lock_keys(encoded), step.event_id, at, *_step_arguments(encoded, rows),
+            *held)
     else:
         async with conn.transaction():
             if step.event_id is not None:
@@ -813,12 +881,13 @@ async def _apply_step(conn: asyncpg.Connection, encoded: EncodedStep) -> list[Ou
                 await conn.execute(_LOCKS, _lock_keys(encoded))
             for statement in _FORGET:
                 await conn.execute(statement, step.forget_user_key)
-            applied, ids = await conn.fetchrow(
-                _STEP, [], None, at, *_step_arguments(encoded, rows))
+            applied, ids, older = await conn.fetchrow(
+                _STEP, [], None, at, *_step_arguments(encoded, rows), *held)
     if not applied:
         return None
-    return [OutboxItem(outbox_id, key, platform, address, payload, at)
-            for outbox_id, (key, platform, address, payload) in zip(ids, made, strict=True)]
+    return HeldCommit([OutboxItem(outbox_id, key, platform, address, payload, at)
+                       for outbox_id, (key, platform, address, payload)
+                       in zip(ids, made, strict=True)], older_unsent=older)
 
 
 def _step_arguments(encoded: EncodedStep, outbox: list[tuple[str, str, str, str]]) -> list[Any]:

@@ -44,6 +44,7 @@ from leavewell.storage._codec import (
 )
 from leavewell.storage.base import (
     ConversationRecord,
+    HeldCommit,
     OutboxItem,
     RoundRecord,
     StepRecord,
@@ -52,6 +53,7 @@ from leavewell.storage.base import (
 )
 from leavewell.storage.errors import StoreClosedError, open_error
 from leavewell.storage.export import export_dict
+from leavewell.storage.held import commit_then_look
 from leavewell.storage.locks import KeyedLocks
 from leavewell.storage.migrate import (  # re-exported: the SQLite names predate the shared runner
     Migration,
@@ -365,11 +367,11 @@ class SqliteStore:
         return int(rows[0][0])
 
     @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
+    async def lock(self, key: str, *more: str) -> AsyncIterator[None]:
         """One process writes the file: an in-process lock per key is enough."""
         if self._writer is None:
             raise StoreClosedError("the store is not open")
-        async with self._locks.hold(key):
+        async with self._locks.hold(key, *more):
             yield
 
     async def _configure(self, conn: aiosqlite.Connection, *, query_only: bool) -> None:
@@ -401,6 +403,11 @@ class SqliteStore:
         encoded = encode_step(step)
         result: list[OutboxItem] | None = await self._submit(_Job(self._future(), step=encoded))
         return result
+
+    async def commit_held(self, step: StepRecord, lease_seconds: float) -> HeldCommit | None:
+        """`commit`, then whether an older row of the conversation is unsent: one process
+        owns the data, so there is no claim to hold (see storage.held)."""
+        return await commit_then_look(self, step)
 
     def mark_sent(self, outbox_ids: list[int]) -> Awaitable[None]:
         """Queued for the writer at the call, not when awaited: a reply is marked in the

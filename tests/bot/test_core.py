@@ -392,9 +392,9 @@ class LockLog:
     def __getattr__(self, name: str) -> object:
         return getattr(self._store, name)
 
-    def lock(self, key: str):  # type: ignore[no-untyped-def]
-        self.taken.append(key)
-        return self._store.lock(key)
+    def lock(self, key: str, *more: str):  # type: ignore[no-untyped-def]
+        self.taken += [key, *more]
+        return self._store.lock(key, *more)
 
 
 async def test_the_core_takes_its_locks_from_the_store(store: Store) -> None:

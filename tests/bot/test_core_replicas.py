@@ -165,3 +165,16 @@ async def test_a_failed_send_is_retried_by_the_timer_loop_once_its_lease_runs_ou
     finally:
         stop.set()
         await asyncio.gather(*loops)
+
+
+async def test_a_step_with_nothing_older_unsent_sends_with_no_claim_or_read(
+        stores: tuple[PostgresStore, PostgresStore]) -> None:
+    """load, the step's commit (its replies inserted held), the mark: three database calls."""
+    recorder = Recorder()
+    core, r = core_on(stores[0], recorder), ref()
+    await play_until_answer(core, r)
+    calls, sent = stores[0].stats.calls, len(recorder.sent)
+    await core.handle(Incoming(r, TextAnswer(at=1010, text=ANSWER), "answer"))
+    assert len(recorder.sent) > sent
+    assert stores[0].stats.calls - calls == 3
+    assert await stores[0].pending_outbox(100) == []

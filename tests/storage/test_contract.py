@@ -165,6 +165,38 @@ async def test_commit_then_load_round_trip(store: Store) -> None:
     assert await store.pending_outbox() == created
 
 
+async def test_commit_held_tells_whether_an_older_row_of_the_conversation_is_unsent(
+        store: Store) -> None:
+    first = await store.commit_held(make_step("h1", payloads=({"n": 1},)), 30.0)
+    assert first is not None and not first.older_unsent
+    assert [i.payload for i in first.items] == [{"n": 1}]
+    assert await store.pending_outbox() == first.items
+    # another conversation's unsent row blocks nothing here
+    other = await store.commit_held(make_step("o1", conv=conv_key(2), user=user_key(2)), 30.0)
+    assert other is not None and not other.older_unsent
+    second = await store.commit_held(make_step("h2", payloads=({"n": 2}, {"n": 3})), 30.0)
+    assert second is not None and second.older_unsent  # the first row is still unsent
+    assert [i.id for i in second.items] == sorted(i.id for i in second.items)
+    assert second.items[0].id > first.items[0].id
+    assert await store.commit_held(make_step("h2"), 30.0) is None  # already committed
+    await store.mark_sent([i.id for i in first.items + second.items])
+    third = await store.commit_held(make_step("h3", payloads=()), 30.0)
+    assert third is not None and third.items == [] and not third.older_unsent
+    fourth = await store.commit_held(make_step("h4", payloads=({"n": 4},)), 30.0)
+    assert fourth is not None and not fourth.older_unsent
+    assert [i.payload for i in await store.pending_outbox(conversation_key="tg:1:1:0")] == [
+        {"n": 4}]
+
+
+async def test_commit_held_after_a_forget_counts_only_what_is_left(store: Store) -> None:
+    assert await store.commit(make_step("f1", payloads=({"n": 1},))) is not None
+    forget = make_step("f2", with_user=False, with_conversation=False, texts=(),
+                       forget="tg:1", conversation_key="tg:1:1:0", payloads=({"bye": 1},))
+    done = await store.commit_held(forget, 30.0)
+    assert done is not None and not done.older_unsent  # the old reply went with the user
+    assert [i.payload for i in done.items] == [{"bye": 1}]
+
+
 async def test_any_text_round_trips(store: Store) -> None:
     # Users paste anything; PostgreSQL's TEXT type alone could not keep the NUL.
     odd = "nul\x00 tab\t 表情😀 \u202e end"
@@ -659,6 +691,28 @@ async def test_locks_of_different_keys_are_independent(store: Store) -> None:
                 return "in"
 
         assert await asyncio.wait_for(asyncio.create_task(other()), 10) == "in"
+
+
+async def test_several_keys_taken_at_once_exclude_each_and_never_deadlock(
+        store: Store) -> None:
+    async def single(key: str) -> str:
+        async with store.lock(key):
+            return key
+
+    async with store.lock("tg:1:1:0", "user:tg:1"):
+        waiting = [asyncio.create_task(single(k)) for k in ("tg:1:1:0", "user:tg:1")]
+        await asyncio.sleep(0.2)
+        assert not any(t.done() for t in waiting)
+        assert await asyncio.wait_for(single("tg:2:2:0"), 10) == "tg:2:2:0"
+    assert await asyncio.wait_for(asyncio.gather(*waiting), 10) == ["tg:1:1:0", "user:tg:1"]
+
+    async def many(keys: tuple[str, ...]) -> None:
+        for _ in range(15):
+            async with store.lock(*keys):
+                await asyncio.sleep(0)
+
+    await asyncio.wait_for(asyncio.gather(many(("x", "y")), many(("y", "x")),
+                                          many(("z", "y", "x")), many(("x", "x"))), 20)
 
 
 async def test_one_task_may_hold_several_keys(store: Store) -> None:

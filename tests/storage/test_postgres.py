@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from leavewell.bot.settings import SettingsError, load_settings
-from leavewell.storage.base import RoundRecord
+from leavewell.storage.base import RoundRecord, RoutedPayload
 from leavewell.storage.factory import make_store
 from leavewell.storage.migrate import MigrationError, SchemaTooNewError
 from leavewell.storage.postgres import PostgresStore
@@ -255,6 +255,70 @@ async def test_two_replicas_claiming_the_outbox_never_take_the_same_row(
     assert await first.claim_outbox() == []  # all held until their leases run out
 
 
+async def test_commit_held_claims_the_steps_own_rows_for_its_lease_only(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    routed = RoutedPayload(conv_key(9), "telegram", {"chat_id": "9"}, {"to": "group"})
+    step = replace(make_step("e1", payloads=({"a": 1}, {"b": 2})), routed=(routed,))
+    calls = first.stats.calls
+    done = await first.commit_held(step, 0.5)
+    assert first.stats.calls == calls + 1  # one round trip, as commit
+    assert done is not None and not done.older_unsent
+    own = [i.id for i in done.items if i.conversation_key == "tg:1:1:0"]
+    assert len(own) == 2
+    # the other replica sees the own rows held, the routed one free
+    assert [i.payload for i in await second.claim_outbox()] == [{"to": "group"}]
+    later = await second.commit_held(make_step("e2", payloads=({"c": 3},)), 0.5)
+    assert later is not None and later.older_unsent  # the held rows are still unsent
+    await asyncio.sleep(0.7)  # the leases run out: a dead holder's rows are taken over
+    taken = await second.claim_outbox(conversation_key="tg:1:1:0")
+    assert [i.id for i in taken] == [*own, later.items[0].id]
+    assert await first.commit(make_step("e3", payloads=())) is not None
+
+
+async def test_claiming_in_order_stops_at_the_first_row_another_lease_holds(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    other = await first.commit_held(make_step("e1", payloads=({"n": 1},)), 60)
+    free = await first.commit(make_step("e2", payloads=({"n": 2},)))
+    mine = await second.commit_held(make_step("e3", payloads=({"n": 3},)), 60)
+    await first.commit(make_step("e4", conv=conv_key(2), user=user_key(2)))  # elsewhere
+    assert other is not None and free is not None and mine is not None
+    calls = second.stats.calls
+    held = [mine.items[0].id]
+    assert await second.claim_outbox_in_order("tg:1:1:0", held=held) == (
+        [], other.items[0].id)
+    assert second.stats.calls == calls + 1
+    # nothing past the blocker was claimed: the first replica may claim the free row
+    assert [i.id for i in await first.claim_outbox(conversation_key="tg:1:1:0")] == [
+        free[0].id]
+    await first.mark_sent([other.items[0].id])
+    assert await second.claim_outbox_in_order("tg:1:1:0", held=held) == ([], free[0].id)
+    await first.mark_sent([free[0].id])
+    ready, blocked = await second.claim_outbox_in_order("tg:1:1:0", held=held)
+    assert [i.payload for i in ready] == [{"n": 3}] and blocked is None
+    await second.mark_sent(held)
+    assert await second.claim_outbox_in_order("tg:1:1:0") == ([], None)
+
+
+async def test_claiming_in_order_takes_free_rows_oldest_first_and_holds_them(
+    replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    first, second = replicas
+    made = []
+    for n in range(5):
+        items = await first.commit(make_step(f"e{n}", payloads=({"n": n},)))
+        assert items is not None
+        made.append(items[0].id)
+    ready, blocked = await first.claim_outbox_in_order("tg:1:1:0", limit=3)
+    assert [i.id for i in ready] == made[:3] and blocked == made[3]  # past the limit: waits
+    assert await second.claim_outbox_in_order("tg:1:1:0") == ([], made[0])
+    ready, blocked = await first.claim_outbox_in_order("tg:1:1:0", held=made[:3])
+    assert [i.id for i in ready] == made and blocked is None
+
+
 async def test_two_replicas_claiming_deadlines_never_take_the_same_conversation(
     replicas: tuple[PostgresStore, PostgresStore]
 ) -> None:
@@ -387,6 +451,31 @@ SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
 """
 
 
+async def test_a_pooled_connection_comes_back_without_a_reset_round_trip(url: str) -> None:
+    store = PostgresStore(url, pool_min=1, pool_max=1)
+    await store.open()
+    try:
+        pool = store._pool
+        assert pool is not None
+        await store.commit(make_step("e0"))  # asyncpg learns the step's types once
+        queries: list[str] = []
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda record: queries.append(record.query))
+        await store.load("tg:1:1:0", "tg:1")
+        await store.commit(make_step("e1"))
+        assert len(queries) == 2  # the load and the step: nothing after either
+        # a transaction left open is still rolled back before the connection is reused
+        async with pool.acquire() as conn:
+            await conn.execute("BEGIN")
+            await conn.execute("DELETE FROM users")
+        assert "ROLLBACK" in queries[-1]
+        user, _ = await store.load("tg:1:1:0", "tg:1")
+        assert user is not None
+        assert await scalar(url, "SELECT count(*) FROM users") == 1
+    finally:
+        await store.close()
+
+
 async def test_two_replicas_exclude_each_other_on_one_key(
         replicas: tuple[PostgresStore, PostgresStore]) -> None:
     first, second = replicas
@@ -414,6 +503,28 @@ async def test_two_replicas_exclude_each_other_on_one_key(
     let_go.set()
     await asyncio.wait_for(asyncio.gather(a, b), 10)
     assert inside == ["first", "first out", "second"]
+
+
+async def test_several_keys_are_taken_in_one_query_and_held_across_replicas(
+        replicas: tuple[PostgresStore, PostgresStore]) -> None:
+    first, second = replicas
+    queries: list[str] = []
+    async with first.lock("tg:1:1:0", "user:tg:1", "tg:1:1:0"):
+        (session,) = first._lock_sessions.values()
+        session.conn.add_query_logger(lambda record: queries.append(record.query))
+        holders = await first._fetch(_ADVISORY_HOLDERS)
+        assert len(holders) == 2 and len({row["pid"] for row in holders}) == 1
+        waiting = asyncio.create_task(hold(second, "user:tg:1", "tg:1:1:0"))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # the other replica waits on the database
+    assert len(queries) == 1  # the release: all keys in one query
+    await asyncio.wait_for(waiting, 10)
+    assert await first._fetch(_ADVISORY_HOLDERS) == []
+
+
+async def hold(store: PostgresStore, *keys: str) -> None:
+    async with store.lock(*keys):
+        pass
 
 
 async def test_nested_locks_reuse_the_tasks_connection(url: str) -> None:
