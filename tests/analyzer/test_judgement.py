@@ -196,3 +196,22 @@ def test_burnout_told_with_the_recovery_is_not_a_complaint(text: str) -> None:
 def test_a_contract_ended_by_the_employer_is_a_firing_not_a_contradiction() -> None:
     text = "我是被原来的公司解除劳动合同的，这件事让我明白流程不能省，后来我考了安全员证。"
     assert "contradicts_situation" not in red_flags(text, "zh", "let_go")
+
+
+@pytest.mark.parametrize(("text", "lang", "situation"), [
+    ("My supervisor kept moving my deadlines, so eventually they let me go.", "en", "let_go"),
+    ("The account lead always rewrote my decks, and in the end I was out.", "en", "let_go"),
+    ("主管老是临时改方案，最后说我跟不上，就让我走了。", "zh", "let_go"),
+])
+def test_another_persons_habit_told_as_the_cause_is_blame(text: str, lang: str,
+                                                          situation: str) -> None:
+    assert "blame" in red_flags(text, lang, situation)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("My supervisor always backed me, and I left to move into design.", "en"),
+    ("I kept missing handoffs, and my lead kept coaching me; I own that I was slow.", "en"),
+    ("主管总是支持我们，我离开是想转做产品设计。", "zh"),
+])
+def test_a_habit_of_praise_or_an_owned_part_is_not_blame(text: str, lang: str) -> None:
+    assert "blame" not in red_flags(text, lang, "quit")
