@@ -50,6 +50,9 @@ class Settings:
     targets: frozenset[str]
     not_before: frozenset[str]
     events: frozenset[str]
+    # A sentence that clears the old job of blame ("not my old company's fault", 不怪公司)
+    # is attribution, not criticism: it is not scored.
+    exculpation: re.Pattern[str] | None = None
 
 
 @cache
@@ -63,8 +66,10 @@ def settings(lang: str) -> Settings:
             targets=frozenset(str(entry["targets"]).split()),
             not_before=frozenset(str(entry.get("not_before", "")).split()),
             events=frozenset(str(entry.get("events", "")).split()),
+            exculpation=re.compile(str(entry["exculpation"])) if entry.get("exculpation")
+            else None,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, re.error) as exc:
         raise ScriptError(f"languages.yaml: sentiment.{lang}: {exc}") from None
 
 
@@ -96,6 +101,8 @@ def _judge_en(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement
     for sentence in _SENTENCES.finditer(low):
         if _overlaps(sentence.span(), known) or has_target.search(sentence.group()) is None:
             continue
+        if conf.exculpation is not None and conf.exculpation.search(sentence.group()):
+            continue  # the old job is cleared of blame: attribution, not criticism
         plain = _WORD.findall(sentence.group())
         if not any(w in negative or w in _NEGATORS or w.endswith("n't") for w in plain):
             continue  # nothing negative in it (the cheap test before the positions)
@@ -217,8 +224,10 @@ def _target_regex(conf: Settings) -> re.Pattern[str]:
 
 def _judge_zh(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement]:
     out: list[Judgement] = []
+    cleared = [] if conf.exculpation is None else [
+        s.span() for s in _SENTENCES.finditer(low) if conf.exculpation.search(s.group())]
     for clause in _CLAUSES_ZH.finditer(low):
-        if _overlaps(clause.span(), known):
+        if _overlaps(clause.span(), known) or _overlaps(clause.span(), cleared):
             continue
         text = clause.group()
         target = None

@@ -76,6 +76,29 @@ def test_chinese_lexicon_judges_statements_about_the_old_job() -> None:
     assert "trash_talk" not in red_flags("公司失去了最大的客户，团队随之缩减。", "zh")
 
 
+@pytest.mark.parametrize(("text", "lang"), [
+    # the old job cleared of blame: attribution, not criticism
+    ("I broke my wrist in a fall at the depot, not the company's fault at all, and the "
+     "rehab was long and painful.", "en"),
+    ("The cuts were painful, but I don't blame my manager; she fought for us.", "en"),
+    ("那次事故很糟糕，不怪公司，是我自己操作失误。", "zh"),
+    ("项目失败得很惨，跟领导没有关系，是市场变了。", "zh"),
+    # the old job as an event or as the one affected, not as the one criticised
+    ("公司清算的时候我留下来做完了结算。", "zh"),
+    ("我状态很差，这对团队很不负责任，所以我主动提了离职。", "zh"),
+])
+def test_blame_cleared_or_events_are_not_trash_talk(text: str, lang: str) -> None:
+    assert "trash_talk" not in red_flags(text, lang, "unspecified")
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("It wasn't my fault; my manager was cruel and useless.", "en"),
+    ("不是我的错，领导太差劲了，团队也很恶劣。", "zh"),
+])
+def test_clearing_oneself_does_not_clear_the_complaint(text: str, lang: str) -> None:
+    assert "trash_talk" in red_flags(text, lang, "unspecified")
+
+
 # -- context decides a word ----------------------------------------------------------
 
 
@@ -157,3 +180,38 @@ def test_pay_the_answer_rates_as_one_part_is_an_aside_when_it_looks_forward() ->
     assert "money_headline" not in {f.id for f in zh.red_flags}
     assert "money_headline" in red_flags("Mainly the salary. It was below market.", "en",
                                          "employed")
+
+
+@pytest.mark.parametrize("text", [
+    "I was burned out after two years of night releases, so I planned a four-month "
+    "break, took a course in test automation, and I'm rested and ready.",
+    "By the end I was burned out. I took a planned two-month leave and I feel like "
+    "myself again, so this lab's slower release cycle fits me.",
+])
+def test_burnout_told_with_the_recovery_is_not_a_complaint(text: str) -> None:
+    flags = red_flags(text, "en", "quit")
+    assert "workload_complaint" not in flags and "dislikes_work" not in flags
+
+
+def test_a_contract_ended_by_the_employer_is_a_firing_not_a_contradiction() -> None:
+    text = "我是被原来的公司解除劳动合同的，这件事让我明白流程不能省，后来我考了安全员证。"
+    assert "contradicts_situation" not in red_flags(text, "zh", "let_go")
+
+
+@pytest.mark.parametrize(("text", "lang", "situation"), [
+    ("My supervisor kept moving my deadlines, so eventually they let me go.", "en", "let_go"),
+    ("The account lead always rewrote my decks, and in the end I was out.", "en", "let_go"),
+    ("主管老是临时改方案，最后说我跟不上，就让我走了。", "zh", "let_go"),
+])
+def test_another_persons_habit_told_as_the_cause_is_blame(text: str, lang: str,
+                                                          situation: str) -> None:
+    assert "blame" in red_flags(text, lang, situation)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("My supervisor always backed me, and I left to move into design.", "en"),
+    ("I kept missing handoffs, and my lead kept coaching me; I own that I was slow.", "en"),
+    ("主管总是支持我们，我离开是想转做产品设计。", "zh"),
+])
+def test_a_habit_of_praise_or_an_owned_part_is_not_blame(text: str, lang: str) -> None:
+    assert "blame" not in red_flags(text, lang, "quit")
