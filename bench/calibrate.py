@@ -7,8 +7,9 @@ our own sets in ``bench/data/``: ``ourset.jsonl`` (160 answers), ``ourset2.jsonl
 imagined pages and spoken answers), ``ourset3.jsonl`` (200, listicles, forum quotes,
 mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers),
 ``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
-``ourset6.jsonl`` (240, a third English as Chinese speakers write it) and
-``ourset7.jsonl`` (240, good and bad alike in every length band),
+``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
+``ourset7.jsonl`` (240, good and bad alike in every length band) and ``ourset8.jsonl``
+(200, trades no other set had),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
@@ -95,7 +96,7 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6", "7"))
+                 for n in ("", "2", "3", "4", "5", "6", "7", "8"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
