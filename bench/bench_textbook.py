@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.checkout import import_path  # noqa: E402
 from tests.support.drill import Arrivals, act, bot_env, interview, play_alone  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram, FakeUser  # noqa: E402
 
@@ -85,7 +86,8 @@ def bot_command(kind: str) -> list[str]:
 async def spawn(kind: str, tg: FakeTelegram, tmp: Path) -> asyncio.subprocess.Process:
     env = bot_env(tg, TOKEN, tmp / "bench.db", db_options=os.environ.get("BENCH_DB_OPTIONS", ""))
     root = BEFORE_ROOT if kind == "before" and BEFORE_ROOT is not None else BOT_ROOT
-    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", TEXTBOOK_TOKEN=TOKEN,
+    env.update(PYTHONPATH=import_path(root, tmp / "checkouts")[0], PYTHONDONTWRITEBYTECODE="1",
+               TEXTBOOK_TOKEN=TOKEN,
                TEXTBOOK_BASE_URL=tg.base_url, TEXTBOOK_FILE_URL=tg.file_url,
                TEXTBOOK_PICKLE=str(tmp / "textbook.pickle"))
     cwd = ROOT if kind == "textbook" else root
