@@ -283,7 +283,7 @@ class Matcher:
         """Every tag of the lexicon that occurs in ``low``, with its spans."""
         found = Scan({}, {}, [])
         negatable = self.lexicon.negatable
-        starts: dict[int, set[int]] = {}  # pattern index -> where one of its anchors starts
+        starts: dict[int, list[int]] = {}  # pattern index -> where its anchors start
         if self.trie is not None:
             keys = self.keys
             for m in self.trie.finditer(low):
@@ -293,7 +293,11 @@ class Matcher:
                     continue
                 start = m.start()
                 for index, offset in key.triggers:
-                    starts.setdefault(index, set()).add(start + offset)
+                    positions = starts.get(index)
+                    if positions is None:
+                        starts[index] = [start + offset]
+                    else:
+                        positions.append(start + offset)
                 if not key.prefix:
                     self._add(low, found, key.terms[0][1], m.span(), start, negatable)
                     continue
@@ -310,9 +314,11 @@ class Matcher:
                     self._accept(pattern, m, low, found, negatable)
                 continue
             end = -1
+            tried = -1
             for pos in sorted(starts[index]):
-                if pos < end:
-                    continue  # inside the previous match
+                if pos < end or pos == tried:
+                    continue  # inside the previous match, or tried already
+                tried = pos
                 m = pattern.regex.match(low, pos)
                 if m is not None and self._accept(pattern, m, low, found, negatable):
                     end = m.end()
