@@ -57,6 +57,8 @@ class Replica:
             DISCORD_GATEWAY_URL=dc.gateway_url_on(port), DISCORD_SHARD_COUNT=str(SHARDS),
             DISCORD_SHARD_IDS=str(shard), LEAVEWELL_DATABASE_URL=database_url,
             LEAVEWELL_CLAIM_LEASE_SECONDS=str(LEASE), LEAVEWELL_LOG_LEVEL="WARNING",
+            # a share of the server's 100 connections (shared with other tests) each
+            LEAVEWELL_DATABASE_POOL_MAX="6", LEAVEWELL_DATABASE_LOCK_POOL_MAX="6",
             LEAVEWELL_VOICE_TRANSCRIPTION="false", MPLCONFIGDIR=str(logs.parent / "mpl"))
         self.process: asyncio.subprocess.Process | None = None
 
