@@ -69,7 +69,26 @@ def test_replicas_file_has_the_database_proxy_migration_and_two_identical_replic
     assert {"db", "proxy", "migrate", "bot-1", "bot-2"} <= services.keys()
     replicas = list(bots(services).values())
     assert len(replicas) >= 2
-    assert all(r == replicas[0] for r in replicas), "replicas must be configured alike"
+
+    def but_shards(service: dict[str, Any]) -> dict[str, Any]:
+        env = {k: v for k, v in service["environment"].items() if k != "DISCORD_SHARD_IDS"}
+        return {**service, "environment": env}
+
+    assert all(but_shards(r) == but_shards(replicas[0]) for r in replicas), \
+        "replicas must be configured alike (but for their Discord shards)"
+
+
+def test_every_discord_shard_is_run_by_exactly_one_replica() -> None:
+    """Discord sends a server's events to one shard only: a shard no replica runs would
+    leave its servers unanswered, one run twice would answer them twice."""
+    services = compose("compose.replicas.yaml")["services"]
+    envs = [bot["environment"] for bot in bots(services).values()]
+    assert all("DISCORD_BOT_TOKEN" not in env for env in envs)  # leavewell.env's, if any
+    counts = {env["DISCORD_SHARD_COUNT"] for env in envs}
+    assert counts == {str(len(envs))}, "one shard per replica, the same count everywhere"
+    shards = sorted(int(s) for env in envs for s in env["DISCORD_SHARD_IDS"].split(","))
+    assert shards == list(range(len(envs)))
+    assert documented("DISCORD_SHARD_COUNT") and documented("DISCORD_SHARD_IDS")
 
 
 def test_the_database_has_a_healthcheck_and_a_named_volume() -> None:
@@ -104,7 +123,6 @@ def test_replicas_serve_the_telegram_webhook_and_are_probed_on_healthz() -> None
     assert env["LEAVEWELL_OPS_LISTEN"].startswith("0.0.0.0:")
     assert env["LEAVEWELL_DATABASE_URL"].startswith("postgresql://")
     assert env["LEAVEWELL_CACHE_SIZE"] == "0"  # a replica never steps from a stale copy
-    assert env["DISCORD_BOT_TOKEN"] == ""  # one gateway connection per token, not per replica
     # the example leaves the format to the compose file (json), which leavewell.env may set
     assert env["LEAVEWELL_LOG_FORMAT"] == "${LEAVEWELL_LOG_FORMAT:-json}"
     assert not re.search(r"^LEAVEWELL_LOG_FORMAT=", env_example(), re.MULTILINE)

@@ -202,6 +202,9 @@ class DiscordAdapter:
                                                              self.core.export_user))
         self.client.add_dynamic_items(ChoiceButton)
         await self._sync_commands()
+        # Presses kept before a restart go first: queued before the gateway can hand over
+        # anything newer of their conversation (interactions are not held for the catch-up).
+        await self.intake.replay(self)
         self._connector = asyncio.create_task(self._connect())
         ready = asyncio.ensure_future(self.ready.wait())
         await asyncio.wait({ready, self._connector}, timeout=30,
@@ -328,7 +331,6 @@ class DiscordAdapter:
         Live messages that arrive meanwhile wait, so each conversation keeps its order.
         Sharded, a shard reads back only the conversations whose events it carries."""
         try:
-            await self.intake.replay(self)  # presses acknowledged but never handled
             open_ones = await self.core.open_conversations(PLATFORM)
             gate = asyncio.Semaphore(READ_BACK_AT_ONCE)
 

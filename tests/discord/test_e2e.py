@@ -8,6 +8,8 @@ import contextlib
 import json
 from typing import Any
 
+import pytest
+
 from tests.discord.conftest import (
     GENERAL,
     GUILD,
@@ -318,6 +320,40 @@ async def test_a_press_acknowledged_just_before_a_crash_is_handled_after_restart
     await bot.start()
     await dc.wait_for(lambda: any("Interviewer" in m.content
                                   for m in di.messages()[before:]), 10, "the replayed press")
+
+
+async def test_a_press_kept_before_a_crash_goes_before_what_comes_after_the_restart(
+        dc: FakeDiscord, guild: dict[str, Any], bot: RunningBot,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A press taken into the inbox just before a crash (never acknowledged) is handled
+    before the user's next command, even when that command arrives the moment the bot is
+    back, well before its gateway is ready (its server's data slow to come)."""
+    from leavewell.bot.discord.inbound import ref_of
+    from leavewell.storage import open_store
+
+    di = Driver(dc, dc.user(962, "di2"))
+    di.channel = dc.dm_channel(di.user)
+    await di.command("practice")
+    await di.press("")  # role: skip
+    choice = button(di.last_with_buttons(), "").removeprefix("lw:")  # company: skip
+    await bot.stop()
+    store = await open_store(f"sqlite:///{bot.database}")  # what the crash left behind
+    await store.inbox_put([("discord:ix:434343", {
+        "address": ref_of(di.channel, di.user.id).address(), "choice": choice,
+        "at": 1_800_000_000.0})])
+    await store.close()
+    dispatch_to = dc._dispatch_to
+
+    async def slow_servers(s: Any, t: str, d: dict[str, Any]) -> dict[str, Any] | None:
+        return None if t == "GUILD_CREATE" else await dispatch_to(s, t, d)
+
+    monkeypatch.setattr(dc, "_dispatch_to", slow_servers)  # on_ready waits for them
+    before = len(di.messages())
+    await bot.start()
+    await di.slash("stop", channel_id=di.channel)
+    await dc.wait_for(lambda: any("Stopped" in m.content for m in di.messages()), 10)
+    after = [m.content for m in di.messages()[before:]]
+    assert [t.split()[0] for t in after] == ["No", "Which", "Stopped."], after
 
 
 async def test_history_after_two_attempts_comes_with_a_progress_chart(

@@ -133,6 +133,7 @@ class RecordedRequest:
     status: int = 0
     response: Any = None
     at: float = 0.0
+    port: int = 0  # the fake's port it came in by (see `also_listen`)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"
@@ -258,6 +259,11 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
                         content_type="application/json", headers=hdrs)
 
 
+def _local_port(request: web.Request) -> int:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if sockname else 0
+
+
 def _no_content() -> web.Response:
     return web.Response(status=204, headers={"X-RateLimit-Limit": "50",
                                              "X-RateLimit-Remaining": "49",
@@ -330,6 +336,21 @@ class FakeDiscord:
                 await session.conn.ws.close(code=1001)
         if self._runner:
             await self._runner.cleanup()
+
+    async def also_listen(self) -> int:
+        """Serve on one more port of 127.0.0.1 (the same fake): a client given its own port
+        (bot processes, which cannot be told apart otherwise) leaves it on every request."""
+        assert self._runner is not None, "start the fake first"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(self._runner, sock).start()
+        return int(sock.getsockname()[1])
+
+    def api_base_on(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}{API}"
+
+    def gateway_url_on(self, port: int) -> str:
+        return f"ws://127.0.0.1:{port}/gateway"
 
     @property
     def http_base(self) -> str:
@@ -968,7 +989,7 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         rec = RecordedRequest(request.method, path, dict(request.query), dict(request.headers),
-                              at=asyncio.get_running_loop().time())
+                              at=asyncio.get_running_loop().time(), port=_local_port(request))
         self.requests.append(rec)
         ctype = request.content_type
         if ctype.startswith("multipart/"):

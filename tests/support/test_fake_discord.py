@@ -534,3 +534,17 @@ async def test_an_enforced_nonce_makes_a_resent_message_one_message(
         with pytest.raises(discord.HTTPException) as refused:
             await channel.send("long", nonce="x" * 26)
         assert refused.value.code == 50035
+
+
+async def test_a_second_port_serves_the_same_fake_and_shows_on_its_requests() -> None:
+    import aiohttp
+
+    async with FakeDiscord(token="t") as fake:
+        port = await fake.also_listen()
+        assert port != fake.port
+        async with aiohttp.ClientSession(headers={"Authorization": "Bot t"}) as http:
+            for base in (fake.api_base, fake.api_base_on(port)):
+                async with http.get(base + "/users/@me") as response:
+                    assert response.status == 200
+        assert [r.port for r in fake.requests_to("GET", "/users/@me")] == [fake.port, port]
+        assert fake.gateway_url_on(port) == f"ws://127.0.0.1:{port}/gateway"
