@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -27,16 +26,15 @@ import pytest
 
 from tests.discord.conftest import TOKEN, Driver, button
 from tests.discord.test_e2e import ANSWER_EN, FOLLOW_EN, nothing_pings
+from tests.replicas.process import ReplicaProcess
 from tests.replicas.test_two_replicas import rows
 from tests.support.fake_discord import FakeDiscord, FakeInteraction, StoredMessage, shard_of
 from tests.support.postgres import fresh_database
-from tests.telegram.conftest import command
 
 pytest.importorskip("asyncpg", reason="asyncpg is not installed (leavewell[postgres])")
 
 USERS = int(os.environ.get("LEAVEWELL_TEST_REPLICA_USERS", "200"))
 SHARDS = 2
-LEASE = 2.0  # seconds a dead replica's claims hold (LEAVEWELL_CLAIM_LEASE_SECONDS)
 # Eight servers, four on each shard: (guild_id >> 22) % 2.
 GUILDS = [((60 + n) << 22) | 321 for n in range(8)]
 STALE_BUTTON = ("belongs to an earlier question", "这个按钮属于之前的问题")
@@ -45,51 +43,34 @@ PRACTICE, PRESS, SAY = "practice", "press", "say"
 SETUP = [(PRACTICE, ""), (PRESS, ""), (PRESS, ""), (PRESS, "laid off"), (SAY, ANSWER_EN)]
 
 
-class Replica:
+class Replica(ReplicaProcess):
     """One bot process serving some shards, on its own port of the fake (so its
     requests, acknowledgements included, show which process made them)."""
 
     def __init__(self, dc: FakeDiscord, port: int, shard: int, database_url: str,
                  logs: Path) -> None:
-        self.dc, self.port, self.shard, self.logs = dc, port, shard, logs
-        self.env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-        self.env.update(
+        self.dc, self.port, self.shard = dc, port, shard
+        super().__init__(
+            database_url, logs,
             DISCORD_BOT_TOKEN=TOKEN, DISCORD_API_BASE_URL=dc.api_base_on(port),
             DISCORD_GATEWAY_URL=dc.gateway_url_on(port), DISCORD_SHARD_COUNT=str(SHARDS),
-            DISCORD_SHARD_IDS=str(shard), LEAVEWELL_DATABASE_URL=database_url,
-            LEAVEWELL_CLAIM_LEASE_SECONDS=str(LEASE), LEAVEWELL_LOG_LEVEL="WARNING",
+            DISCORD_SHARD_IDS=str(shard),
             # a share of the server's 100 connections (shared with other tests) each
             LEAVEWELL_DATABASE_POOL_MAX="6", LEAVEWELL_DATABASE_LOCK_POOL_MAX="6",
-            LEAVEWELL_VOICE_TRANSCRIPTION="false", MPLCONFIGDIR=str(logs.parent / "mpl"))
-        self.process: asyncio.subprocess.Process | None = None
+            LEAVEWELL_VOICE_TRANSCRIPTION="false")
 
     def identified(self) -> int:
         return sum(i.get("shard") == [self.shard, SHARDS] for i in self.dc.identifies)
 
     async def start(self) -> None:
         before = self.identified()
-        with self.logs.open("ab") as errors:
-            self.process = await asyncio.create_subprocess_exec(
-                *command(), env=self.env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL, stderr=errors)
-        process = self.process
+        process = await self.spawn()
         # up once its shard has a new live session (READY: it reads its open interviews back)
         await self.dc.wait_for(lambda: (self.identified() > before
                                         and self.shard in self.dc.connected_shards())
                                or process.returncode is not None, 60,
                                f"the replica of shard {self.shard}")
         assert process.returncode is None, self.logs.read_text()[-3000:]
-
-    def kill(self) -> asyncio.subprocess.Process:
-        assert self.process is not None
-        self.process.kill()
-        return self.process
-
-    async def stop(self) -> int | None:
-        if self.process is None or self.process.returncode is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 30)
 
 
 def stale(message: StoredMessage) -> bool:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
 import socket
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.replicas.process import ReplicaProcess
 from tests.support.drill import (
     PRESS,
     ROUND,
@@ -34,13 +34,12 @@ from tests.support.drill import (
 )
 from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.support.postgres import fresh_database
-from tests.telegram.conftest import TOKEN, command
+from tests.telegram.conftest import TOKEN
 
 asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (leavewell[postgres])")
 
 USERS = int(os.environ.get("LEAVEWELL_TEST_REPLICA_USERS", "200"))
 SECRET = "replica-webhook-secret"
-LEASE = 2.0  # seconds a dead replica's claims hold (LEAVEWELL_CLAIM_LEASE_SECONDS)
 SCRIPT = SETUP + ROUND[:2]  # the set-up, an answer and its follow-up: then the feedback
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -51,45 +50,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Replica:
+class Replica(ReplicaProcess):
     """One bot process listening for webhooks on its own port."""
 
     def __init__(self, name: str, tg: FakeTelegram, database_url: str, logs: Path) -> None:
         self.name, self.tg, self.port = name, tg, free_port()
         self.url = f"http://127.0.0.1:{self.port}/tg-hook"
-        self.env = {k: v for k, v in os.environ.items() if not k.endswith("_BOT_TOKEN")}
-        self.env.update(
+        super().__init__(
+            database_url, logs,
             TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=tg.base_url,
             TELEGRAM_API_FILE_URL=tg.file_url, TELEGRAM_RATE_LIMIT="false",
             TELEGRAM_WEBHOOK_URL=self.url, TELEGRAM_WEBHOOK_LISTEN=f"127.0.0.1:{self.port}",
-            TELEGRAM_WEBHOOK_SECRET=SECRET, LEAVEWELL_DATABASE_URL=database_url,
-            LEAVEWELL_CLAIM_LEASE_SECONDS=str(LEASE), LEAVEWELL_LOG_LEVEL="WARNING",
-            MPLCONFIGDIR=str(logs.parent / "mpl"))
-        self.logs = logs
-        self.process: asyncio.subprocess.Process | None = None
+            TELEGRAM_WEBHOOK_SECRET=SECRET)
 
     async def start(self) -> None:
         webhooks = len(self.tg.calls("setWebhook"))
-        with self.logs.open("ab") as errors:
-            self.process = await asyncio.create_subprocess_exec(
-                *command(), env=self.env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL, stderr=errors)
-        process = self.process
+        process = await self.spawn()
         # up once it has replayed its inbox and set its webhook (the last start-up step)
         await self.tg.wait_for(lambda t: len(t.calls("setWebhook")) > webhooks
                                or process.returncode is not None, 60)
         assert process.returncode is None, self.logs.read_text()[-3000:]
-
-    def kill(self) -> asyncio.subprocess.Process:
-        assert self.process is not None
-        self.process.kill()
-        return self.process
-
-    async def stop(self) -> int | None:
-        if self.process is None or self.process.returncode is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 30)
 
 
 class Webhooks:
