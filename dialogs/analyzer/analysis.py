@@ -235,11 +235,7 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             if reason_rules.NONE in combo.kinds and headline in combo.kinds:
                 if not said:
                     continue  # no words in the language judged: nothing is dodged
-                kind_words = sentiment.praise(low, lang)
-                if kind_words:  # speaking well of the old job is substance, and good terms
-                    for span in kind_words:
-                        scan.hits.setdefault("good_terms", []).append(span)
-                        scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+                if _notes_praise(scan, low, lang):
                     continue
                 claimed.add(headline)
             # the finding stands even when the kind said is `none`, which has no words
@@ -260,11 +256,7 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
         fid = table.means(rubric.id, reason_rules.NONE, "headline")
         if fid == "ok":
             return
-        kind_words = sentiment.praise(low, lang)
-        if kind_words:  # speaking well of the old job is substance, and good terms
-            for span in kind_words:
-                scan.hits.setdefault("good_terms", []).append(span)
-                scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+        if _notes_praise(scan, low, lang):
             return
         for span in reasons.stated.get("vague", []):
             found.add(fid, span, _first_rule(scan, table.kinds["vague"], span), "reason")
@@ -282,6 +274,16 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             continue
         for span in spans:
             found.add(fid, span, _first_rule(scan, table.kinds[kind], span), "reason")
+
+
+def _notes_praise(scan: Scan, low: str, lang: str) -> bool:
+    """Speaking well of the old job is substance, and good terms: its words are kept as
+    such. Whether there were any."""
+    kind_words = sentiment.praise(low, lang)
+    for span in kind_words:
+        scan.hits.setdefault("good_terms", []).append(span)
+        scan.origins[("good_terms", *span)] = "good_terms.lexicon"
+    return bool(kind_words)
 
 
 def _first_rule(scan: Scan, tags: Iterable[str], span: Span) -> str:
