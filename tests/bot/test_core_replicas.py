@@ -20,7 +20,7 @@ from leavewell.storage import open_store
 from leavewell.storage.base import Store
 from leavewell.storage.postgres import PostgresStore
 from tests.bot.test_core import ANSWER, Recorder, play_until_answer, ref
-from tests.support.postgres import fresh_database
+from tests.support.postgres import fresh_database, two_replicas
 
 pytest.importorskip("asyncpg", reason="asyncpg is not installed (leavewell[postgres])")
 
@@ -29,13 +29,8 @@ LEASE = 0.5
 
 @pytest.fixture
 async def stores() -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
-    async with fresh_database() as url:
-        first, second = PostgresStore(url, pool_max=4), PostgresStore(url, pool_max=4)
-        await first.open()
-        await second.open()
-        yield first, second
-        await first.close()
-        await second.close()
+    async with fresh_database() as url, two_replicas(url) as both:
+        yield both
 
 
 def core_on(store: Store, recorder: Recorder) -> Core:

@@ -22,7 +22,7 @@ from leavewell.storage.factory import make_store
 from leavewell.storage.migrate import MigrationError, SchemaTooNewError
 from leavewell.storage.postgres import PostgresStore
 from tests.storage.test_contract import T0, conv_key, make_step, user_key
-from tests.support.postgres import fresh_database
+from tests.support.postgres import fresh_database, two_replicas
 
 asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (leavewell[postgres])")
 
@@ -35,12 +35,8 @@ async def url() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def replicas(url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
-    first, second = PostgresStore(url, pool_max=4), PostgresStore(url, pool_max=4)
-    await first.open()
-    await second.open()
-    yield first, second
-    await first.close()
-    await second.close()
+    async with two_replicas(url) as both:
+        yield both
 
 
 async def scalar(url: str, sql: str) -> object:

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -55,3 +56,18 @@ async def throwaway_database(admin_url: str = ADMIN_URL) -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def two_replicas(url: str) -> AsyncIterator[tuple[Any, Any]]:
+    """Two PostgresStores open on one database, as two replicas would have them."""
+    from leavewell.storage.postgres import PostgresStore  # asyncpg: only where it is used
+
+    first, second = PostgresStore(url, pool_max=4), PostgresStore(url, pool_max=4)
+    await first.open()
+    await second.open()
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
