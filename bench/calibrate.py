@@ -8,8 +8,9 @@ imagined pages and spoken answers), ``ourset3.jsonl`` (200, listicles, forum quo
 mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken answers),
 ``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
 ``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
-``ourset7.jsonl`` (240, good and bad alike in every length band) and ``ourset8.jsonl``
-(200, trades no other set had),
+``ourset7.jsonl`` (240, good and bad alike in every length band), ``ourset8.jsonl``
+(200, trades no other set had) and ``ourset9.jsonl`` (240, more trades, a quarter English
+as Chinese speakers write it, a third Chinese),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
@@ -49,8 +50,10 @@ scored with it. The declared threshold (``rules/languages.yaml``) is printed bes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -89,14 +92,14 @@ def _use_rules_folder(folder: Path) -> None:
 if __name__ == "__main__" and "--rules" in sys.argv[:-1]:
     _use_rules_folder(Path(sys.argv[sys.argv.index("--rules") + 1]).resolve())
 
-from leavewell.dialogs.analyzer import analyze, sentiment  # noqa: E402
+from leavewell.dialogs.analyzer import analyze, sentiment, tone  # noqa: E402
 from leavewell.dialogs.findings import Analysis  # noqa: E402
 from leavewell.dialogs.rubric import SituationRubric  # noqa: E402
 from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6", "7", "8"))
+                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -230,6 +233,52 @@ def evaluate(items: list[Item]) -> list[tuple[Item, Analysis]]:
             for item in items]
 
 
+def tone_off() -> None:
+    """Judge with the rules alone from now on (the tone model never fires)."""
+    for lang in tone.LANGS:
+        tone.use(dataclasses.replace(tone.load(lang), threshold=math.inf))
+
+
+def tone_without(name: str) -> None:
+    """Judge with a tone model fitted on our sets other than ``name``, at the declared
+    threshold: that set is then unseen by the model too."""
+    import train_tone
+
+    rows = train_tone.read(p for p in train_tone.our_sets() if p.name != name)
+    for lang in tone.LANGS:
+        tone.use(train_tone._fit(rows, lang, tone.threshold(lang)))
+
+
+def rule_verdicts(items: list[Item]) -> dict[str, bool]:
+    """Whether the rules alone (no tone model) find a red flag, per item id."""
+    saved = {lang: tone.load(lang) for lang in tone.LANGS}
+    try:
+        tone_off()
+        return {item.id: a.verdict == "red_flag" for item, a in evaluate(items)}
+    finally:
+        for model in saved.values():
+            tone.use(model)
+
+
+def history_verdicts(path: Path) -> dict[str, bool] | None:
+    """Whether the rules minus the lessons ``path`` prompted (``HISTORY``) find a red
+    flag in each of its answers, without the tone model; None without a history."""
+    commits = HISTORY.get(path.name)
+    if commits is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "rules"
+        shutil.copytree(ROOT / RULES_PATH, folder)
+        for first, second in reversed(commits):
+            take_back(first, second, folder)
+        child = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--rules", str(folder),
+             "--no-tone", "--verdicts", str(path)],
+            capture_output=True, text=True, check=True,
+        )
+    return json.loads(child.stdout.splitlines()[-1])
+
+
 def report(results: list[tuple[Item, Analysis]], verbose: bool, show_held_out: bool) -> None:
     tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
     confusion: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)
@@ -316,6 +365,10 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     # with ourset7's misses in view
     "ourset7.jsonl": (("69ae59e00e169b1331ff30fcf78a00d1db3a5a61",
                        "2c3fcae79cf6a8e3d20d51ca87fb4a353050d5e5"),),
+    # no rule was written from these two: the rules are the current ones, and the tone
+    # model is fitted without the set
+    "ourset8.jsonl": (),
+    "ourset9.jsonl": (),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
@@ -386,7 +439,7 @@ def history(paths: Iterable[Path]) -> None:
                 continue
             child = subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "--rules", str(folder),
-                 "--by-set", str(path)],
+                 "--tone-without", path.name, "--by-set", str(path)],
                 capture_output=True, text=True, check=False,
             )
         if child.returncode:
@@ -504,11 +557,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave-one-set-out: each of our sets without its own rule changes")
     parser.add_argument("--rules", type=Path, metavar="DIR",
                         help="score with the rule files of another folder")
+    parser.add_argument("--no-tone", action="store_true",
+                        help="the rules alone: the tone model never fires")
+    parser.add_argument("--tone-without", metavar="SET",
+                        help="a tone model fitted on our sets other than SET (a file name)")
+    parser.add_argument("--verdicts", action="store_true",
+                        help="print only whether the analyzer finds a red flag, per id (JSON)")
     args = parser.parse_args(argv)
+    if args.no_tone:
+        tone_off()
+    elif args.tone_without:
+        tone_without(args.tone_without)
     paths = args.paths or [*sorted(EVAL_DIR.glob("*.jsonl")), *OUR_SETS]
     if not paths:
         print(f"no labelled answers found in {EVAL_DIR}", file=sys.stderr)
         return 1
+    if args.verdicts:
+        print(json.dumps({item.id: a.verdict == "red_flag"
+                          for item, a in evaluate(load_items(paths))}))
+        return 0
     print("datasets: " + ", ".join(str(p) for p in paths))
     if args.history:
         history(p for p in paths if p.name in HISTORY)

@@ -12,10 +12,10 @@ from typing import Any, Literal
 Kind = Literal["red_flag", "improvement", "strength"]
 Verdict = Literal["red_flag", "acceptable", "strong"]
 # How a finding was found: a rule entry's phrase or pattern, the sentiment lexicon on a
-# statement about the old job, the classified reason for leaving, something missing,
-# or the length.
-Signal = Literal["rule", "lexicon", "reason", "absence", "length"]
-SIGNALS: tuple[str, ...] = ("rule", "lexicon", "reason", "absence", "length")
+# statement about the old job, the classified reason for leaving, the tone model on the
+# answer as a whole, something missing, or the length.
+Signal = Literal["rule", "lexicon", "reason", "model", "absence", "length"]
+SIGNALS: tuple[str, ...] = ("rule", "lexicon", "reason", "model", "absence", "length")
 
 # The finding ids are declared by the rule files (scripts/rules/<id>.yaml), each kind in
 # the order of its rank: RED_FLAG_IDS, IMPROVEMENT_IDS, STRENGTH_IDS and ALL_FINDING_IDS

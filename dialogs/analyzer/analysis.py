@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import filterfalse
 
 from leavewell.dialogs.analyzer import reasons as reason_rules
-from leavewell.dialogs.analyzer import sentiment
+from leavewell.dialogs.analyzer import sentiment, tone
 from leavewell.dialogs.analyzer.hanzi import TRAD_TO_SIMP
 from leavewell.dialogs.analyzer.matcher import Hits, Matcher, Scan, Span
 from leavewell.dialogs.analyzer.rulebook import FindingRule, default_rulebook
@@ -47,6 +47,8 @@ MAX_EVIDENCE = 8  # spans quoted per red flag or hedging finding
 MAX_STRENGTH_EVIDENCE = 4  # spans quoted per strength
 LEXICON_TAG = "trash_talk~lexicon"
 LEXICON_RULE = "trash_talk.lexicon"
+TONE_ID = "overall_tone"
+TONE_RULE = "overall_tone.model"
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
@@ -276,6 +278,25 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             found.add(fid, span, _first_rule(scan, table.kinds[kind], span), "reason")
 
 
+def _tone(found: _Found, low: str, lang: str) -> None:
+    """How the answer reads as a whole (``tone``), judged only when nothing in it was
+    flagged: a red flag when it reads like the bad answers, else a trace line."""
+    if any(fid in found.spans for fid in RED_FLAGS):
+        return
+    if len(_LANGUAGE_WORDS[lang].findall(low)) < MIN_WORDS_TO_DODGE:
+        return
+    judgement = tone.judge(low, lang)
+    if not judgement.reads_bad:
+        found.trace.append(TraceLine(
+            TONE_ID, TONE_RULE, (0, 0), "",
+            f"log-odds {judgement.log_odds:+.1f}, not above {tone.load(lang).threshold:+.1f}"))
+        return
+    found.signal[TONE_ID] = "model"
+    found.spans.setdefault(TONE_ID, [])
+    for span in judgement.evidence:
+        found.add(TONE_ID, span, TONE_RULE, "model")
+
+
 def _notes_praise(scan: Scan, low: str, lang: str) -> bool:
     """Speaking well of the old job is substance, and good terms: its words are kept as
     such. Whether there were any."""
@@ -324,6 +345,7 @@ def analyze(
     _contradictions(scan, rubric, found)
     reasons = reason_rules.classify(hits)
     _reason_findings(reasons, rubric, scan, found, low, lang)
+    _tone(found, low, lang)
 
     def finding(fid: str, kind: Kind, spans: list[Span] | None = None) -> Finding:
         signal = found.signal.get(fid, "rule" if spans else "absence")

@@ -124,6 +124,8 @@ class Rulebook:
     # languages.yaml's `sentiment` section per language, read with the rest
     # (dialogs.analyzer.sentiment validates and compiles it)
     sentiment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # languages.yaml's `tone` section per language (dialogs.analyzer.tone reads it)
+    tone: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def ids(self, kind: str) -> tuple[str, ...]:
         return tuple(fid for fid, rule in self.findings.items() if rule.kind == kind)
@@ -420,7 +422,7 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     for lang, extra in _parse_rules(signals.get("rules"), "signal", "signals.yaml: rules").items():
         rows[lang].extend(extra)
     settings = _mapping(_read(directory / "languages.yaml"), "languages.yaml")
-    _unknown(settings, ("negatable", "languages", "sentiment"), "languages.yaml")
+    _unknown(settings, ("negatable", "languages", "sentiment", "tone"), "languages.yaml")
     negatable = settings.get("negatable")
     if not isinstance(negatable, list):
         raise ScriptError("languages.yaml: negatable: must be a list of tags")
@@ -442,7 +444,11 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     sentiment = settings.get("sentiment") or {}
     if not isinstance(sentiment, Mapping):
         raise ScriptError("languages.yaml: sentiment: must be a mapping of language to settings")
-    return Rulebook(findings=by_id, lexicons=lexicons, sentiment=dict(sentiment))
+    tone = settings.get("tone") or {}
+    if not isinstance(tone, Mapping):
+        raise ScriptError("languages.yaml: tone: must be a mapping of language to settings")
+    return Rulebook(findings=by_id, lexicons=lexicons, sentiment=dict(sentiment),
+                    tone=dict(tone))
 
 
 @cache

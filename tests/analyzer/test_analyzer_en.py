@@ -54,6 +54,9 @@ POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
     ("oversharing", "unspecified", "I was dealing with a divorce and could not focus.", {}),
     ("oversharing", "unspecified", "I kept getting bad performance reviews, so I moved on.", {}),
     ("evasive", "unspecified", "Honestly, I'd prefer not to discuss that part.", {}),
+    # nothing a rule points at, but it reads like a drift with no reason (the tone model)
+    ("overall_tone", "employed", "I guess I kind of drifted into it and stayed longer than "
+     "I meant to. It was fine, I suppose, but I was ready for whatever came next.", {}),
     ("evasive", "unspecified", "It's complicated, so let's skip it.", {}),
     ("contradicts_situation", "employed", "I was laid off in the spring with my whole team.", {}),
     ("contradicts_situation", "laid_off", "I'm currently working there but want a change.", {}),
@@ -114,6 +117,8 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("oversharing", "let_go",
      "I had weak performance reviews early on; I learned to set clearer goals."),
     ("evasive", "unspecified", "I can't say enough good things about my old team."),
+    ("overall_tone", "laid_off", "My role was cut in a restructuring with eleven others. I "
+     "finished a SQL course since, and I want to bring my reporting work to your team."),
     ("contradicts_situation", "let_go", "A new director arrived and six of us were let go."),
     ("contradicts_situation", "laid_off", "I was laid off when the plant closed."),
     ("contradicts_situation", "employed", "There were layoffs last year and I want stability."),

@@ -43,6 +43,8 @@ POSITIVE: list[tuple[str, str, str, dict[str, object]]] = [
     ("oversharing", "unspecified", "那段时间我得了抑郁症，每天都要吃药。", {}),
     ("oversharing", "unspecified", "我连续两个季度绩效不合格。", {}),
     ("evasive", "unspecified", "这个问题我不太想聊。", {}),
+    # nothing a rule points at, but it reads like quitting on a whim (the tone model)
+    ("overall_tone", "quit", "当时就是想休息一下，没想太多，先辞了再说，后面的事情再慢慢找。", {}),
     ("evasive", "unspecified", "离职的原因一言难尽。", {}),
     ("contradicts_situation", "employed", "我上个月被裁员了。", {}),
     ("contradicts_situation", "laid_off", "我目前在职，只是想换个环境。", {}),
@@ -86,6 +88,8 @@ NEGATIVE: list[tuple[str, str, str]] = [
     ("oversharing", "unspecified", "因为家里的一些事情，现在都已经处理好了。"),
     ("oversharing", "let_go", "我的业绩不达标，这让我意识到要更早制定计划。"),
     ("evasive", "unspecified", "我想说的是，我希望找到更适合自己的岗位。"),
+    ("overall_tone", "laid_off",
+     "公司业务调整，整个部门被裁撤了。这段时间我考了数据分析证书，希望在贵公司继续做用户增长。"),
     ("contradicts_situation", "laid_off", "我所在的部门被解散了，我也被裁了。"),
     ("contradicts_situation", "employed", "我目前在职，希望找到更大的舞台。"),
     ("no_growth", "employed", "我希望在新的岗位上继续成长。"),

@@ -1,0 +1,186 @@
+"""Fit the tone model (dialogs/analyzer/tone.py) on the project's own labelled sets.
+
+    python bench/train_tone.py            # write dialogs/scripts/tone/<lang>.json
+    python bench/train_tone.py --check    # exit 1 if the shipped files differ from a fit
+    python bench/train_tone.py --loso     # leave-one-set-out figures of the model alone
+
+Only ``bench/data/ourset*.jsonl`` is used: answers written for the project. The answers
+in ``../shared/eval`` are never fitted on, so every one of them is unseen by the model.
+``--loso`` fits on all sets but one and scores the one left out, for each set: the
+model's own generalisation across writers (agreement / bad caught / false alarms), with
+the threshold that suits the model alone, fitted on the other sets too.
+
+``--pick`` prints how the rules and the model agree together for each threshold, on two
+parts the model was not fitted on: each of our sets scored by a model fitted on the
+others, with the rules minus that set's own lessons (``calibrate.py --history``), and the
+development part of ``../shared/eval`` with the current rules. The threshold declared in
+``rules/languages.yaml`` (``tone``) is the best mean of the two; the held-out part of the
+eval set plays no part in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for folder in (ROOT, ROOT / "bench"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from leavewell.dialogs.analyzer import tone  # noqa: E402
+from leavewell.dialogs.analyzer.analysis import MATCHERS  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+LANGS = ("en", "zh")
+
+
+def our_sets() -> list[Path]:
+    return sorted(DATA.glob("ourset*.jsonl"), key=lambda p: (len(p.name), p.name))
+
+
+def read(paths: Iterable[Path]) -> list[tuple[str, str, str, str]]:
+    """(set, lang, lower-cased answer, label) of every good or bad answer."""
+    rows = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if item["label"] in tone.LABELS and item["lang"] in LANGS:
+                low = MATCHERS[item["lang"]].normalize(item["answer"])
+                rows.append((path.stem, item["lang"], low, item["label"]))
+    return rows
+
+
+Row = tuple[str, str, str, str]
+THRESHOLDS = tuple(float(t) for t in range(-30, 21))
+
+
+def _fit(rows: list[Row], lang: str, threshold: float = 0.0) -> tone.ToneModel:
+    return tone.fit(((low, label) for _, lg, low, label in rows if lg == lang), lang,
+                    threshold)
+
+
+def held_out_scores(rows: list[Row], lang: str) -> list[tuple[float, str]]:
+    """The log-odds of each answer under a model fitted on the other sets."""
+    scores = []
+    for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
+        model = _fit([r for r in rows if r[0] != held], lang)
+        scores += [(tone.judge(low, lang, model).log_odds, label)
+                   for s, lg, low, label in rows if lg == lang and s == held]
+    return scores
+
+
+def best_threshold(scores: list[tuple[float, str]]) -> float:
+    """The threshold that agrees best with the labels; of equals, the fewest false
+    alarms (the highest)."""
+    def agreement(t: float) -> tuple[int, float]:
+        return sum((x > t) == (label == "bad") for x, label in scores), t
+    return max(THRESHOLDS, key=agreement)
+
+
+def fit_all(rows: list[Row]) -> dict[str, tone.ToneModel]:
+    """The weights, from every set (the threshold is declared in languages.yaml)."""
+    return {lang: _fit(rows, lang) for lang in LANGS}
+
+
+def loso(rows: list[Row]) -> None:
+    print("tone model alone, leave-one-set-out: weights and its own best threshold fitted "
+          "on the other sets (agree / bad caught / false alarms)")
+    for lang in LANGS:
+        total = {"bad": 0, "good": 0, "bad_hit": 0, "good_hit": 0}
+        for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
+            inner = [r for r in rows if r[0] != held]
+            model = _fit(inner, lang, best_threshold(held_out_scores(inner, lang)))
+            counts = {"bad": 0, "good": 0, "bad_hit": 0, "good_hit": 0}
+            for s, lg, low, label in rows:
+                if lg == lang and s == held:
+                    counts[label] += 1
+                    counts[label + "_hit"] += tone.judge(low, lang, model).reads_bad
+            for key in total:
+                total[key] += counts[key]
+            print(f"  {lang} {held:8s} {_figures(counts)}  threshold {model.threshold:+.0f}")
+        print(f"  {lang} all      {_figures(total)}")
+
+
+def pick(rows: list[Row]) -> None:
+    import calibrate
+
+    ids = [(p.name, json.loads(line)) for p in our_sets()
+           for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ids = [(name, item["id"]) for name, item in ids
+           if item["label"] in tone.LABELS and item["lang"] in LANGS]
+    assert len(ids) == len(rows)
+    eval_items = [i for i in calibrate.load_items(sorted(calibrate.EVAL_DIR.glob("*.jsonl")))
+                  if i.side == "development" and i.label in tone.LABELS and i.lang in LANGS]
+    eval_red = calibrate.rule_verdicts(eval_items)
+    print("threshold: agreement of rules + model on our sets (left out) / eval development "
+          "part / mean")
+    for lang in LANGS:
+        ours: list[tuple[str, bool, float]] = []
+        for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
+            red = calibrate.history_verdicts(DATA / f"{held}.jsonl")
+            if red is None:
+                continue
+            model = _fit([r for r in rows if r[0] != held], lang)
+            ours += [(label, red[ids[k][1]], tone.judge(low, lang, model).log_odds)
+                     for k, (s, lg, low, label) in enumerate(rows) if lg == lang and s == held]
+        model = _fit(rows, lang)
+        theirs = [(i.label, eval_red[i.id], tone.judge(MATCHERS[lang].normalize(i.answer),
+                                                       lang, model).log_odds)
+                  for i in eval_items if i.lang == lang]
+        best = max(THRESHOLDS, key=lambda t: (_agree(ours, t) + _agree(theirs, t), t))
+        for t in THRESHOLDS[THRESHOLDS.index(-10.0):]:
+            a, b = _agree(ours, t), _agree(theirs, t)
+            mark = ("  <- best" if t == best else "") + (
+                "  <- declared" if t == tone.threshold(lang) else "")
+            print(f"  {lang} {t:+5.0f}  {a:6.1%} {b:6.1%} {(a + b) / 2:6.1%}{mark}")
+
+
+def _agree(rows: list[tuple[str, bool, float]], t: float) -> float:
+    return sum((red or x > t) == (label == "bad") for label, red, x in rows) / len(rows)
+
+
+def _figures(c: dict[str, int]) -> str:
+    agree = (c["bad_hit"] + c["good"] - c["good_hit"]) / (c["bad"] + c["good"])
+    return (f"{agree:6.1%} {c['bad_hit'] / max(1, c['bad']):6.1%} "
+            f"{c['good_hit'] / max(1, c['good']):6.1%}   n {c['bad']}/{c['good']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--loso", action="store_true")
+    parser.add_argument("--pick", action="store_true")
+    args = parser.parse_args(argv)
+    rows = read(our_sets())
+    if args.loso:
+        loso(rows)
+        return 0
+    if args.pick:
+        pick(rows)
+        return 0
+    stale = []
+    for lang, model in fit_all(rows).items():
+        path = tone.MODEL_DIR / f"{lang}.json"
+        text = model.to_json()
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"{path.relative_to(ROOT)}: {len(model.weights)} sequences, "
+              f"{model.answers['bad']} bad and {model.answers['good']} good answers")
+    if stale:
+        print("out of date (run bench/train_tone.py): " + ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""How the answer reads as a whole: a word-pattern model learned from labelled answers.
+
+The rule entries find what an interviewer can point at (an insult, pay as the headline,
+a dodge). Many weak answers have nothing to point at: they narrate without a reason,
+sound bored or evasive in polite words, or escape rather than move toward something.
+Those share word patterns with each other more than with good answers, and a Bernoulli
+naive Bayes over short word sequences (characters in Chinese) learns them from answers
+labelled good or bad. It is deterministic (the weights are data, in
+``scripts/tone/<lang>.json``), explainable (the sequences that weigh most toward a bad
+answer are quoted as evidence) and cheap (a dictionary lookup per sequence).
+
+The weights are fitted by ``bench/train_tone.py`` on the project's own labelled sets
+(``bench/data``), never on ``../shared/eval`` which stays out of sight to measure it.
+An answer's log-odds is the prior plus the weight of every distinct sequence it has;
+above the threshold it reads like the bad answers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise, repeat
+from pathlib import Path
+
+from leavewell.dialogs.errors import ScriptError
+
+Span = tuple[int, int]
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "scripts" / "tone"
+LABELS = ("bad", "good")
+LANGS = ("en", "zh")
+MAX_N = 3  # the longest sequence: words in English, characters in Chinese
+ALPHA = 0.5  # additive smoothing of each sequence's share of the answers of a label
+MIN_COUNT = 2  # a sequence seen in fewer answers is one writer's wording: left out
+MAX_QUOTED = 3  # sequences quoted as evidence
+
+_EN_WORD = re.compile(r"[a-z']+|\d+")
+# Chinese is read a character at a time; spaces and punctuation end nothing (a sequence
+# runs across them, as it is spoken) but are never part of one.
+_ZH_SKIP = frozenset(" \t\n，。、！？；：“”‘’（）,.!?;:()'\"…—-")
+
+
+@dataclass(frozen=True, slots=True)
+class ToneModel:
+    lang: str
+    prior: float  # log of bad answers over good ones in the training data
+    weights: Mapping[str, float]  # sequence -> log-odds it adds when present
+    answers: Mapping[str, int]  # training answers per label
+    # log-odds above which the answer reads as bad: languages.yaml, `tone`
+    threshold: float = 0.0
+
+    def to_json(self) -> str:
+        body = {
+            "lang": self.lang,
+            "prior": round(self.prior, 6),
+            "answers": dict(sorted(self.answers.items())),
+            "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
+        }
+        return json.dumps(body, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ToneJudgement:
+    log_odds: float
+    reads_bad: bool
+    evidence: tuple[Span, ...]  # the sequences quoted, in the answer's order
+    sequences: tuple[tuple[str, float], ...]  # what weighed most, each way (for --explain)
+
+
+def _units(low: str, lang: str) -> list[tuple[str, int, int]]:
+    if lang == "zh":
+        return [(c, i, i + 1) for i, c in enumerate(low) if c not in _ZH_SKIP]
+    return [(m.group(), m.start(), m.end()) for m in _EN_WORD.finditer(low)]
+
+
+def _keys(low: str, lang: str) -> set[str]:
+    """Every distinct sequence of one to three units (the hot path: no offsets)."""
+    if lang == "zh":
+        u = [c for c in low if c not in _ZH_SKIP]
+        keys = set(u)
+        keys.update(map(str.__add__, u, u[1:]))
+        keys.update(a + b + c for a, b, c in zip(u, u[1:], u[2:], strict=False))
+        return keys
+    w = _EN_WORD.findall(low)
+    keys = set(w)
+    keys.update(f"{a} {b}" for a, b in pairwise(w))
+    keys.update(f"{a} {b} {c}" for a, b, c in zip(w, w[1:], w[2:], strict=False))
+    return keys
+
+
+def sequences(low: str, lang: str) -> dict[str, Span]:
+    """Every sequence of one to ``MAX_N`` units in ``low`` (lower-cased, folded), each
+    with the span of its first occurrence."""
+    units = _units(low, lang)
+    joiner = "" if lang == "zh" else " "
+    found: dict[str, Span] = {}
+    for i in range(len(units)):
+        for n in range(1, MAX_N + 1):
+            if i + n > len(units):
+                break
+            part = units[i:i + n]
+            key = joiner.join(u[0] for u in part)
+            if key not in found:
+                found[key] = (part[0][1], part[-1][2])
+    return found
+
+
+def fit(answers: Iterable[tuple[str, str]], lang: str, threshold: float = 0.0) -> ToneModel:
+    """A model from ``(lower-cased answer, label)`` pairs, labels ``good`` or ``bad``."""
+    present: dict[str, Counter[str]] = {label: Counter() for label in LABELS}
+    totals: Counter[str] = Counter()
+    for low, label in answers:
+        if label not in present:
+            continue
+        present[label].update(sequences(low, lang).keys())
+        totals[label] += 1
+    if not all(totals[label] for label in LABELS):
+        raise ValueError(f"{lang}: need answers labelled both good and bad")
+    bad, good = present["bad"], present["good"]
+    weights: dict[str, float] = {}
+    for seq in bad.keys() | good.keys():
+        if bad[seq] + good[seq] < MIN_COUNT:
+            continue
+        share_bad = (bad[seq] + ALPHA) / (totals["bad"] + 2 * ALPHA)
+        share_good = (good[seq] + ALPHA) / (totals["good"] + 2 * ALPHA)
+        weights[seq] = math.log(share_bad / share_good)
+    return ToneModel(lang, math.log(totals["bad"] / totals["good"]), weights, dict(totals),
+                     threshold)
+
+
+def judge(low: str, lang: str, model: ToneModel | None = None, *,
+          detail: bool = False) -> ToneJudgement:
+    """The log-odds that ``low`` reads like the bad answers. What weighed most, and the
+    spans to quote, are worked out only when it does (or with ``detail``)."""
+    model = model or load(lang)
+    weights = model.weights
+    keys = _keys(low, lang)
+    log_odds = model.prior + sum(map(weights.get, keys, repeat(0.0)))
+    reads_bad = log_odds > model.threshold
+    if not (reads_bad or detail):
+        return ToneJudgement(round(log_odds, 4), False, (), ())
+    scored = sorted(((w, seq) for seq in keys if (w := weights.get(seq)) is not None),
+                    key=lambda t: (-t[0], t[1]))  # ties alphabetical: replayable
+    weighed = (*scored[:MAX_QUOTED], *[t for t in scored[::-1][:MAX_QUOTED] if t[0] < 0])
+    quoted: list[Span] = []
+    if reads_bad:
+        spans = sequences(low, lang)
+        for w, seq in scored:
+            if w <= 0 or len(quoted) == MAX_QUOTED:
+                break
+            span = spans[seq]
+            if not any(span[0] < q[1] and q[0] < span[1] for q in quoted):
+                quoted.append(span)
+    return ToneJudgement(round(log_odds, 4), reads_bad, tuple(sorted(quoted)),
+                         tuple((seq, round(w, 2)) for w, seq in weighed))
+
+
+def _parse(data: object, lang: str, threshold: float, where: str) -> ToneModel:
+    if not isinstance(data, Mapping) or data.get("lang") != lang:
+        raise ScriptError(f"{where}: must be the tone model of {lang!r}")
+    try:
+        weights = {str(k): float(v) for k, v in data["weights"].items()}
+        answers = {str(k): int(v) for k, v in data["answers"].items()}
+        return ToneModel(lang, float(data["prior"]), weights, answers, threshold)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ScriptError(f"{where}: {exc!r}") from None
+
+
+def threshold(lang: str) -> float:
+    """The declared threshold (``languages.yaml``, ``tone``) of ``lang``."""
+    from leavewell.dialogs.analyzer.rulebook import default_rulebook
+
+    entry = default_rulebook().tone.get(lang)
+    value = entry.get("threshold") if isinstance(entry, Mapping) else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ScriptError(f"languages.yaml: tone.{lang}.threshold: must be a number")
+    return float(value)
+
+
+_IN_USE: dict[str, ToneModel] = {}
+
+
+def use(model: ToneModel) -> None:
+    """Judge ``model.lang`` with ``model`` from now on (cross-validation fits one per
+    fold; ``threshold=inf`` turns the signal off)."""
+    _IN_USE[model.lang] = model
+
+
+def load(lang: str) -> ToneModel:
+    model = _IN_USE.get(lang)
+    if model is None:
+        model = _IN_USE[lang] = _load(lang)
+    return model
+
+
+@cache
+def _load(lang: str) -> ToneModel:
+    path = MODEL_DIR / f"{lang}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScriptError(f"{path.name}: cannot read the tone model ({exc})") from None
+    return _parse(data, lang, threshold(lang), path.name)
+
+
+def top_sequences(model: ToneModel, count: int) -> Sequence[tuple[str, float]]:
+    """The sequences that weigh most toward a bad answer (for whoever reviews the model)."""
+    return sorted(model.weights.items(), key=lambda kv: -kv[1])[:count]

@@ -1,0 +1,122 @@
+"""The tone model: how an answer reads as a whole (dialogs/analyzer/tone.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leavewell.dialogs.analyzer import tone
+from leavewell.dialogs.analyzer.analysis import MATCHERS
+from leavewell.dialogs.errors import ScriptError
+from tests.analyzer.support import run
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+DRIFT = ("I guess I kind of drifted into it and stayed longer than I meant to. It was "
+         "fine, I suppose, but I was ready for whatever came next.")
+CLEAR = ("My role was cut in a restructuring with eleven others. I finished a SQL course "
+         "since, and I want to bring my reporting work to your team.")
+TOY = [("i was bored and left", "bad"), ("bored of it all so i quit", "bad"),
+       ("the team was cut and i learned sql", "good"), ("i learned a lot and want to grow", "good")]
+
+
+@pytest.fixture
+def restore_models() -> Iterator[None]:
+    saved = {lang: tone.load(lang) for lang in tone.LANGS}
+    yield
+    for model in saved.values():
+        tone.use(model)
+
+
+def test_shipped_weights_are_a_fit_of_our_labelled_sets() -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import train_tone
+    finally:
+        sys.path.remove(str(BENCH))
+    assert train_tone.main(["--check"]) == 0, "run bench/train_tone.py"
+
+
+def test_a_fit_weighs_sequences_toward_the_label_they_come_with() -> None:
+    model = tone.fit(TOY, "en")
+    assert model.weights["bored"] > 0 > model.weights["learned"]
+    assert "quit" not in model.weights  # one answer only: one writer's wording
+    assert model.prior == 0.0 and model.answers == {"bad": 2, "good": 2}
+    assert tone.fit(TOY, "en") == model  # nothing random
+
+
+def test_a_fit_needs_both_labels() -> None:
+    with pytest.raises(ValueError, match="both good and bad"):
+        tone.fit([("i was bored", "bad")], "en")
+
+
+def test_log_odds_is_the_prior_plus_every_distinct_sequence_weight() -> None:
+    model = dataclasses.replace(tone.fit(TOY, "en"), threshold=0.0)
+    low = "bored, bored and learned"
+    expected = model.prior + sum(model.weights.get(k, 0.0)
+                                 for k in tone.sequences(low, "en"))
+    judgement = tone.judge(low, "en", model, detail=True)
+    assert math.isclose(judgement.log_odds, expected, abs_tol=1e-3)
+    assert judgement.sequences[0][0] == "bored"
+
+
+def test_a_bad_reading_quotes_the_words_that_weighed_most() -> None:
+    analysis = run(DRIFT, "en", "employed")
+    assert [f.id for f in analysis.red_flags] == ["overall_tone"]
+    finding = analysis.red_flags[0]
+    assert finding.signal == "model" and finding.rule == "overall_tone.model"
+    assert 1 <= len(finding.evidence) <= tone.MAX_QUOTED
+    for e in finding.evidence:
+        assert DRIFT[e.start:e.end] == e.text and e.rule == "overall_tone.model"
+
+
+def test_it_is_judged_only_when_no_rule_found_a_red_flag() -> None:
+    insult = DRIFT + " My manager was an idiot."
+    analysis = run(insult, "en", "employed")
+    assert "trash_talk" in analysis.finding_ids
+    assert "overall_tone" not in analysis.finding_ids
+
+
+def test_a_clear_answer_leaves_a_trace_of_its_reading() -> None:
+    analysis = run(CLEAR, "en", "laid_off")
+    assert "overall_tone" not in analysis.finding_ids
+    [line] = [t for t in analysis.trace if t.tag == "overall_tone"]
+    assert line.outcome.startswith("log-odds -") and "not above +12.0" in line.outcome
+
+
+def test_zh_reads_characters(restore_models: None) -> None:
+    analysis = run("当时就是想休息一下，没想太多，先辞了再说，后面的事情再慢慢找。", "zh", "quit")
+    assert "overall_tone" in analysis.finding_ids
+    tone.use(dataclasses.replace(tone.load("zh"), threshold=math.inf))
+    analysis = run("当时就是想休息一下，没想太多，先辞了再说，后面的事情再慢慢找。", "zh", "quit")
+    assert "overall_tone" not in analysis.finding_ids
+
+
+def test_answers_with_no_words_in_the_language_are_not_read() -> None:
+    analysis = run("🙂 ...", "en", "employed")
+    assert not [t for t in analysis.trace if t.tag == "overall_tone"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab c'9，。好的 了\n-"), max_size=40),
+       st.sampled_from(tone.LANGS))
+def test_the_fast_keys_are_the_sequences_and_every_span_holds_its_sequence(
+        text: str, lang: str) -> None:
+    low = MATCHERS[lang].normalize(text)
+    found = tone.sequences(low, lang)
+    assert tone._keys(low, lang) == set(found)
+    for seq, (start, end) in found.items():
+        assert set(tone._keys(low[start:end], lang)) >= {seq}
+
+
+def test_the_threshold_is_declared_per_language() -> None:
+    assert tone.threshold("en") == 12.0 and tone.threshold("zh") == 8.0
+    with pytest.raises(ScriptError, match=r"tone\.fr\.threshold"):
+        tone.threshold("fr")
