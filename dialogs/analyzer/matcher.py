@@ -211,6 +211,69 @@ def _triggers(
 
 
 @dataclass(frozen=True, slots=True)
+class _Probe:
+    """Several patterns tried at one position in one ``regex.match``: each is a
+    look-ahead in a group of its own, so one call tells which of them match there (and
+    where each match ends) exactly as trying each alone would. It fails unless one does.
+    """
+
+    regex: re.Pattern[str]
+    # (pattern index, group of its whole match, groups of its named groups in order)
+    checks: tuple[tuple[int, int, tuple[int, ...]], ...]
+
+
+@dataclass(slots=True)
+class _Slot:
+    """Patterns tried together wherever their anchors start at the same place; their
+    probes are compiled on first use (most sets of patterns never meet)."""
+
+    indexes: tuple[int, ...]
+    probes: tuple[_Probe, ...] | None = None
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
+
+
+def _probes_for(patterns: tuple[CompiledPattern, ...],
+                indexes: tuple[int, ...]) -> tuple[_Probe, ...]:
+    """One probe for the patterns at ``indexes`` (one per pattern should combining fail:
+    back-references, say)."""
+    single = tuple(
+        _Probe(patterns[i].regex, ((i, 0, tuple(patterns[i].regex.groupindex.values())),))
+        for i in indexes
+    )
+    if len(indexes) == 1 or any(_BACKREF.search(patterns[i].regex.pattern) for i in indexes):
+        return single  # (a back-reference would point elsewhere once renamed or renumbered)
+    parts = []
+    for index in indexes:
+        source = _NAMED_GROUP.sub(rf"(?P<_{index}_\1>", patterns[index].regex.pattern)
+        parts.append(f"(?:(?=(?P<_{index}>{source}))|)")
+    # fail unless one of the look-aheads matched
+    guard = "".join(f"(?(_{index})|" for index in indexes) + "(?!)" + ")" * len(indexes)
+    try:
+        regex = re.compile("".join(parts) + guard)
+        checks = tuple(
+            (index, regex.groupindex[f"_{index}"],
+             tuple(regex.groupindex[f"_{index}_{name}"] for name in patterns[index].groups))
+            for index in indexes
+        )
+    except (re.error, KeyError):
+        return single
+    return (_Probe(regex, checks),)
+
+
+def _note(m: re.Match[str], pos: int, checks: tuple[tuple[int, int, tuple[int, ...]], ...],
+          matches: dict[int, list[tuple[int, int, Span | None]]]) -> None:
+    """Where each pattern a probe found at ``pos`` ends, and its evidence group's span."""
+    for index, group, named in checks:
+        stop = m.end(group)
+        if stop >= 0:
+            evidence = next((m.span(g) for g in named if m.start(g) >= 0), None)
+            matches.setdefault(index, []).append((pos, stop, evidence))
+
+
+@dataclass(frozen=True, slots=True)
 class _Key:
     """What one literal found by the trie regex means."""
 
@@ -219,8 +282,8 @@ class _Key:
     # Terms that start the key (just the key unless it is a prefix), longest first, with
     # their meanings; under a prefix key the first term that ends on a word boundary applies.
     terms: tuple[tuple[str, tuple[TagRule, ...]], ...]
-    # (pattern index, offset): a pattern's anchor starts a word of the key at offset.
-    triggers: tuple[tuple[int, int], ...]
+    # (offset, patterns): the patterns whose anchor starts a word of the key at offset
+    probes: tuple[tuple[int, _Slot], ...]
 
 
 class Matcher:
@@ -257,6 +320,7 @@ class Matcher:
         prefixes = frozenset(anchors)
         self.trie = re.compile(_keys_regex(terms, prefixes)) if terms or anchors else None
         self.keys: dict[str, _Key] = {}
+        slots: dict[tuple[int, ...], _Slot] = {}
         for key in set(terms) | prefixes:
             prefix = key in prefixes
             starting = [key]
@@ -264,8 +328,25 @@ class Matcher:
                 starting = sorted((t for t in terms if key.startswith(t)), key=len, reverse=True)
             self.keys[key] = _Key(
                 prefix, tuple((t, terms[t]) for t in starting),
-                _triggers(key, anchors, self.spaced),
+                self._slots(_triggers(key, anchors, self.spaced), slots),
             )
+
+    @staticmethod
+    def _slots(triggers: Iterable[tuple[int, int]],
+               slots: dict[tuple[int, ...], _Slot]) -> tuple[tuple[int, _Slot], ...]:
+        """The triggers grouped by offset: the patterns to try at each position of a key
+        (one ``_Slot`` per set of patterns, shared by every key that needs it)."""
+        by_offset: dict[int, list[int]] = {}
+        for index, offset in triggers:
+            by_offset.setdefault(offset, []).append(index)
+        out = []
+        for offset in sorted(by_offset):
+            indexes = tuple(sorted(by_offset[offset]))
+            slot = slots.get(indexes)
+            if slot is None:
+                slot = slots[indexes] = _Slot(indexes)
+            out.append((offset, slot))
+        return tuple(out)
 
     def normalize(self, text: str) -> str:
         """Lower-case and fold variants, keeping every character at its offset."""
@@ -283,7 +364,9 @@ class Matcher:
         """Every tag of the lexicon that occurs in ``low``, with its spans."""
         found = Scan({}, {}, [])
         negatable = self.lexicon.negatable
-        starts: dict[int, list[int]] = {}  # pattern index -> where its anchors start
+        # pattern index -> (start, end, evidence span or None) of each of its matches
+        # where one of its anchors starts
+        matches: dict[int, list[tuple[int, int, Span | None]]] = {}
         if self.trie is not None:
             keys = self.keys
             for m in self.trie.finditer(low):
@@ -292,12 +375,15 @@ class Matcher:
                 if key is None:  # cannot happen for normalised text; never fail on input
                     continue
                 start = m.start()
-                for index, offset in key.triggers:
-                    positions = starts.get(index)
-                    if positions is None:
-                        starts[index] = [start + offset]
-                    else:
-                        positions.append(start + offset)
+                for offset, slot in key.probes:
+                    probes = slot.probes
+                    if probes is None:
+                        probes = slot.probes = _probes_for(self.patterns, slot.indexes)
+                    pos = start + offset
+                    for probe in probes:
+                        found_here = probe.regex.match(low, pos)
+                        if found_here is not None:
+                            _note(found_here, pos, probe.checks, matches)
                 if not key.prefix:
                     self._add(low, found, key.terms[0][1], m.span(), start, negatable)
                     continue
@@ -307,26 +393,25 @@ class Matcher:
                         continue
                     self._add(low, found, tags, (start, end), start, negatable)
                     break
-        for index in sorted(self._unanchored.union(starts)):  # in the lexicon's order
+        for index in sorted(self._unanchored.union(matches)):  # in the lexicon's order
             pattern = self.patterns[index]
             if not pattern.anchors:
                 for m in pattern.regex.finditer(low):
-                    self._accept(pattern, m, low, found, negatable)
+                    evidence = next((m.span(g) for g in pattern.groups if m.start(g) >= 0),
+                                    None)
+                    self._accept(pattern, m.start(), m.end(), evidence, low, found, negatable)
                 continue
-            end = -1
-            tried = -1
-            for pos in sorted(starts[index]):
-                if pos < end or pos == tried:
+            end = tried = -1
+            for start, stop, evidence in sorted(matches[index]):
+                if start < end or start == tried:
                     continue  # inside the previous match, or tried already
-                tried = pos
-                m = pattern.regex.match(low, pos)
-                if m is not None and self._accept(pattern, m, low, found, negatable):
-                    end = m.end()
+                tried = start
+                if self._accept(pattern, start, stop, evidence, low, found, negatable):
+                    end = stop
         return found
 
-    def _accept(self, pattern: CompiledPattern, m: re.Match[str], low: str, found: Scan,
-                negatable: frozenset[str]) -> bool:
-        start = m.start()
+    def _accept(self, pattern: CompiledPattern, start: int, stop: int, evidence: Span | None,
+                low: str, found: Scan, negatable: frozenset[str]) -> bool:
         if self.spaced and start and is_word_char(low[start]) and is_word_char(low[start - 1]):
             return False  # starts inside a word
         back = max(0, start - CONTEXT_CHARS)
@@ -337,12 +422,7 @@ class Matcher:
             if context is None:
                 return False
             start = context.start()
-        span = (start, m.end())
-        for group in pattern.groups:
-            if m.start(group) >= 0:
-                span = m.span(group)
-                break
-        self._add(low, found, pattern.tags, span, start, negatable)
+        self._add(low, found, pattern.tags, evidence or (start, stop), start, negatable)
         return True
 
     def _unless_regex(self, source: str) -> re.Pattern[str]:
