@@ -78,6 +78,12 @@ def _plain_trie_regex(node: _Trie) -> str:
     return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
+def literal_regex(words: Iterable[str]) -> str:
+    """A regex for any of ``words`` (plain text), folded into a trie: far fewer branches
+    than an alternation of them, for the same language."""
+    return "(?:" + _plain_trie_regex(_trie(words)) + ")"
+
+
 def optimize_regex(source: str) -> str:
     """Fold each group of plain literal alternatives, ``(?:boss|bosses|...)``, into a trie.
 
