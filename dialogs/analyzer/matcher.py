@@ -14,8 +14,9 @@ millisecond), so:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
 
@@ -216,14 +217,13 @@ def _triggers(
     return tuple(sorted(found))
 
 
-@dataclass(frozen=True, slots=True)
-class _Probe:
+class _Probe(NamedTuple):
     """Several patterns tried at one position in one ``regex.match``: each is a
     look-ahead in a group of its own, so one call tells which of them match there (and
     where each match ends) exactly as trying each alone would. It fails unless one does.
     """
 
-    regex: re.Pattern[str]
+    match: Callable[[str, int], re.Match[str] | None]  # the regex's match method
     # (pattern index, group of its whole match, groups of its named groups in order)
     checks: tuple[tuple[int, int, tuple[int, ...]], ...]
 
@@ -246,7 +246,7 @@ def _probes_for(patterns: tuple[CompiledPattern, ...],
     """One probe for the patterns at ``indexes`` (one per pattern should combining fail:
     back-references, say)."""
     single = tuple(
-        _Probe(patterns[i].regex, ((i, 0, tuple(patterns[i].regex.groupindex.values())),))
+        _Probe(patterns[i].regex.match, ((i, 0, tuple(patterns[i].regex.groupindex.values())),))
         for i in indexes
     )
     if len(indexes) == 1 or any(_BACKREF.search(patterns[i].regex.pattern) for i in indexes):
@@ -266,7 +266,7 @@ def _probes_for(patterns: tuple[CompiledPattern, ...],
         )
     except (re.error, KeyError):
         return single
-    return (_Probe(regex, checks),)
+    return (_Probe(regex.match, checks),)
 
 
 def _note(m: re.Match[str], pos: int, checks: tuple[tuple[int, int, tuple[int, ...]], ...],
@@ -286,8 +286,9 @@ class _Key:
     # The key is an anchor, so the regex may have matched the start of a longer word.
     prefix: bool
     # Terms that start the key (just the key unless it is a prefix), longest first, with
-    # their meanings; under a prefix key the first term that ends on a word boundary applies.
-    terms: tuple[tuple[str, tuple[TagRule, ...]], ...]
+    # their meanings and whether they end with a letter or digit; under a prefix key the
+    # first term that ends on a word boundary (or with neither) applies.
+    terms: tuple[tuple[str, tuple[TagRule, ...], bool], ...]
     # (offset, patterns): the patterns whose anchor starts a word of the key at offset
     probes: tuple[tuple[int, _Slot], ...]
 
@@ -333,7 +334,7 @@ class Matcher:
             if prefix:
                 starting = sorted((t for t in terms if key.startswith(t)), key=len, reverse=True)
             self.keys[key] = _Key(
-                prefix, tuple((t, terms[t]) for t in starting),
+                prefix, tuple((t, terms[t], is_word_char(t[-1])) for t in starting),
                 self._slots(_triggers(key, anchors, self.spaced), slots),
             )
 
@@ -375,6 +376,7 @@ class Matcher:
         matches: dict[int, list[tuple[int, int, Span | None]]] = {}
         if self.trie is not None:
             keys = self.keys
+            add = self._add
             for m in self.trie.finditer(low):
                 text = m.group()
                 key = keys.get(text) or keys.get(" ".join(text.split()))
@@ -386,18 +388,18 @@ class Matcher:
                     if probes is None:
                         probes = slot.probes = _probes_for(self.patterns, slot.indexes)
                     pos = start + offset
-                    for probe in probes:
-                        found_here = probe.regex.match(low, pos)
+                    for match, checks in probes:
+                        found_here = match(low, pos)
                         if found_here is not None:
-                            _note(found_here, pos, probe.checks, matches)
+                            _note(found_here, pos, checks, matches)
                 if not key.prefix:
-                    self._add(low, found, key.terms[0][1], m.span(), start, negatable)
+                    add(low, found, key.terms[0][1], m.span(), start, negatable)
                     continue
-                for term, tags in key.terms:
+                for term, tags, must_end in key.terms:
                     end = start + len(term)
-                    if is_word_char(term[-1]) and not _ends_word(low, end):
+                    if must_end and not _ends_word(low, end):
                         continue
-                    self._add(low, found, tags, (start, end), start, negatable)
+                    add(low, found, tags, (start, end), start, negatable)
                     break
         for index in sorted(self._unanchored.union(matches)):  # in the lexicon's order
             pattern = self.patterns[index]
