@@ -228,15 +228,6 @@ class _Probe(NamedTuple):
     checks: tuple[tuple[int, int, tuple[int, ...]], ...]
 
 
-@dataclass(slots=True)
-class _Slot:
-    """Patterns tried together wherever their anchors start at the same place; their
-    probes are compiled on first use (most sets of patterns never meet)."""
-
-    indexes: tuple[int, ...]
-    probes: tuple[_Probe, ...] | None = None
-
-
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=")
 
@@ -289,8 +280,9 @@ class _Key:
     # their meanings and whether they end with a letter or digit; under a prefix key the
     # first term that ends on a word boundary (or with neither) applies.
     terms: tuple[tuple[str, tuple[TagRule, ...], bool], ...]
-    # (offset, patterns): the patterns whose anchor starts a word of the key at offset
-    probes: tuple[tuple[int, _Slot], ...]
+    # (offset, probes): the patterns whose anchor starts a word of the key at offset,
+    # to try there
+    probes: tuple[tuple[int, tuple[_Probe, ...]], ...]
 
 
 class Matcher:
@@ -327,7 +319,8 @@ class Matcher:
         prefixes = frozenset(anchors)
         self.trie = re.compile(_keys_regex(terms, prefixes)) if terms or anchors else None
         self.keys: dict[str, _Key] = {}
-        slots: dict[tuple[int, ...], _Slot] = {}
+        # one set of probes per set of patterns, shared by every key that needs it
+        probes: dict[tuple[int, ...], tuple[_Probe, ...]] = {}
         for key in set(terms) | prefixes:
             prefix = key in prefixes
             starting = [key]
@@ -335,24 +328,22 @@ class Matcher:
                 starting = sorted((t for t in terms if key.startswith(t)), key=len, reverse=True)
             self.keys[key] = _Key(
                 prefix, tuple((t, terms[t], is_word_char(t[-1])) for t in starting),
-                self._slots(_triggers(key, anchors, self.spaced), slots),
+                self._probes(_triggers(key, anchors, self.spaced), probes),
             )
 
-    @staticmethod
-    def _slots(triggers: Iterable[tuple[int, int]],
-               slots: dict[tuple[int, ...], _Slot]) -> tuple[tuple[int, _Slot], ...]:
-        """The triggers grouped by offset: the patterns to try at each position of a key
-        (one ``_Slot`` per set of patterns, shared by every key that needs it)."""
+    def _probes(self, triggers: Iterable[tuple[int, int]],
+                known: dict[tuple[int, ...], tuple[_Probe, ...]],
+                ) -> tuple[tuple[int, tuple[_Probe, ...]], ...]:
+        """The triggers grouped by offset: the probes to try at each position of a key."""
         by_offset: dict[int, list[int]] = {}
         for index, offset in triggers:
             by_offset.setdefault(offset, []).append(index)
         out = []
         for offset in sorted(by_offset):
             indexes = tuple(sorted(by_offset[offset]))
-            slot = slots.get(indexes)
-            if slot is None:
-                slot = slots[indexes] = _Slot(indexes)
-            out.append((offset, slot))
+            if indexes not in known:
+                known[indexes] = _probes_for(self.patterns, indexes)
+            out.append((offset, known[indexes]))
         return tuple(out)
 
     def normalize(self, text: str) -> str:
@@ -383,10 +374,7 @@ class Matcher:
                 if key is None:  # cannot happen for normalised text; never fail on input
                     continue
                 start = m.start()
-                for offset, slot in key.probes:
-                    probes = slot.probes
-                    if probes is None:
-                        probes = slot.probes = _probes_for(self.patterns, slot.indexes)
+                for offset, probes in key.probes:
                     pos = start + offset
                     for match, checks in probes:
                         found_here = match(low, pos)
