@@ -155,11 +155,12 @@ def _hownet_dir() -> Path:
 
 @cache
 def _sizes_by_first() -> Mapping[str, tuple[int, ...]]:
-    """First character -> the lengths of the lexicon's words starting with it, longest
-    first: the matching below only tries lengths that exist."""
+    """First character -> the lengths (up to ``_MAX_WORD``) of the lexicon's words
+    starting with it, longest first: the matching below only tries lengths that exist."""
     sizes: dict[str, set[int]] = {}
     for word in _hownet():
-        sizes.setdefault(word[0], set()).add(len(word))
+        if len(word) <= _MAX_WORD:  # longer words are never tried
+            sizes.setdefault(word[0], set()).add(len(word))
     return {ch: tuple(sorted(found, reverse=True)) for ch, found in sizes.items()}
 
 
@@ -195,11 +196,11 @@ def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span
     spans: list[Span] = []
     i = 0
     while i < len(clause):
-        if _a_not_a(clause, i):  # 要不要, 好不好, 愿不愿意: a question, not a negation
+        if clause[i] in "不没" and _a_not_a(clause, i):  # 要不要, 好不好, 愿不愿意: a question
             i += 2
             continue
         for size in sizes.get(clause[i], ()):
-            if size > _MAX_WORD or i + size > len(clause):
+            if i + size > len(clause):
                 continue
             word = clause[i:i + size]
             value = lexicon.get(word)
