@@ -98,21 +98,22 @@ def optimize_regex(source: str) -> str:
 _FANOUT = 16
 
 
-def _dispatch(children: list[tuple[str, str]], look: str) -> str:
-    """Alternatives keyed by sorted characters; many become a binary search.
+def _dispatch(children: list[tuple[str, str]]) -> str:
+    """Alternatives keyed by sorted characters, each starting with its own; many become
+    a binary search.
 
-    ``re`` tries the branches of an alternation one after the other, which is slow for
-    hundreds of first characters (Chinese). Each branch is guarded by a look-around
-    (``look`` is ``?=`` ahead or ``?<=`` behind) on its character or on a character
-    range, so the right branch is found in a few steps.
+    ``re`` tries the branches of an alternation one after the other (quickly passing over
+    a branch whose first character differs), which is slow for hundreds of first
+    characters (Chinese). Halves are guarded by a look-ahead on their range of
+    characters, so the right few branches are found in a few steps.
     """
     if len(children) <= _FANOUT:
-        pieces = [f"({look}{re.escape(ch)}){piece}" for ch, piece in children]
+        pieces = [piece for _, piece in children]
         return pieces[0] if len(pieces) == 1 else "(?:" + "|".join(pieces) + ")"
     mid = len(children) // 2
     halves = (children[:mid], children[mid:])
     return "(?:" + "|".join(
-        f"({look}[{re.escape(half[0][0])}-{re.escape(half[-1][0])}]){_dispatch(half, look)}"
+        f"(?=[{re.escape(half[0][0])}-{re.escape(half[-1][0])}]){_dispatch(half)}"
         for half in halves
     ) + ")"
 
@@ -124,8 +125,8 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
     boundary; a key in ``prefixes`` may end inside a word. Longer keys win.
 
     Shape: keys starting with an ASCII letter or digit form a trie behind one word-start
-    check; the others (Chinese) start with a character class of their first characters,
-    then a dispatch on the character just consumed, then a trie of the rest.
+    check; the others (Chinese) form a trie behind a look-ahead on the class of their
+    first characters, its first level dispatched by ranges of characters.
     """
     keys = set(terms) | prefixes
     root = _trie(keys)
@@ -136,7 +137,7 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
             for ch in sorted(k for k in node if k not in (_END, " "))
         ]
         if dispatch and len(pieces) > _FANOUT:
-            alts = [_dispatch(pieces, "?=")]
+            alts = [_dispatch(pieces)]
         else:
             alts = [piece for _, piece in pieces]
         if " " in node:
@@ -153,10 +154,11 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
     if ascii_root:  # word start: fails fast inside words, most positions of spaced text
         parts.append(r"(?<![a-z0-9])(?=[a-z0-9])" + walk(ascii_root, "", dispatch=False))
     firsts = sorted(k for k in root if k != _END and not is_word_char(k))
-    if firsts:  # e.g. Chinese: a class of first characters, then dispatch on it
-        branches = [(ch, walk(root[ch], ch)) for ch in firsts]
-        parts.append("[" + "".join(re.escape(ch) for ch in firsts) + "]"
-                     + _dispatch(branches, "?<="))
+    if firsts:  # e.g. Chinese: many first characters (a class of them first), dispatched
+        branches = [(ch, re.escape(ch) + walk(root[ch], ch)) for ch in firsts]
+        many = len(firsts) > _FANOUT
+        parts.append(("(?=[" + "".join(map(re.escape, firsts)) + "])" if many else "")
+                     + _dispatch(branches))
     return "|".join(parts)
 
 
