@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import filterfalse
+from itertools import filterfalse, islice
 
 from leavewell.dialogs.analyzer import reasons as reason_rules
 from leavewell.dialogs.analyzer import sentiment, tone
@@ -95,8 +95,17 @@ def _evidence(text: str, spans: list[Span], limit: int = MAX_EVIDENCE,
     the rule that found it (the first rule among joined spans)."""
     out: list[Evidence] = []
     ruled = sorted((span, r) for span, r in rules.items() if r) if rules else []
+    first = 0  # ruled spans before ``first`` start before this span and every later one
     for start, end in _merge(spans):
-        rule = next((r for (a, b), r in ruled if start <= a and b <= end), "")
+        while first < len(ruled) and ruled[first][0][0] < start:
+            first += 1
+        rule = ""
+        for (a, b), r in ruled[first:]:
+            if a > end:
+                break  # (sorted by start: so do all that follow)
+            if b <= end:
+                rule = r
+                break
         if text[start] in _TRIM or text[end - 1] in _TRIM:
             while start < end and text[start] in _TRIM:
                 start += 1
@@ -230,12 +239,12 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
     """What the stated reason means in this situation (``rules/reasons.yaml``)."""
     table = reason_rules.reason_table()
     headline = reasons.headline
-    said = len(_LANGUAGE_WORDS[lang].findall(low)) >= MIN_WORDS_TO_DODGE
+    said = _says_something(low, lang)
     claimed: set[str] = set()  # kinds a combination has judged
     for combo in table.combinations:
         if combo.applies(rubric.id, reasons.stated, scan.hits, headline):
             if reason_rules.NONE in combo.kinds and headline in combo.kinds:
-                if not said:
+                if not said():
                     continue  # no words in the language judged: nothing is dodged
                 if _notes_praise(scan, low, lang):
                     continue
@@ -254,7 +263,7 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
     if headline in claimed:
         return
     # a `none` row in `meaning` (the older way to declare it) still holds
-    if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said:
+    if headline in (reason_rules.NONE, "vague") and not reasons.looks_forward and said():
         fid = table.means(rubric.id, reason_rules.NONE, "headline")
         if fid == "ok":
             return
@@ -295,6 +304,17 @@ def _tone(found: _Found, low: str, lang: str) -> None:
     found.spans.setdefault(TONE_ID, [])
     for span in judgement.evidence:
         found.add(TONE_ID, span, TONE_RULE, "model")
+
+
+def _says_something(low: str, lang: str) -> Callable[[], bool]:
+    """Whether ``low`` has words in the language judged, asked only when it matters (and
+    counted only as far as the minimum)."""
+
+    def said() -> bool:
+        words = _LANGUAGE_WORDS[lang].finditer(low)
+        return sum(1 for _ in islice(words, MIN_WORDS_TO_DODGE)) >= MIN_WORDS_TO_DODGE
+
+    return said
 
 
 def _notes_praise(scan: Scan, low: str, lang: str) -> bool:

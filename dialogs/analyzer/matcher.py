@@ -14,8 +14,9 @@ millisecond), so:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
 
@@ -78,6 +79,12 @@ def _plain_trie_regex(node: _Trie) -> str:
     return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
+def literal_regex(words: Iterable[str]) -> str:
+    """A regex for any of ``words`` (plain text), folded into a trie: far fewer branches
+    than an alternation of them, for the same language."""
+    return "(?:" + _plain_trie_regex(_trie(words)) + ")"
+
+
 def optimize_regex(source: str) -> str:
     """Fold each group of plain literal alternatives, ``(?:boss|bosses|...)``, into a trie.
 
@@ -91,21 +98,22 @@ def optimize_regex(source: str) -> str:
 _FANOUT = 16
 
 
-def _dispatch(children: list[tuple[str, str]], look: str) -> str:
-    """Alternatives keyed by sorted characters; many become a binary search.
+def _dispatch(children: list[tuple[str, str]]) -> str:
+    """Alternatives keyed by sorted characters, each starting with its own; many become
+    a binary search.
 
-    ``re`` tries the branches of an alternation one after the other, which is slow for
-    hundreds of first characters (Chinese). Each branch is guarded by a look-around
-    (``look`` is ``?=`` ahead or ``?<=`` behind) on its character or on a character
-    range, so the right branch is found in a few steps.
+    ``re`` tries the branches of an alternation one after the other (quickly passing over
+    a branch whose first character differs), which is slow for hundreds of first
+    characters (Chinese). Halves are guarded by a look-ahead on their range of
+    characters, so the right few branches are found in a few steps.
     """
     if len(children) <= _FANOUT:
-        pieces = [f"({look}{re.escape(ch)}){piece}" for ch, piece in children]
+        pieces = [piece for _, piece in children]
         return pieces[0] if len(pieces) == 1 else "(?:" + "|".join(pieces) + ")"
     mid = len(children) // 2
     halves = (children[:mid], children[mid:])
     return "(?:" + "|".join(
-        f"({look}[{re.escape(half[0][0])}-{re.escape(half[-1][0])}]){_dispatch(half, look)}"
+        f"(?=[{re.escape(half[0][0])}-{re.escape(half[-1][0])}]){_dispatch(half)}"
         for half in halves
     ) + ")"
 
@@ -117,8 +125,8 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
     boundary; a key in ``prefixes`` may end inside a word. Longer keys win.
 
     Shape: keys starting with an ASCII letter or digit form a trie behind one word-start
-    check; the others (Chinese) start with a character class of their first characters,
-    then a dispatch on the character just consumed, then a trie of the rest.
+    check; the others (Chinese) form a trie behind a look-ahead on the class of their
+    first characters, its first level dispatched by ranges of characters.
     """
     keys = set(terms) | prefixes
     root = _trie(keys)
@@ -129,7 +137,7 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
             for ch in sorted(k for k in node if k not in (_END, " "))
         ]
         if dispatch and len(pieces) > _FANOUT:
-            alts = [_dispatch(pieces, "?=")]
+            alts = [_dispatch(pieces)]
         else:
             alts = [piece for _, piece in pieces]
         if " " in node:
@@ -146,10 +154,11 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
     if ascii_root:  # word start: fails fast inside words, most positions of spaced text
         parts.append(r"(?<![a-z0-9])(?=[a-z0-9])" + walk(ascii_root, "", dispatch=False))
     firsts = sorted(k for k in root if k != _END and not is_word_char(k))
-    if firsts:  # e.g. Chinese: a class of first characters, then dispatch on it
-        branches = [(ch, walk(root[ch], ch)) for ch in firsts]
-        parts.append("[" + "".join(re.escape(ch) for ch in firsts) + "]"
-                     + _dispatch(branches, "?<="))
+    if firsts:  # e.g. Chinese: many first characters (a class of them first), dispatched
+        branches = [(ch, re.escape(ch) + walk(root[ch], ch)) for ch in firsts]
+        many = len(firsts) > _FANOUT
+        parts.append(("(?=[" + "".join(map(re.escape, firsts)) + "])" if many else "")
+                     + _dispatch(branches))
     return "|".join(parts)
 
 
@@ -210,6 +219,59 @@ def _triggers(
     return tuple(sorted(found))
 
 
+class _Probe(NamedTuple):
+    """Several patterns tried at one position in one ``regex.match``: each is a
+    look-ahead in a group of its own, so one call tells which of them match there (and
+    where each match ends) exactly as trying each alone would. It fails unless one does.
+    """
+
+    match: Callable[[str, int], re.Match[str] | None]  # the regex's match method
+    # (pattern index, group of its whole match, groups of its named groups in order)
+    checks: tuple[tuple[int, int, tuple[int, ...]], ...]
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
+
+
+def _probes_for(patterns: tuple[CompiledPattern, ...],
+                indexes: tuple[int, ...]) -> tuple[_Probe, ...]:
+    """One probe for the patterns at ``indexes`` (one per pattern should combining fail:
+    back-references, say)."""
+    single = tuple(
+        _Probe(patterns[i].regex.match, ((i, 0, tuple(patterns[i].regex.groupindex.values())),))
+        for i in indexes
+    )
+    if len(indexes) == 1 or any(_BACKREF.search(patterns[i].regex.pattern) for i in indexes):
+        return single  # (a back-reference would point elsewhere once renamed or renumbered)
+    parts = []
+    for index in indexes:
+        source = _NAMED_GROUP.sub(rf"(?P<_{index}_\1>", patterns[index].regex.pattern)
+        parts.append(f"(?:(?=(?P<_{index}>{source}))|)")
+    # fail unless one of the look-aheads matched
+    guard = "".join(f"(?(_{index})|" for index in indexes) + "(?!)" + ")" * len(indexes)
+    try:
+        regex = re.compile("".join(parts) + guard)
+        checks = tuple(
+            (index, regex.groupindex[f"_{index}"],
+             tuple(regex.groupindex[f"_{index}_{name}"] for name in patterns[index].groups))
+            for index in indexes
+        )
+    except (re.error, KeyError):
+        return single
+    return (_Probe(regex.match, checks),)
+
+
+def _note(m: re.Match[str], pos: int, checks: tuple[tuple[int, int, tuple[int, ...]], ...],
+          matches: dict[int, list[tuple[int, int, Span | None]]]) -> None:
+    """Where each pattern a probe found at ``pos`` ends, and its evidence group's span."""
+    for index, group, named in checks:
+        stop = m.end(group)
+        if stop >= 0:
+            evidence = next((m.span(g) for g in named if m.start(g) >= 0), None)
+            matches.setdefault(index, []).append((pos, stop, evidence))
+
+
 @dataclass(frozen=True, slots=True)
 class _Key:
     """What one literal found by the trie regex means."""
@@ -217,10 +279,12 @@ class _Key:
     # The key is an anchor, so the regex may have matched the start of a longer word.
     prefix: bool
     # Terms that start the key (just the key unless it is a prefix), longest first, with
-    # their meanings; under a prefix key the first term that ends on a word boundary applies.
-    terms: tuple[tuple[str, tuple[TagRule, ...]], ...]
-    # (pattern index, offset): a pattern's anchor starts a word of the key at offset.
-    triggers: tuple[tuple[int, int], ...]
+    # their meanings and whether they end with a letter or digit; under a prefix key the
+    # first term that ends on a word boundary (or with neither) applies.
+    terms: tuple[tuple[str, tuple[TagRule, ...], bool], ...]
+    # (offset, probes): the patterns whose anchor starts a word of the key at offset,
+    # to try there
+    probes: tuple[tuple[int, tuple[_Probe, ...]], ...]
 
 
 class Matcher:
@@ -257,15 +321,32 @@ class Matcher:
         prefixes = frozenset(anchors)
         self.trie = re.compile(_keys_regex(terms, prefixes)) if terms or anchors else None
         self.keys: dict[str, _Key] = {}
+        # one set of probes per set of patterns, shared by every key that needs it
+        probes: dict[tuple[int, ...], tuple[_Probe, ...]] = {}
         for key in set(terms) | prefixes:
             prefix = key in prefixes
             starting = [key]
             if prefix:
                 starting = sorted((t for t in terms if key.startswith(t)), key=len, reverse=True)
             self.keys[key] = _Key(
-                prefix, tuple((t, terms[t]) for t in starting),
-                _triggers(key, anchors, self.spaced),
+                prefix, tuple((t, terms[t], is_word_char(t[-1])) for t in starting),
+                self._probes(_triggers(key, anchors, self.spaced), probes),
             )
+
+    def _probes(self, triggers: Iterable[tuple[int, int]],
+                known: dict[tuple[int, ...], tuple[_Probe, ...]],
+                ) -> tuple[tuple[int, tuple[_Probe, ...]], ...]:
+        """The triggers grouped by offset: the probes to try at each position of a key."""
+        by_offset: dict[int, list[int]] = {}
+        for index, offset in triggers:
+            by_offset.setdefault(offset, []).append(index)
+        out = []
+        for offset in sorted(by_offset):
+            indexes = tuple(sorted(by_offset[offset]))
+            if indexes not in known:
+                known[indexes] = _probes_for(self.patterns, indexes)
+            out.append((offset, known[indexes]))
+        return tuple(out)
 
     def normalize(self, text: str) -> str:
         """Lower-case and fold variants, keeping every character at its offset."""
@@ -283,50 +364,52 @@ class Matcher:
         """Every tag of the lexicon that occurs in ``low``, with its spans."""
         found = Scan({}, {}, [])
         negatable = self.lexicon.negatable
-        starts: dict[int, list[int]] = {}  # pattern index -> where its anchors start
+        # pattern index -> (start, end, evidence span or None) of each of its matches
+        # where one of its anchors starts
+        matches: dict[int, list[tuple[int, int, Span | None]]] = {}
         if self.trie is not None:
             keys = self.keys
+            add = self._add
             for m in self.trie.finditer(low):
                 text = m.group()
                 key = keys.get(text) or keys.get(" ".join(text.split()))
                 if key is None:  # cannot happen for normalised text; never fail on input
                     continue
                 start = m.start()
-                for index, offset in key.triggers:
-                    positions = starts.get(index)
-                    if positions is None:
-                        starts[index] = [start + offset]
-                    else:
-                        positions.append(start + offset)
+                for offset, probes in key.probes:
+                    pos = start + offset
+                    for match, checks in probes:
+                        found_here = match(low, pos)
+                        if found_here is not None:
+                            _note(found_here, pos, checks, matches)
                 if not key.prefix:
-                    self._add(low, found, key.terms[0][1], m.span(), start, negatable)
+                    add(low, found, key.terms[0][1], m.span(), start, negatable)
                     continue
-                for term, tags in key.terms:
+                for term, tags, must_end in key.terms:
                     end = start + len(term)
-                    if is_word_char(term[-1]) and not _ends_word(low, end):
+                    if must_end and not _ends_word(low, end):
                         continue
-                    self._add(low, found, tags, (start, end), start, negatable)
+                    add(low, found, tags, (start, end), start, negatable)
                     break
-        for index in sorted(self._unanchored.union(starts)):  # in the lexicon's order
+        for index in sorted(self._unanchored.union(matches)):  # in the lexicon's order
             pattern = self.patterns[index]
             if not pattern.anchors:
                 for m in pattern.regex.finditer(low):
-                    self._accept(pattern, m, low, found, negatable)
+                    evidence = next((m.span(g) for g in pattern.groups if m.start(g) >= 0),
+                                    None)
+                    self._accept(pattern, m.start(), m.end(), evidence, low, found, negatable)
                 continue
-            end = -1
-            tried = -1
-            for pos in sorted(starts[index]):
-                if pos < end or pos == tried:
+            end = tried = -1
+            for start, stop, evidence in sorted(matches[index]):
+                if start < end or start == tried:
                     continue  # inside the previous match, or tried already
-                tried = pos
-                m = pattern.regex.match(low, pos)
-                if m is not None and self._accept(pattern, m, low, found, negatable):
-                    end = m.end()
+                tried = start
+                if self._accept(pattern, start, stop, evidence, low, found, negatable):
+                    end = stop
         return found
 
-    def _accept(self, pattern: CompiledPattern, m: re.Match[str], low: str, found: Scan,
-                negatable: frozenset[str]) -> bool:
-        start = m.start()
+    def _accept(self, pattern: CompiledPattern, start: int, stop: int, evidence: Span | None,
+                low: str, found: Scan, negatable: frozenset[str]) -> bool:
         if self.spaced and start and is_word_char(low[start]) and is_word_char(low[start - 1]):
             return False  # starts inside a word
         back = max(0, start - CONTEXT_CHARS)
@@ -337,12 +420,7 @@ class Matcher:
             if context is None:
                 return False
             start = context.start()
-        span = (start, m.end())
-        for group in pattern.groups:
-            if m.start(group) >= 0:
-                span = m.span(group)
-                break
-        self._add(low, found, pattern.tags, span, start, negatable)
+        self._add(low, found, pattern.tags, evidence or (start, stop), start, negatable)
         return True
 
     def _unless_regex(self, source: str) -> re.Pattern[str]:

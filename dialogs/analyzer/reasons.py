@@ -153,8 +153,9 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     table = table or reason_table()
     stated: dict[str, list[Span]] = {}
     for kind, tags in table.kinds.items():
-        spans = sorted(s for tag in tags for s in hits.get(tag, ()))
+        spans = [s for tag in tags if tag in hits for s in hits[tag]]
         if spans:
+            spans.sort()
             stated[kind] = spans
     ordered = dict(sorted(stated.items(), key=lambda item: item[1][0]))
     substantive = [k for k in ordered if k != "vague"]

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from leavewell.dialogs.analyzer.matcher import literal_regex
 from leavewell.dialogs.analyzer.rulebook import default_rulebook
 from leavewell.dialogs.errors import ScriptError
 
@@ -88,9 +89,9 @@ def _en_words(conf: Settings) -> tuple[re.Pattern[str], frozenset[str]]:
     """A regex that finds a target word (to skip sentences without one cheaply), and
     the lexicon's negative words that are not event words."""
     lexicon: Mapping[str, float] = _vader().lexicon
-    targets = "|".join(sorted(map(re.escape, conf.targets), key=len, reverse=True))
     negative = frozenset(w for w, v in lexicon.items() if v < 0 and w not in conf.events)
-    return re.compile(rf"\b(?:{targets})(?:'s)?\b"), negative
+    # only ever asked whether a sentence has a target: a trie finds that fastest
+    return re.compile(rf"\b{literal_regex(conf.targets)}(?:'s)?\b"), negative
 
 
 def _judge_en(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement]:
@@ -101,11 +102,12 @@ def _judge_en(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement
     for sentence in _SENTENCES.finditer(low):
         if _overlaps(sentence.span(), known) or has_target.search(sentence.group()) is None:
             continue
+        plain = _WORD.findall(sentence.group())
+        if (negative.isdisjoint(plain) and _NEGATORS.isdisjoint(plain)
+                and not ("n't" in sentence.group() and any(w.endswith("n't") for w in plain))):
+            continue  # nothing negative in it (the cheap test before the positions)
         if conf.exculpation is not None and conf.exculpation.search(sentence.group()):
             continue  # the old job is cleared of blame: attribution, not criticism
-        plain = _WORD.findall(sentence.group())
-        if not any(w in negative or w in _NEGATORS or w.endswith("n't") for w in plain):
-            continue  # nothing negative in it (the cheap test before the positions)
         words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
         targets = [(pos, word) for i, (pos, word) in enumerate(words)
                    if word.removesuffix("'s") in conf.targets
@@ -153,11 +155,12 @@ def _hownet_dir() -> Path:
 
 @cache
 def _sizes_by_first() -> Mapping[str, tuple[int, ...]]:
-    """First character -> the lengths of the lexicon's words starting with it, longest
-    first: the matching below only tries lengths that exist."""
+    """First character -> the lengths (up to ``_MAX_WORD``) of the lexicon's words
+    starting with it, longest first: the matching below only tries lengths that exist."""
     sizes: dict[str, set[int]] = {}
     for word in _hownet():
-        sizes.setdefault(word[0], set()).add(len(word))
+        if len(word) <= _MAX_WORD:  # longer words are never tried
+            sizes.setdefault(word[0], set()).add(len(word))
     return {ch: tuple(sorted(found, reverse=True)) for ch, found in sizes.items()}
 
 
@@ -193,11 +196,11 @@ def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span
     spans: list[Span] = []
     i = 0
     while i < len(clause):
-        if _a_not_a(clause, i):  # 要不要, 好不好, 愿不愿意: a question, not a negation
+        if clause[i] in "不没" and _a_not_a(clause, i):  # 要不要, 好不好, 愿不愿意: a question
             i += 2
             continue
         for size in sizes.get(clause[i], ()):
-            if size > _MAX_WORD or i + size > len(clause):
+            if i + size > len(clause):
                 continue
             word = clause[i:i + size]
             value = lexicon.get(word)

@@ -1,0 +1,73 @@
+"""The matcher tries the patterns triggered at one position in one regex call (a probe):
+it must find exactly what trying each pattern's own regex there finds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from leavewell.dialogs.analyzer.analysis import BOOK, MATCHERS
+from leavewell.dialogs.analyzer.matcher import Matcher, _compile_pattern, _note, _probes_for
+from leavewell.dialogs.analyzer.rules import Pattern, Term
+
+
+def _texts(lang: str) -> Iterator[str]:
+    """Every example sentence of the rule files in ``lang``."""
+    for finding in BOOK.findings.values():
+        examples = finding.examples.get(lang)
+        if examples is not None:
+            yield from (e.text for e in (*examples.fire, *examples.quiet))
+    lexicon = BOOK.lexicons[lang]
+    for row in (*lexicon.terms, *lexicon.patterns):
+        if isinstance(row, Term | Pattern):
+            yield from (*row.examples.fire, *row.examples.quiet)
+
+
+def _one_by_one(matcher: Matcher, low: str, pos: int, index: int):
+    pattern = matcher.patterns[index]
+    m = pattern.regex.match(low, pos)
+    if m is None:
+        return None
+    evidence = next((m.span(g) for g in pattern.groups if m.start(g) >= 0), None)
+    return (pos, m.end(), evidence)
+
+
+@pytest.mark.parametrize("lang", sorted(MATCHERS))
+def test_probes_find_what_each_pattern_finds_alone(lang: str) -> None:
+    matcher = MATCHERS[lang]
+    tried = matched = 0
+    for text in _texts(lang):
+        low = matcher.normalize(text)
+        for m in matcher.trie.finditer(low):
+            key = matcher.keys[" ".join(m.group().split())]
+            for offset, probes in key.probes:
+                pos = m.start() + offset
+                found: dict[int, list[tuple[int, int, tuple[int, int] | None]]] = {}
+                for match, checks in probes:
+                    hit = match(low, pos)
+                    if hit is not None:
+                        _note(hit, pos, checks, found)
+                for _, checks in probes:
+                    for index, _, _ in checks:
+                        tried += 1
+                        alone = _one_by_one(matcher, low, pos, index)
+                        assert found.get(index, [None]) == [alone], (text, index)
+                        matched += alone is not None
+    assert tried > 500 and matched > 50  # the examples try many, and fire many
+
+
+def test_same_group_names_and_back_references() -> None:
+    first = _compile_pattern(("a", "ab", r"ab(?P<x>c+)"))
+    second = _compile_pattern(("b", "ab", r"a(?P<x>b)(?P<y>c)?"))
+    echo = _compile_pattern(("c", "ab", r"(a)b\1"))
+    patterns = (first, second, echo)
+    (probe,) = _probes_for(patterns, (0, 1))
+    hit = probe.match("xabccd", 1)
+    assert hit is not None
+    found: dict[int, list[tuple[int, int, tuple[int, int] | None]]] = {}
+    _note(hit, 1, probe.checks, found)
+    assert found == {0: [(1, 5, (3, 5))], 1: [(1, 4, (2, 3))]}
+    assert probe.match("xabd", 1) is not None and probe.match("xbd", 1) is None
+    # a back-reference would point elsewhere once combined: each is tried alone
+    assert len(_probes_for(patterns, (0, 2))) == 2
