@@ -21,7 +21,6 @@ eval set plays no part in it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 for folder in (ROOT, ROOT / "bench"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+
+import calibrate  # noqa: E402
 
 from leavewell.dialogs.analyzer import tone  # noqa: E402
 from leavewell.dialogs.analyzer.analysis import MATCHERS  # noqa: E402
@@ -44,16 +45,9 @@ def our_sets() -> list[Path]:
 
 def read(paths: Iterable[Path]) -> list[tuple[str, str, str, str]]:
     """(set, lang, lower-cased answer, label) of every good or bad answer."""
-    rows = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            if item["label"] in tone.LABELS and item["lang"] in LANGS:
-                low = MATCHERS[item["lang"]].normalize(item["answer"])
-                rows.append((path.stem, item["lang"], low, item["label"]))
-    return rows
+    return [(Path(i.file).stem, i.lang, MATCHERS[i.lang].normalize(i.answer), i.label)
+            for i in calibrate.load_items(paths)
+            if i.label in tone.LABELS and i.lang in LANGS]
 
 
 Row = tuple[str, str, str, str]
@@ -108,12 +102,8 @@ def loso(rows: list[Row]) -> None:
 
 
 def pick(rows: list[Row]) -> None:
-    import calibrate
-
-    ids = [(p.name, json.loads(line)) for p in our_sets()
-           for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    ids = [(name, item["id"]) for name, item in ids
-           if item["label"] in tone.LABELS and item["lang"] in LANGS]
+    ids = [(i.file, i.id) for i in calibrate.load_items(our_sets())
+           if i.label in tone.LABELS and i.lang in LANGS]
     assert len(ids) == len(rows)
     eval_items = [i for i in calibrate.load_items(sorted(calibrate.EVAL_DIR.glob("*.jsonl")))
                   if i.side == "development" and i.label in tone.LABELS and i.lang in LANGS]

@@ -21,7 +21,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise, repeat
@@ -206,8 +206,3 @@ def _load(lang: str) -> ToneModel:
     except (OSError, ValueError) as exc:
         raise ScriptError(f"{path.name}: cannot read the tone model ({exc})") from None
     return _parse(data, lang, threshold(lang), path.name)
-
-
-def top_sequences(model: ToneModel, count: int) -> Sequence[tuple[str, float]]:
-    """The sequences that weigh most toward a bad answer (for whoever reviews the model)."""
-    return sorted(model.weights.items(), key=lambda kv: -kv[1])[:count]
