@@ -204,8 +204,11 @@ def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span
                 continue
             word = clause[i:i + size]
             value = lexicon.get(word)
-            if value is None or word in events:
+            if value is None:
                 continue
+            if word in events:  # consumed whole: 左右为难 is not read again as 为难
+                i += size
+                break
             before = clause[max(0, i - 3):i]
             if any(before.endswith(d) or before[:-1].endswith(d) for d in _DENY):
                 value = -value * 0.8
