@@ -342,6 +342,8 @@ def report_by_set(results: list[tuple[Item, Analysis]]) -> None:
 # Leave-one-set-out through history: our set -> the commits whose rule-file changes that
 # set prompted when it was first used for development (diff from the first to the second).
 # Each set's own lessons: ranges of commits (first, second), taken back latest first.
+ROUND_6 = ("f5bc09d9064543a10b4f36bdbdf3c3c0b60a97fa",
+           "0b745bd0615cad590e4cf0372ed9b3a6e31fe037")
 HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset.jsonl": (("206678b6674a673783bf6ab1f4e0e6b1fa16b4d8^1",
                       "206678b6674a673783bf6ab1f4e0e6b1fa16b4d8"),),
@@ -367,8 +369,10 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
                        "2c3fcae79cf6a8e3d20d51ca87fb4a353050d5e5"),),
     # no rule was written from these two: the rules are the current ones, and the tone
     # model is fitted without the set
-    "ourset8.jsonl": (),
-    "ourset9.jsonl": (),
+    # issue 10, sixth round: false alarms and misses of the development part, ourset3 to
+    # ourset9 among them; taken back whole from every set it drew on (a lower bound)
+    "ourset8.jsonl": (ROUND_6,),
+    "ourset9.jsonl": (ROUND_6,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
