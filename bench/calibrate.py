@@ -246,7 +246,7 @@ def tone_without(name: str) -> None:
 
     rows = train_tone.read(p for p in train_tone.our_sets() if p.name != name)
     for lang in tone.LANGS:
-        tone.use(train_tone._fit(rows, lang, tone.threshold(lang)))
+        tone.use(train_tone.fit_on(rows, lang, tone.threshold(lang)))
 
 
 def rule_verdicts(items: list[Item]) -> dict[str, bool]:

@@ -54,7 +54,9 @@ Row = tuple[str, str, str, str]
 THRESHOLDS = tuple(float(t) for t in range(-30, 21))
 
 
-def _fit(rows: list[Row], lang: str, threshold: float = 0.0) -> tone.ToneModel:
+def fit_on(rows: list[Row], lang: str, threshold: float = 0.0) -> tone.ToneModel:
+    """The tone model of one language fitted on these rows (calibrate's --tone-without
+    fits one per left-out set with it)."""
     return tone.fit(((low, label) for _, lg, low, label in rows if lg == lang), lang,
                     threshold)
 
@@ -63,7 +65,7 @@ def held_out_scores(rows: list[Row], lang: str) -> list[tuple[float, str]]:
     """The log-odds of each answer under a model fitted on the other sets."""
     scores = []
     for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
-        model = _fit([r for r in rows if r[0] != held], lang)
+        model = fit_on([r for r in rows if r[0] != held], lang)
         scores += [(tone.judge(low, lang, model).log_odds, label)
                    for s, lg, low, label in rows if lg == lang and s == held]
     return scores
@@ -79,7 +81,7 @@ def best_threshold(scores: list[tuple[float, str]]) -> float:
 
 def fit_all(rows: list[Row]) -> dict[str, tone.ToneModel]:
     """The weights, from every set (the threshold is declared in languages.yaml)."""
-    return {lang: _fit(rows, lang) for lang in LANGS}
+    return {lang: fit_on(rows, lang) for lang in LANGS}
 
 
 def loso(rows: list[Row]) -> None:
@@ -89,7 +91,7 @@ def loso(rows: list[Row]) -> None:
         total = {"bad": 0, "good": 0, "bad_hit": 0, "good_hit": 0}
         for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
             inner = [r for r in rows if r[0] != held]
-            model = _fit(inner, lang, best_threshold(held_out_scores(inner, lang)))
+            model = fit_on(inner, lang, best_threshold(held_out_scores(inner, lang)))
             counts = {"bad": 0, "good": 0, "bad_hit": 0, "good_hit": 0}
             for s, lg, low, label in rows:
                 if lg == lang and s == held:
@@ -116,10 +118,10 @@ def pick(rows: list[Row]) -> None:
             red = calibrate.history_verdicts(DATA / f"{held}.jsonl")
             if red is None:
                 continue
-            model = _fit([r for r in rows if r[0] != held], lang)
+            model = fit_on([r for r in rows if r[0] != held], lang)
             ours += [(label, red[ids[k][1]], tone.judge(low, lang, model).log_odds)
                      for k, (s, lg, low, label) in enumerate(rows) if lg == lang and s == held]
-        model = _fit(rows, lang)
+        model = fit_on(rows, lang)
         theirs = [(i.label, eval_red[i.id], tone.judge(MATCHERS[lang].normalize(i.answer),
                                                        lang, model).log_odds)
                   for i in eval_items if i.lang == lang]
