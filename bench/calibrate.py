@@ -9,8 +9,9 @@ mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken ans
 ``ourset5.jsonl`` (240, half spoken, half written, hard near-misses),
 ``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
 ``ourset7.jsonl`` (240, good and bad alike in every length band), ``ourset8.jsonl``
-(200, trades no other set had) and ``ourset9.jsonl`` (240, more trades, a quarter English
-as Chinese speakers write it, a third Chinese),
+(200, trades no other set had), ``ourset9.jsonl`` (240, more trades, a quarter English
+as Chinese speakers write it, a third Chinese), ``ourset10.jsonl`` and ``ourset11.jsonl``
+(240 each, 24 more trades each),
 each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
@@ -99,7 +100,7 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9"))
+                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -344,6 +345,10 @@ def report_by_set(results: list[tuple[Item, Analysis]]) -> None:
 # Each set's own lessons: ranges of commits (first, second), taken back latest first.
 ROUND_6 = ("f5bc09d9064543a10b4f36bdbdf3c3c0b60a97fa",
            "0b745bd0615cad590e4cf0372ed9b3a6e31fe037")
+ROUND_7 = ("0b745bd0615cad590e4cf0372ed9b3a6e31fe037",
+           "9bd2859e7c2dd146c948affc6833e45653050062")
+ROUND_8 = ("9bd2859e7c2dd146c948affc6833e45653050062",
+           "e5756fb6be3632a5ece696e61090e9957bbb16ce")
 HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset.jsonl": (("206678b6674a673783bf6ab1f4e0e6b1fa16b4d8^1",
                       "206678b6674a673783bf6ab1f4e0e6b1fa16b4d8"),),
@@ -373,6 +378,10 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     # ourset9 among them; taken back whole from every set it drew on (a lower bound)
     "ourset8.jsonl": (ROUND_6,),
     "ourset9.jsonl": (ROUND_6,),
+    # issue 10, seventh round: written from ourset10's misses after its first-seen score
+    "ourset10.jsonl": (ROUND_7,),
+    # issue 10, eighth round: written from ourset11's misses after its first-seen score
+    "ourset11.jsonl": (ROUND_8,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
