@@ -54,12 +54,16 @@ def is_word_char(ch: str) -> bool:
 
 
 def _ends_word(low: str, end: int) -> bool:
-    """No letter or digit (nor an ``'s``-like suffix) continues the word at ``end``."""
+    """No letter or digit continues the word at ``end``, nor an apostrophe suffix other
+    than a possessive ``'s`` (as ``_WORD_END`` says: a term must end alike whether the
+    trie found it as a term or under an anchor that starts it)."""
     if end >= len(low):
         return True
     if is_word_char(low[end]):
         return False
-    return not (low[end] == "'" and end + 1 < len(low) and is_word_char(low[end + 1]))
+    if low[end] != "'" or end + 1 >= len(low) or not is_word_char(low[end + 1]):
+        return True
+    return low[end + 1] == "s" and (end + 2 >= len(low) or not is_word_char(low[end + 2]))
 
 
 def _trie(words: Iterable[str]) -> _Trie:
