@@ -9,7 +9,7 @@ import pytest
 
 from leavewell.dialogs.analyzer.analysis import BOOK, MATCHERS
 from leavewell.dialogs.analyzer.matcher import Matcher, _compile_pattern, _note, _probes_for
-from leavewell.dialogs.analyzer.rules import Pattern, Term
+from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, Term
 
 
 def _texts(lang: str) -> Iterator[str]:
@@ -71,3 +71,18 @@ def test_same_group_names_and_back_references() -> None:
     assert probe.match("xabd", 1) is not None and probe.match("xbd", 1) is None
     # a back-reference would point elsewhere once combined: each is tried alone
     assert len(_probes_for(patterns, (0, 2))) == 2
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+def test_a_term_ends_alike_whether_or_not_an_anchor_starts_it(anchored: bool) -> None:
+    """A possessive 's ends a term; other suffixes after an apostrophe do not. The trie
+    finds a term that is also an anchor through another path: it must end the same."""
+    patterns = (("other", "wife", r"wife\s+said\b"),) if anchored else ()
+    lexicon = Lexicon(lang="en", terms=(("family", "wife"),), patterns=patterns,
+                      negatable=frozenset(), negation=r"(?!)$", window=10,
+                      skill_split=",", skill_stop=frozenset())
+    matcher = Matcher(lexicon)
+    assert matcher.scan("my wife's job moved").hits == {"family": [(3, 7)]}
+    assert matcher.scan("my wife moved").hits == {"family": [(3, 7)]}
+    assert matcher.scan("my wifely duties").hits == {}
+    assert matcher.scan("my wife'd moved").hits == {}
