@@ -473,7 +473,7 @@ def take_back(first: str, second: str, folder: Path) -> list[str]:
             end += 1
             while end < len(lines) and lines[end].startswith("    "):
                 end += 1
-            del lines[start:end]
+            lines[start:end] = removed
         else:
             left.append(f"{name}: {added[0].strip()}")
             continue
