@@ -53,6 +53,8 @@ class ReasonTable:
     asides: tuple[str, ...] = ()  # tags that mark a reason near them as one part only
     aside_reach: int = 25  # how far (characters) an aside marker reaches either way
     combinations: tuple[Combination, ...] = ()
+    # kind -> how many times said makes it the headline, wherever it stands
+    repeated: Mapping[str, int] = field(default_factory=dict)
 
     def means(self, situation: str, kind: str, role: str) -> str:
         """The finding id (or "ok") a reason kind means in a role; a headline that is
@@ -94,6 +96,7 @@ def reason_table() -> ReasonTable:
         marker_reach = int(data.get("headline_marker_reach", 30))
         asides = tuple(map(str, data.get("aside_markers", ())))
         aside_reach = int(data.get("aside_marker_reach", 25))
+        repeated = {str(k): int(v) for k, v in (data.get("headline_when_repeated") or {}).items()}
         meaning = {
             str(situation): {str(kind): {str(r): str(f) for r, f in roles.items()}
                              for kind, roles in table.items()}
@@ -109,10 +112,14 @@ def reason_table() -> ReasonTable:
                 if role not in ("headline", "framed", "aside"):
                     raise ScriptError(f"{where}: meaning.{situation}.{kind}.{role}: "
                                       "use headline, framed or aside")
+    for kind, times in repeated.items():
+        if kind not in kinds or times < 2:
+            raise ScriptError(f"{where}: headline_when_repeated.{kind}: a known kind, "
+                              "said at least twice")
     combinations = tuple(_combination(entry, i, kinds, where)
                          for i, entry in enumerate(data.get("combinations") or ()))
     return ReasonTable(kinds, direction, not_headline, markers, marker_reach, meaning,
-                       asides, aside_reach, combinations)
+                       asides, aside_reach, combinations, repeated)
 
 
 _COMBINATION_KEYS = frozenset({"id", "meaning", "kinds", "tags", "with", "without", "means",
@@ -178,6 +185,8 @@ def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     marked = [k for k in substantive
               if any(0 <= span[0] - end <= table.marker_reach
                      for span in ordered[k] for end in marks)]
+    if not marked:  # said again and again, it is what the answer is about
+        marked = [k for k in substantive if len(ordered[k]) >= table.repeated.get(k, 1 << 30)]
     substantive = marked[:1] + [k for k in substantive if k not in marked[:1]]
     headline = substantive[0] if substantive else ("vague" if "vague" in ordered else NONE)
     forward = any(hits.get(tag) for tag in table.direction)

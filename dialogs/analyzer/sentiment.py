@@ -188,10 +188,21 @@ def _a_not_a(clause: str, i: int) -> bool:
             and clause[i - 1] == clause[i + 1])
 
 
+@cache
+def _sizes_with(events: frozenset[str]) -> Mapping[str, tuple[int, ...]]:
+    """``_sizes_by_first`` with the event words added: an event word is consumed whole
+    even when the lexicon does not have it (撑不下去 is not then read as 不下)."""
+    sizes = {ch: set(found) for ch, found in _sizes_by_first().items()}
+    for word in events:
+        if 2 <= len(word) <= _MAX_WORD:
+            sizes.setdefault(word[0], set()).add(len(word))
+    return {ch: tuple(sorted(found, reverse=True)) for ch, found in sizes.items()}
+
+
 def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span]]:
     """Forward maximum matching over the lexicon; negation flips, degree words scale."""
     lexicon = _hownet()
-    sizes = _sizes_by_first()
+    sizes = _sizes_with(events)
     score = 0.0
     spans: list[Span] = []
     i = 0
@@ -203,12 +214,12 @@ def _clause_score(clause: str, events: frozenset[str]) -> tuple[float, list[Span
             if i + size > len(clause):
                 continue
             word = clause[i:i + size]
-            value = lexicon.get(word)
-            if value is None:
-                continue
             if word in events:  # consumed whole: 左右为难 is not read again as 为难
                 i += size
                 break
+            value = lexicon.get(word)
+            if value is None:
+                continue
             before = clause[max(0, i - 3):i]
             if any(before.endswith(d) or before[:-1].endswith(d) for d in _DENY):
                 value = -value * 0.8

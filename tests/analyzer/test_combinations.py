@@ -93,3 +93,18 @@ def test_a_none_row_in_meaning_still_holds(monkeypatch: pytest.MonkeyPatch) -> N
     result = analyze("There were a few things. It is what it is.", lang="en",
                      rubric=RUBRICS["unspecified"])
     assert [(f.id, f.signal) for f in result.red_flags] == [("evasive", "reason")]
+
+
+def test_pay_said_again_and_again_is_the_headline_wherever_it_starts() -> None:
+    opens_with_growth = (
+        "I've learned a lot on this team and grown as a planner. What pulls me here is the "
+        "take-home: the gratuities are on another level, and a friend doubled her take-home "
+        "in a year. Honestly, it's the earning potential.")
+    result = analyze(opens_with_growth, lang="en", rubric=RUBRICS["employed"])
+    assert result.reason == "pay"
+    assert "money_headline" in [f.id for f in result.red_flags]
+    once = analyze("I've learned a lot on this team and grown as a planner, and I want to "
+                   "run weddings end to end, which your studio does; the pay is better too.",
+                   lang="en", rubric=RUBRICS["employed"])
+    assert once.reason == "growth"
+    assert "money_headline" not in [f.id for f in once.red_flags]

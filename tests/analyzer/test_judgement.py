@@ -86,6 +86,8 @@ def test_chinese_lexicon_judges_statements_about_the_old_job() -> None:
     # the old job as an event or as the one affected, not as the one criticised
     ("公司清算的时候我留下来做完了结算。", "zh"),
     ("我状态很差，这对团队很不负责任，所以我主动提了离职。", "zh"),
+    # an event word the lexicon lacks is still read whole (撑不下去 is not 不下)
+    ("甲方都停工了，公司撑不下去，去年注销了。", "zh"),
 ])
 def test_blame_cleared_or_events_are_not_trash_talk(text: str, lang: str) -> None:
     assert "trash_talk" not in red_flags(text, lang, "unspecified")
