@@ -101,7 +101,7 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"))
+                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -352,6 +352,8 @@ ROUND_8 = ("9bd2859e7c2dd146c948affc6833e45653050062",
            "e5756fb6be3632a5ece696e61090e9957bbb16ce")
 ROUND_9 = ("c4df137a79466c3c8fda06cda89abe493780f899",
            "898caabd60ba2875a9a2498ba90aaac073ac854f")
+ROUND_10 = ("c274ac8445c30e9fcc6d766662ffcb1ed0eb066a",
+            "faca6a81863295388547bd411a20cd7d03a9d237")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -391,6 +393,8 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset11.jsonl": (ROUND_8, RESTARTED),
     # issue 10, ninth round: written from ourset12's misses after its first-seen score
     "ourset12.jsonl": (ROUND_9,),
+    # issue 10, tenth round: written from ourset13's misses after its first-seen score
+    "ourset13.jsonl": (ROUND_10,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
@@ -459,15 +463,18 @@ def take_back(first: str, second: str, folder: Path) -> list[str]:
 
         size = len(added)
         at = [i for i in range(len(lines) - size + 1) if lines[i:i + size] == added]
-        lengthened = [i for i, text in enumerate(lines) if size == len(removed) == 1
-                      and text.startswith(added[0]) and not text.startswith("  - id: ")]
+        # each line of the block still starts the line it became (words appended since)
+        lengthened = [i for i in range(len(lines) - size + 1) if size == len(removed)
+                      and all(lines[i + j].startswith(line) for j, line in enumerate(added))
+                      and not lines[i].startswith("  - id: ")]
         ids = [i for i, text in enumerate(lines) if text == added[0]]
         if at:
             start = _nearest(at, where)
             lines[start:start + size] = removed
         elif lengthened:
-            at_line = _nearest(lengthened, where)
-            lines[at_line] = removed[0] + lines[at_line][len(added[0]):]
+            start = _nearest(lengthened, where)
+            for j, line in enumerate(added):
+                lines[start + j] = removed[j] + lines[start + j][len(line):]
         elif added[0].startswith("  - id: ") and ids:
             start = end = _nearest(ids, where)
             end += 1
