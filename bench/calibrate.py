@@ -101,7 +101,7 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"))
+                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14"))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -354,6 +354,8 @@ ROUND_9 = ("c4df137a79466c3c8fda06cda89abe493780f899",
            "898caabd60ba2875a9a2498ba90aaac073ac854f")
 ROUND_10 = ("c274ac8445c30e9fcc6d766662ffcb1ed0eb066a",
             "faca6a81863295388547bd411a20cd7d03a9d237")
+ROUND_11 = ("e7e4a9a1805e88fdf670d2b256ae63cc21a3bb7f",
+            "59a038dd71e23ccbac07745fb2827a7f1a9b4837")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -395,6 +397,8 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset12.jsonl": (ROUND_9,),
     # issue 10, tenth round: written from ourset13's misses after its first-seen score
     "ourset13.jsonl": (ROUND_10,),
+    # issue 10, eleventh round: written from ourset14's misses after its first-seen score
+    "ourset14.jsonl": (ROUND_11,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
