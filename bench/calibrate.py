@@ -101,7 +101,7 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14"))
+                 for n in ("", *map(str, range(2, 15))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
