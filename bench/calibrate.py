@@ -236,9 +236,11 @@ def evaluate(items: list[Item]) -> list[tuple[Item, Analysis]]:
 
 
 def tone_off() -> None:
-    """Judge with the rules alone from now on (the tone model never fires)."""
+    """Judge with the rules alone from now on: the tone model never fires, nor overrules
+    a rule (unless a limit was given for that, --overrule-limit)."""
     for lang in tone.LANGS:
         tone.use(dataclasses.replace(tone.load(lang), threshold=math.inf))
+        tone.limit_overrides.setdefault(lang, -math.inf)
 
 
 def tone_without(name: str) -> None:
@@ -254,17 +256,21 @@ def tone_without(name: str) -> None:
 def rule_verdicts(items: list[Item]) -> dict[str, bool]:
     """Whether the rules alone (no tone model) find a red flag, per item id."""
     saved = {lang: tone.load(lang) for lang in tone.LANGS}
+    limits = dict(tone.limit_overrides)
     try:
         tone_off()
         return {item.id: a.verdict == "red_flag" for item, a in evaluate(items)}
     finally:
         for model in saved.values():
             tone.use(model)
+        tone.limit_overrides.clear()
+        tone.limit_overrides.update(limits)
 
 
-def history_verdicts(path: Path) -> dict[str, bool] | None:
+def history_verdicts(path: Path, *options: str) -> dict[str, bool] | None:
     """Whether the rules minus the lessons ``path`` prompted (``HISTORY``) find a red
-    flag in each of its answers, without the tone model; None without a history."""
+    flag in each of its answers, without the tone model (and with ``options`` of this
+    script, e.g. ``--overrule-limit=inf``); None without a history."""
     commits = HISTORY.get(path.name)
     if commits is None:
         return None
@@ -275,7 +281,7 @@ def history_verdicts(path: Path) -> dict[str, bool] | None:
             take_back(first, second, folder)
         child = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--rules", str(folder),
-             "--no-tone", "--verdicts", str(path)],
+             "--no-tone", *options, "--verdicts", str(path)],
             capture_output=True, text=True, check=True,
         )
     return json.loads(child.stdout.splitlines()[-1])
@@ -636,9 +642,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="the rules alone: the tone model never fires")
     parser.add_argument("--tone-without", metavar="SET",
                         help="a tone model fitted on our sets other than SET (a file name)")
+    parser.add_argument("--overrule-limit", type=float, metavar="LOG_ODDS",
+                        help="withdraw a single overrulable red flag at or below this "
+                             "log-odds instead of the declared limit (inf: always, -inf: "
+                             "never)")
     parser.add_argument("--verdicts", action="store_true",
                         help="print only whether the analyzer finds a red flag, per id (JSON)")
     args = parser.parse_args(argv)
+    if args.overrule_limit is not None:
+        tone.limit_overrides.update(dict.fromkeys(tone.LANGS, args.overrule_limit))
     if args.no_tone:
         tone_off()
     elif args.tone_without:

@@ -133,6 +133,40 @@ def pick(rows: list[Row]) -> None:
             print(f"  {lang} {t:+5.0f}  {a:6.1%} {b:6.1%} {(a + b) / 2:6.1%}{mark}")
 
 
+LIMITS = tuple(float(t) for t in range(-100, -10, 10))
+
+
+def overrule_table(rows: list[Row]) -> None:
+    """How many false alarms each overrule limit withdraws, and how many caught bad
+    answers it gives up, on our sets: each scored with the rules minus its own lessons
+    (``calibrate.py --history``) and the log-odds of a model fitted without it."""
+    ids = [(i.file, i.id) for i in calibrate.load_items(our_sets())
+           if i.label in tone.LABELS and i.lang in LANGS]
+    assert len(ids) == len(rows)
+    print("overrule limit: false alarms withdrawn / caught bad answers given up, on our sets "
+          "left out (the answers whose only red flag is one the model may overrule)")
+    for lang in LANGS:
+        candidates: list[tuple[str, float]] = []  # (label, log-odds) of overrulable answers
+        for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
+            never = calibrate.history_verdicts(DATA / f"{held}.jsonl", "--overrule-limit=-inf")
+            always = calibrate.history_verdicts(DATA / f"{held}.jsonl", "--overrule-limit=inf")
+            if never is None or always is None:
+                continue
+            model = fit_on([r for r in rows if r[0] != held], lang)
+            candidates += [(label, tone.judge(low, lang, model).log_odds)
+                           for k, (s, lg, low, label) in enumerate(rows)
+                           if lg == lang and s == held
+                           and never[ids[k][1]] and not always[ids[k][1]]]
+        declared = tone.overrule(lang)[0]
+        bad = sum(label == "bad" for label, _ in candidates)
+        print(f"  {lang}: {len(candidates) - bad} good and {bad} bad answers could be withdrawn")
+        for limit in LIMITS:
+            withdrawn = [label for label, x in candidates if x <= limit]
+            mark = "  <- declared" if limit == declared else ""
+            print(f"  {lang} {limit:+5.0f}  {withdrawn.count('good'):4d} "
+                  f"{withdrawn.count('bad'):4d}{mark}")
+
+
 def _agree(rows: list[tuple[str, bool, float]], t: float) -> float:
     return sum((red or x > t) == (label == "bad") for label, red, x in rows) / len(rows)
 
@@ -148,8 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--loso", action="store_true")
     parser.add_argument("--pick", action="store_true")
+    parser.add_argument("--overrule", action="store_true")
     args = parser.parse_args(argv)
     rows = read(our_sets())
+    if args.overrule:
+        overrule_table(rows)
+        return 0
     if args.loso:
         loso(rows)
         return 0

@@ -49,6 +49,7 @@ LEXICON_TAG = "trash_talk~lexicon"
 LEXICON_RULE = "trash_talk.lexicon"
 TONE_ID = "overall_tone"
 TONE_RULE = "overall_tone.model"
+OVERRULE_RULE = "overall_tone.overrule"
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
@@ -145,12 +146,21 @@ class _Found:
     spans: dict[str, list[Span]] = field(default_factory=dict)
     rules: dict[str, dict[Span, str]] = field(default_factory=dict)
     signal: dict[str, Signal] = field(default_factory=dict)
+    signals: dict[str, set[Signal]] = field(default_factory=dict)  # every signal that added
     trace: list[TraceLine] = field(default_factory=list)
 
     def add(self, fid: str, span: Span, rule: str, signal: Signal) -> None:
         self.spans.setdefault(fid, []).append(span)
         self.rules.setdefault(fid, {}).setdefault(span, rule)
+        self.note(fid, signal)
+
+    def note(self, fid: str, signal: Signal) -> None:
         self.signal.setdefault(fid, signal)
+        self.signals.setdefault(fid, set()).add(signal)
+
+    def withdraw(self, fid: str) -> None:
+        for table in (self.spans, self.rules, self.signal, self.signals):
+            table.pop(fid, None)
 
 
 def _variants(rule: FindingRule, hits: Hits) -> Iterable[str]:
@@ -250,7 +260,7 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
                     continue
                 claimed.add(headline)
             # the finding stands even when the kind said is `none`, which has no words
-            found.signal.setdefault(combo.means, "reason")
+            found.note(combo.means, "reason")
             found.spans.setdefault(combo.means, [])
             for kind in sorted(combo.kinds & reasons.stated.keys()):
                 claimed.add(kind)
@@ -271,7 +281,7 @@ def _reason_findings(reasons: reason_rules.Reasons, rubric: SituationRubric, sca
             return
         for span in reasons.stated.get("vague", []):
             found.add(fid, span, _first_rule(scan, table.kinds["vague"], span), "reason")
-        found.signal.setdefault(fid, "reason")
+        found.note(fid, "reason")
         found.spans.setdefault(fid, [])
         return
     for kind, spans in reasons.stated.items():
@@ -304,6 +314,30 @@ def _tone(found: _Found, low: str, lang: str) -> None:
     found.spans.setdefault(TONE_ID, [])
     for span in judgement.evidence:
         found.add(TONE_ID, span, TONE_RULE, "model")
+
+
+def _overrule(found: _Found, text: str, low: str, lang: str) -> None:
+    """A single red flag of a kind the tone model may overrule (``languages.yaml``,
+    ``tone.<lang>.overrule``) is withdrawn when the whole answer reads clearly like the
+    good ones: one word rule, the sentiment lexicon or a missing reason misreads a trade's
+    own words far more often than a whole answer that reads this well is a bad one. The
+    trace keeps what was withdrawn and why."""
+    flagged = [fid for fid in found.spans if fid in RED_FLAGS]
+    if len(flagged) != 1:
+        return
+    fid = flagged[0]
+    limit, overrulable = tone.overrule(lang)
+    signals = found.signals.get(fid, set())
+    if not signals or not signals <= overrulable.get(fid, frozenset()):
+        return
+    judgement = tone.judge(low, lang)
+    if judgement.log_odds > limit:
+        return
+    why = (f"withdrawn: the answer reads like the good ones (log-odds "
+           f"{judgement.log_odds:+.1f}, at or below {limit:+.1f})")
+    for span in found.spans[fid] or [(0, 0)]:
+        found.trace.append(TraceLine(fid, OVERRULE_RULE, span, text[span[0]:span[1]], why))
+    found.withdraw(fid)
 
 
 def _says_something(low: str, lang: str) -> Callable[[], bool]:
@@ -366,6 +400,7 @@ def analyze(
     reasons = reason_rules.classify(hits)
     _reason_findings(reasons, rubric, scan, found, low, lang)
     _tone(found, low, lang)
+    _overrule(found, text, low, lang)
 
     def finding(fid: str, kind: Kind, spans: list[Span] | None = None) -> Finding:
         signal = found.signal.get(fid, "rule" if spans else "absence")

@@ -182,6 +182,41 @@ def threshold(lang: str) -> float:
     return float(value)
 
 
+# Limits tried by bench/train_tone.py --overrule (through calibrate --overrule-limit);
+# empty in normal use, where the declared limit applies.
+limit_overrides: dict[str, float] = {}
+
+
+def overrule(lang: str) -> tuple[float, Mapping[str, frozenset[str]]]:
+    """The log-odds at or below which the answer reads clearly like the good ones, and
+    the findings (with the signals that may have raised them) such a reading withdraws
+    when one is the answer's only red flag (``languages.yaml``, ``tone.<lang>.overrule``;
+    none declared: nothing is withdrawn)."""
+    limit, findings = _overrule(lang)
+    return limit_overrides.get(lang, limit), findings
+
+
+@cache
+def _overrule(lang: str) -> tuple[float, Mapping[str, frozenset[str]]]:
+    from leavewell.dialogs.analyzer.rulebook import default_rulebook
+
+    entry = default_rulebook().tone.get(lang)
+    spec = entry.get("overrule") if isinstance(entry, Mapping) else None
+    if spec is None:
+        return -math.inf, {}
+    where = f"languages.yaml: tone.{lang}.overrule"
+    if not isinstance(spec, Mapping):
+        raise ScriptError(f"{where}: must give `limit` and `findings`")
+    limit, findings = spec.get("limit"), spec.get("findings")
+    if not isinstance(limit, int | float) or isinstance(limit, bool):
+        raise ScriptError(f"{where}.limit: must be a number")
+    if not isinstance(findings, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in findings.values()
+    ):
+        raise ScriptError(f"{where}.findings: must map a finding to its signals")
+    return float(limit), {str(k): frozenset(v) for k, v in findings.items()}
+
+
 _IN_USE: dict[str, ToneModel] = {}
 
 

@@ -120,3 +120,64 @@ def test_the_threshold_is_declared_per_language() -> None:
     assert tone.threshold("en") == 12.0 and tone.threshold("zh") == 8.0
     with pytest.raises(ScriptError, match=r"tone\.fr\.threshold"):
         tone.threshold("fr")
+
+
+# -- the model overrules one soft red flag in an answer that reads clearly good ----------
+
+TIRING_BUT_GOOD = (
+    "I've been a night-shift pharmacist for five years and it has been exhausting, but I've "
+    "loved the clinical work. I led our anticoagulation checks and cut dosing errors by half. "
+    "I'm applying because your hospital runs a day clinic for anticoagulation, and I'd like to "
+    "build that service with you.")
+STRICT_BUT_GOOD_ZH = (
+    "公司今年业务收缩，我们整个华东区都撤了，我在里面。我在那边做了五年区域培训，带过四十多个新店长，"
+    "新人三个月留存率从六成提到八成。领导很严格，但我从他身上学到了很多。现在想找一个连锁品牌继续做"
+    "培训体系，贵公司正在扩张，正好需要这样的人。")
+
+
+@pytest.fixture
+def limits() -> Iterator[dict[str, float]]:
+    saved = dict(tone.limit_overrides)
+    yield tone.limit_overrides
+    tone.limit_overrides.clear()
+    tone.limit_overrides.update(saved)
+
+
+@pytest.mark.parametrize(("text", "lang", "situation", "fid"), [
+    (TIRING_BUT_GOOD, "en", "employed", "workload_complaint"),
+    (STRICT_BUT_GOOD_ZH, "zh", "laid_off", "trash_talk"),
+])
+def test_a_single_soft_flag_gives_way_to_an_answer_that_reads_clearly_good(
+        text: str, lang: str, situation: str, fid: str, limits: dict[str, float]) -> None:
+    analysis = run(text, lang, situation)
+    assert not analysis.red_flags
+    [line] = [t for t in analysis.trace if t.rule == "overall_tone.overrule"]
+    assert line.tag == fid and line.outcome.startswith("withdrawn: the answer reads like")
+    assert line.text and text[line.span[0]:line.span[1]] == line.text  # the words withdrawn
+    limits[lang] = -math.inf  # the model never overrules: the flag stands
+    assert [f.id for f in run(text, lang, situation).red_flags] == [fid]
+
+
+def test_an_insult_or_two_red_flags_are_never_overruled(limits: dict[str, float]) -> None:
+    limits["en"] = math.inf  # whatever the reading
+    insult = run(CLEAR + " My old manager was an idiot.", "en", "laid_off")
+    assert [f.id for f in insult.red_flags] == ["trash_talk"]
+    soft_only = run(TIRING_BUT_GOOD + " Also my lawyer says I can leave early.", "en", "employed")
+    assert {f.id for f in soft_only.red_flags} == {"workload_complaint", "oversharing"}
+
+
+def test_the_overrule_is_declared_per_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leavewell.dialogs.analyzer.rulebook import default_rulebook
+
+    limit, findings = tone.overrule("en")
+    assert limit == -40.0 and findings["trash_talk"] == {"lexicon"}
+    assert "blame" not in findings and "overall_tone" not in findings
+    monkeypatch.setitem(default_rulebook().tone, "en",
+                        {"threshold": 12, "overrule": {"limit": "low", "findings": {}}})
+    tone._overrule.cache_clear()
+    try:
+        with pytest.raises(ScriptError, match=r"tone\.en\.overrule\.limit"):
+            tone.overrule("en")
+    finally:
+        monkeypatch.undo()
+        tone._overrule.cache_clear()
