@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -419,12 +420,17 @@ def _nearest(found: list[int], where: int) -> int:
 def _line_of(commit: str, name: str, index: int) -> str | None:
     """Line ``index + 1`` (1-based) of rule file ``name`` as of ``commit``: the line a
     removal followed."""
-    text = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{commit}:{RULES_PATH}/{name}"],
-        capture_output=True, text=True, check=False,
-    ).stdout
-    lines = text.split("\n")
+    lines = _lines_at(str(ROOT), commit, name)
     return lines[index] if 0 <= index < len(lines) else None
+
+
+@functools.cache
+def _lines_at(root: str, commit: str, name: str) -> tuple[str, ...]:
+    """A rule file as of ``commit``, read once however many removals it had."""
+    return tuple(subprocess.run(
+        ["git", "-C", root, "show", f"{commit}:{RULES_PATH}/{name}"],
+        capture_output=True, text=True, check=False,
+    ).stdout.split("\n"))
 
 
 def take_back(first: str, second: str, folder: Path) -> list[str]:
