@@ -10,9 +10,8 @@ mock-interview transcripts, Chinese articles), ``ourset4.jsonl`` (200 spoken ans
 ``ourset6.jsonl`` (240, a third English as Chinese speakers write it),
 ``ourset7.jsonl`` (240, good and bad alike in every length band), ``ourset8.jsonl``
 (200, trades no other set had), ``ourset9.jsonl`` (240, more trades, a quarter English
-as Chinese speakers write it, a third Chinese), ``ourset10.jsonl`` and ``ourset11.jsonl``
-(240 each, 24 more trades each),
-each written for the project by an
+as Chinese speakers write it, a third Chinese), ``ourset10.jsonl`` to ``ourset14.jsonl``
+(240 each, about 24 more trades each), each written for the project by an
 engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
 data since (the README keeps those first figures). Each
