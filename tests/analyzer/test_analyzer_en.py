@@ -229,6 +229,15 @@ def test_negation_and_harmless_phrases() -> None:
         assert run(text).red_flags == (), text
 
 
+def test_a_negation_typed_without_its_apostrophe_still_negates() -> None:
+    # answers typed on a phone drop apostrophes; the negation must not be lost with them
+    said = run("i hated the job and my manager was toxic")
+    assert "trash_talk" in {f.id for f in said.red_flags}
+    for text in ("i didnt hate the job and my manager wasnt toxic",
+                 "i didn't hate the job and my manager wasn't toxic"):
+        assert "trash_talk" not in {f.id for f in run(text).red_flags}, text
+
+
 def test_owning_a_mistake_softens_mild_criticism_but_not_insults() -> None:
     mild = run("My lead was difficult, and I admit I argued when I should have listened.")
     assert mild.red_flags == ()
