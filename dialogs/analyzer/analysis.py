@@ -213,7 +213,7 @@ def _rule_red_flags(scan: Scan, rubric: SituationRubric, found: _Found, text: st
                 found.add(fid, span, origin, signal)
 
 
-def _contradictions(scan: Scan, rubric: SituationRubric, found: _Found) -> None:
+def _contradictions(scan: Scan, rubric: SituationRubric, found: _Found, text: str) -> None:
     """An exit statement contradicts the situation unless its words also state the
     situation's own exit ("let go" for someone let go, which can also mean a layoff)."""
     hits = scan.hits
@@ -231,8 +231,15 @@ def _contradictions(scan: Scan, rubric: SituationRubric, found: _Found) -> None:
             continue
         tag = f"exit:{kind}"
         for span in hits.get(tag, ()):
-            if not any(span[0] < o[1] and o[0] < span[1] for o in own):
-                found.add("contradicts_situation", span, scan.rule_of(tag, span), "rule")
+            if any(span[0] < o[1] and o[0] < span[1] for o in own):
+                continue
+            # a job held now, told after the exit itself ("I was let go ... my current job
+            # in maintenance"), is the job that came next, not a different story
+            if kind == "still_employed" and any(o[1] <= span[0] for o in own):
+                found.trace.append(TraceLine(tag, scan.rule_of(tag, span), span,
+                                             text[span[0]:span[1]], "a later job"))
+                continue
+            found.add("contradicts_situation", span, scan.rule_of(tag, span), "rule")
 
 
 _LANGUAGE_WORDS: Mapping[str, re.Pattern[str]] = {
@@ -396,7 +403,7 @@ def analyze(
     for tag, span, rule, why in scan.dropped:
         found.trace.append(TraceLine(tag, rule, span, text[span[0]:span[1]], why))
     _rule_red_flags(scan, rubric, found, text)
-    _contradictions(scan, rubric, found)
+    _contradictions(scan, rubric, found, text)
     reasons = reason_rules.classify(hits)
     _reason_findings(reasons, rubric, scan, found, low, lang)
     _tone(found, low, lang)

@@ -238,6 +238,16 @@ def test_a_negation_typed_without_its_apostrophe_still_negates() -> None:
         assert "trash_talk" not in {f.id for f in run(text).red_flags}, text
 
 
+def test_a_job_held_now_told_after_the_exit_is_the_next_job() -> None:
+    later = run("I was let go from my apprenticeship for being late too often. I've had "
+                "perfect attendance at my current job for a year.", "let_go")
+    assert "contradicts_situation" not in found(later)
+    assert any(line.outcome == "a later job" for line in later.trace)
+    # with no exit told, a current job is the story of someone still employed
+    alone = run("I'm happy in my current job, I just want a bigger team.", "let_go")
+    assert "contradicts_situation" in {f.id for f in alone.red_flags}
+
+
 def test_owning_a_mistake_softens_mild_criticism_but_not_insults() -> None:
     mild = run("My lead was difficult, and I admit I argued when I should have listened.")
     assert mild.red_flags == ()
