@@ -17,9 +17,8 @@ answers, imagined), ``ourset17.jsonl`` (240, a recruiter's notebook), ``ourset18
 transcribed), ``ourset20.jsonl`` (240, answers typed in a practice chat), ``ourset21.jsonl``
 (240, answers typed on a phone), ``ourset22.jsonl`` (240, timed practice rounds
 transcribed), ``ourset23.jsonl`` (240, a bilingual job club), ``ourset24.jsonl`` (240, a
-beta testers' batch: typed, voice and pasted), each written for
-the project by an engineer who had seen neither the eval files, the rules nor the other
-sets; each was
+beta testers' batch: typed, voice and pasted), each written for the project by an
+engineer who had seen neither the eval files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
 data since (the README keeps those first figures). Each
 line is a JSON object with ``id``, ``situation``, ``lang``, ``answer`` and ``label``
@@ -432,23 +431,16 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset13.jsonl": (ROUND_10,),
     # issue 10, eleventh round: written from ourset14's misses after its first-seen score
     "ourset14.jsonl": (ROUND_11,),
-    # issue 10, twelfth round: written from ourset16's misses after its first-seen score
+    # issue 10, rounds twelve to twenty: each written from that set's misses after its
+    # first-seen score
     "ourset16.jsonl": (ROUND_12,),
-    # issue 10, thirteenth round: written from ourset17's misses after its first-seen score
     "ourset17.jsonl": (ROUND_13,),
-    # issue 10, fourteenth round: written from ourset18's misses after its first-seen score
     "ourset18.jsonl": (ROUND_14,),
-    # issue 10, fifteenth round: written from ourset19's misses after its first-seen score
     "ourset19.jsonl": (ROUND_15,),
-    # issue 10, sixteenth round: written from ourset20's misses after its first-seen score
     "ourset20.jsonl": (ROUND_16,),
-    # issue 10, seventeenth round: written from ourset21's misses after its first-seen score
     "ourset21.jsonl": (ROUND_17,),
-    # issue 10, eighteenth round: written from ourset22's misses after its first-seen score
     "ourset22.jsonl": (ROUND_18,),
-    # issue 10, nineteenth round: written from ourset23's misses after its first-seen score
     "ourset23.jsonl": (ROUND_19,),
-    # issue 10, twentieth round: written from ourset24's misses after its first-seen score
     "ourset24.jsonl": (ROUND_20,),
 }
 RULES_PATH = "dialogs/scripts/rules"
