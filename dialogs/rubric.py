@@ -25,6 +25,9 @@ class SituationRubric:
     contradicts: frozenset[str] = frozenset()
     # The exit kind the situation itself states ("let go" is no contradiction for let_go).
     exit: str | None = None
+    # Contradicting exit kinds that fit when told after the situation's own exit (the job
+    # that came next): a rule about order in time, not about words.
+    may_follow: frozenset[str] = frozenset()
 
     def weight(self, finding_id: str) -> float:
         return self.weights.get(finding_id, 1.0)

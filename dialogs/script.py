@@ -265,6 +265,12 @@ def _load_situations(
         own_exit = spec.get("exit")
         if own_exit is not None and own_exit not in EXIT_KINDS:
             raise ScriptError(f"{where}.exit: unknown exit kind {own_exit!r}")
+        may_follow = _id_list(spec.get("may_follow"), f"{where}.may_follow")
+        for kind in may_follow:
+            if kind not in contradicts:
+                raise ScriptError(f"{where}.may_follow: {kind!r} is not in contradicts")
+        if may_follow and own_exit is None:
+            raise ScriptError(f"{where}.may_follow: needs the situation's own exit")
         followups = _id_list(spec.get("followups"), f"{where}.followups")
         for fid in followups:
             if fid not in followup_ids:
@@ -275,6 +281,7 @@ def _load_situations(
             weights={k: float(v) for k, v in weights.items()},
             contradicts=frozenset(contradicts),
             exit=own_exit,
+            may_follow=frozenset(may_follow),
         )
         detail = spec.get("ask_detail")
         situations[sid] = SituationSpec(sid, tense, rubric, followups, detail)

@@ -233,9 +233,9 @@ def _contradictions(scan: Scan, rubric: SituationRubric, found: _Found, text: st
         for span in hits.get(tag, ()):
             if any(span[0] < o[1] and o[0] < span[1] for o in own):
                 continue
-            # a job held now, told after the exit itself ("I was let go ... my current job
-            # in maintenance"), is the job that came next, not a different story
-            if kind == "still_employed" and any(o[1] <= span[0] for o in own):
+            # told after the exit itself ("I was let go ... my current job in maintenance"),
+            # it is what came next, not a different story (situations.yaml: may_follow)
+            if kind in rubric.may_follow and any(o[1] <= span[0] for o in own):
                 found.trace.append(TraceLine(tag, scan.rule_of(tag, span), span,
                                              text[span[0]:span[1]], "a later job"))
                 continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from leavewell.dialogs.analyzer import analyze
@@ -246,6 +248,15 @@ def test_a_job_held_now_told_after_the_exit_is_the_next_job() -> None:
     # with no exit told, a current job is the story of someone still employed
     alone = run("I'm happy in my current job, I just want a bigger team.", "let_go")
     assert "contradicts_situation" in {f.id for f in alone.red_flags}
+
+
+def test_which_exits_may_follow_is_the_situations_setting() -> None:
+    # situations.yaml declares it (may_follow); without it the later job contradicts again
+    text = ("I was let go from my apprenticeship for being late too often. I've had "
+            "perfect attendance at my current job for a year.")
+    strict = dataclasses.replace(RUBRICS["let_go"], may_follow=frozenset())
+    said = analyze(text, lang="en", rubric=strict)
+    assert "contradicts_situation" in {f.id for f in said.red_flags}
 
 
 def test_owning_a_mistake_softens_mild_criticism_but_not_insults() -> None:

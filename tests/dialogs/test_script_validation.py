@@ -83,6 +83,18 @@ def test_unknown_check_is_named(scripts: Path) -> None:
         load_script(scripts)
 
 
+@pytest.mark.parametrize(("sid", "change", "message"), [
+    ("employed", {"may_follow": ["quit"]}, r"situations.employed.may_follow: 'quit' is not in"),
+    ("between_jobs", {"may_follow": ["still_employed"]},
+     r"situations.between_jobs.may_follow: needs the situation's own exit"),
+])
+def test_exits_that_may_follow_are_checked(scripts: Path, sid: str, change: dict,
+                                          message: str) -> None:
+    edit(scripts / "situations.yaml", lambda d: d["situations"][sid].update(change))
+    with pytest.raises(ScriptError, match=message):
+        load_script(scripts)
+
+
 def test_broken_yaml_is_named(scripts: Path) -> None:
     (scripts / "en.yaml").write_text("labels: [unclosed", encoding="utf-8")
     with pytest.raises(ScriptError, match=r"en.yaml: not valid YAML"):
