@@ -388,3 +388,22 @@ def test_rule_tables_must_be_in_normal_form() -> None:
 
     with pytest.raises(ValueError, match="normal form"):
         Matcher(dataclasses.replace(BOOK.lexicons["en"], terms=(("trash_talk", "Jerk"),)))
+
+
+@pytest.mark.parametrize(("text", "situation"), [
+    # stock one-liners the advice calls fair: a reason given, not a dodge
+    ("I needed a better work-life balance.", "quit"),
+    ("I was offered a better position elsewhere.", "unspecified"),
+])
+def test_stock_reasons_the_advice_accepts_are_not_red_flags(text: str, situation: str) -> None:
+    assert run(text, situation).red_flags == (), text
+
+
+@pytest.mark.parametrize(("text", "situation", "flag"), [
+    # the same topics said as a complaint, as pay, or as a dislike with nowhere to go
+    ("There was no work-life balance, the hours were insane.", "quit", "workload_complaint"),
+    ("I got a better offer, so I'm going wherever pays most.", "unspecified", "money_headline"),
+])
+def test_the_same_topics_told_badly_stay_red_flags(text: str, situation: str,
+                                                   flag: str) -> None:
+    assert flag in {f.id for f in run(text, situation).red_flags}, text
