@@ -21,8 +21,10 @@ beta testers' batch: typed, voice and pasted), ``ourset25.jsonl`` (240, career p
 lists of reasons to give and lines to avoid), ``ourset26.jsonl`` (240, mock interviews at
 a career centre and a re-employment programme, transcribed), ``ourset27.jsonl`` (240,
 one-take answers recorded for asynchronous video interviews), ``ourset28.jsonl`` (240, a
-second-chance employment service's coaching sessions), each written for the project
-by an engineer who had seen neither the eval files, the rules nor the other sets; each was
+second-chance employment service's coaching sessions), ``ourset29.jsonl`` (240, senior
+candidates in panel interviews), ``ourset30.jsonl`` (240, students and new graduates at a
+career fair), each written for the project by an engineer who had seen neither the eval
+files, the rules nor the other sets; each was
 scored once as unseen data before any rule was written against it, and is development
 data since (the README keeps those first figures). Each
 line is a JSON object with ``id``, ``situation``, ``lang``, ``answer`` and ``label``
@@ -113,7 +115,7 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
 # it was ever committed; the README keeps its figures)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 29))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 31))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -400,6 +402,10 @@ ROUND_24 = ("0ebac1435af74c54c21ef096187c9e79bdbb2f34",
             "74076a9c724b8f3f59ef588134c99730cc50db20")
 ROUND_25 = ("74076a9c724b8f3f59ef588134c99730cc50db20",
             "d3e0bea9c4d3f217aee5d15f987bafb434952d23")
+ROUND_26 = ("62a97638a1e2245a5ae4e3fb9667f182cdde85e4",
+            "8d78ccc8df6619765150f60fa8be32f307fcefa7")
+ROUND_27 = ("8d78ccc8df6619765150f60fa8be32f307fcefa7",
+            "f6a0266b654b489adab01e8087f6931dfd537310")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -462,6 +468,10 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     # from a labelled set: stock reasons, checked on our own sentences)
     "ourset27.jsonl": (ROUND_25,),
     "ourset28.jsonl": (ROUND_24,),
+    # rounds twenty-six and twenty-seven: from ourset30's and then ourset29's misses, both
+    # sets scored first with the rules of round twenty-five
+    "ourset29.jsonl": (ROUND_27,),
+    "ourset30.jsonl": (ROUND_26,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
