@@ -26,12 +26,11 @@ candidates in panel interviews), ``ourset30.jsonl`` (240, students and new gradu
 career fair), ``ourset31.jsonl`` (240, an executive search firm's screening calls),
 ``ourset32.jsonl`` (240, professionals interviewing at multinationals), each written for
 the project by an engineer who had seen neither the eval files, the rules nor the other
-sets; each was
-scored once as unseen data before any rule was written against it, and is development
-data since (the README keeps those first figures). Each
-line is a JSON object with ``id``, ``situation``, ``lang``, ``answer`` and ``label``
-(good, bad or mixed). A bad answer agrees when the verdict is ``red_flag``; a good one
-when it is not; mixed answers are left out of the figures.
+sets; each was scored once as unseen data before any rule was written against it, and is
+development data since (the README keeps those first figures). Each line is a JSON object
+with ``id``, ``situation``, ``lang``, ``answer`` and ``label`` (good, bad or mixed). A bad
+answer agrees when the verdict is ``red_flag``; a good one when it is not; mixed answers
+are left out of the figures.
 
 Split by source, never by item: an answer quoted from a career page belongs to its
 site (the page's domain), and an answer written for the project belongs to its set
