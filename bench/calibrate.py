@@ -721,10 +721,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the rules alone: the tone model never fires")
     parser.add_argument("--tone-without", metavar="SET",
                         help="a tone model fitted on our sets other than SET (a file name)")
-    parser.add_argument("--overrule-limit", type=float, metavar="LOG_ODDS",
+    parser.add_argument("--overrule-limit", type=float, metavar="CLARITY",
                         help="withdraw a single overrulable red flag at or below this "
-                             "log-odds instead of the declared limit (inf: always, -inf: "
-                             "never)")
+                             "clarity (the tone model's log-odds over the root of the "
+                             "answer's sequences) instead of the declared limit (inf: "
+                             "always, -inf: never)")
     parser.add_argument("--verdicts", action="store_true",
                         help="print only whether the analyzer finds a red flag, per id (JSON)")
     args = parser.parse_args(argv)

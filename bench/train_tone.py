@@ -133,38 +133,66 @@ def pick(rows: list[Row]) -> None:
             print(f"  {lang} {t:+5.0f}  {a:6.1%} {b:6.1%} {(a + b) / 2:6.1%}{mark}")
 
 
-LIMITS = tuple(float(t) for t in range(-100, -10, 10))
+# Clarity limits tried (ToneJudgement.clarity: log-odds over the root of the sequences).
+LIMITS = tuple(t / 4 for t in range(-32, -3))
+# A caught bad answer given up weighs this many false alarms withdrawn when a limit is
+# picked: an answer called acceptable that is not teaches the candidate to say it.
+COST_OF_A_MISS = 4
+
+
+def _limit_score(candidates: list[tuple[str, float]], limit: float) -> int:
+    withdrawn = [label for label, x in candidates if x <= limit]
+    return withdrawn.count("good") - COST_OF_A_MISS * withdrawn.count("bad")
+
+
+def best_limit(candidates: list[tuple[str, float]]) -> float:
+    """The limit that withdraws most false alarms for the caught bad answers it gives up
+    (``COST_OF_A_MISS``); of equals, the strictest."""
+    return max(LIMITS, key=lambda t: (_limit_score(candidates, t), -t))
 
 
 def overrule_table(rows: list[Row]) -> None:
     """How many false alarms each overrule limit withdraws, and how many caught bad
     answers it gives up, on our sets: each scored with the rules minus its own lessons
-    (``calibrate.py --history``) and the log-odds of a model fitted without it."""
+    (``calibrate.py --history``) and the clarity under a model fitted without it. Then the
+    limit cross-validated by set: picked (``best_limit``) on the other sets, applied to
+    the one left out."""
     ids = [(i.file, i.id) for i in calibrate.load_items(our_sets())
            if i.label in tone.LABELS and i.lang in LANGS]
     assert len(ids) == len(rows)
-    print("overrule limit: false alarms withdrawn / caught bad answers given up, on our sets "
-          "left out (the answers whose only red flag is one the model may overrule)")
+    print("overrule limit (clarity): false alarms withdrawn / caught bad answers given up, "
+          "on our sets left out (the answers whose only red flag is one the model may "
+          "overrule)")
     for lang in LANGS:
-        candidates: list[tuple[str, float]] = []  # (label, log-odds) of overrulable answers
+        per_set: dict[str, list[tuple[str, float]]] = {}  # (label, clarity) of overrulable
         for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
             never = calibrate.history_verdicts(DATA / f"{held}.jsonl", "--overrule-limit=-inf")
             always = calibrate.history_verdicts(DATA / f"{held}.jsonl", "--overrule-limit=inf")
             if never is None or always is None:
                 continue
             model = fit_on([r for r in rows if r[0] != held], lang)
-            candidates += [(label, tone.judge(low, lang, model).log_odds)
-                           for k, (s, lg, low, label) in enumerate(rows)
-                           if lg == lang and s == held
-                           and never[ids[k][1]] and not always[ids[k][1]]]
+            per_set[held] = [(label, tone.judge(low, lang, model).clarity)
+                             for k, (s, lg, low, label) in enumerate(rows)
+                             if lg == lang and s == held
+                             and never[ids[k][1]] and not always[ids[k][1]]]
+        candidates = [c for found in per_set.values() for c in found]
         declared = tone.overrule(lang)[0]
+        best = best_limit(candidates)
         bad = sum(label == "bad" for label, _ in candidates)
         print(f"  {lang}: {len(candidates) - bad} good and {bad} bad answers could be withdrawn")
         for limit in LIMITS:
             withdrawn = [label for label, x in candidates if x <= limit]
-            mark = "  <- declared" if limit == declared else ""
-            print(f"  {lang} {limit:+5.0f}  {withdrawn.count('good'):4d} "
+            mark = ("  <- best" if limit == best else "") + (
+                "  <- declared" if limit == declared else "")
+            print(f"  {lang} {limit:+6.2f}  {withdrawn.count('good'):4d} "
                   f"{withdrawn.count('bad'):4d}{mark}")
+        good = given_up = 0
+        for held, found in per_set.items():
+            limit = best_limit([c for s, f in per_set.items() if s != held for c in f])
+            good += sum(label == "good" and x <= limit for label, x in found)
+            given_up += sum(label == "bad" and x <= limit for label, x in found)
+        print(f"  {lang} cross-validated by set (limit picked on the other sets): "
+              f"{good} false alarms withdrawn, {given_up} caught bad answers given up")
 
 
 def _agree(rows: list[tuple[str, bool, float]], t: float) -> float:

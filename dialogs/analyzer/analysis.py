@@ -338,10 +338,11 @@ def _overrule(found: _Found, text: str, low: str, lang: str) -> None:
     if not signals or not signals <= overrulable.get(fid, frozenset()):
         return
     judgement = tone.judge(low, lang)
-    if judgement.log_odds > limit:
+    if judgement.clarity > limit:
         return
     why = (f"withdrawn: the answer reads like the good ones (log-odds "
-           f"{judgement.log_odds:+.1f}, at or below {limit:+.1f})")
+           f"{judgement.log_odds:+.1f} over {judgement.seen} sequences, clarity "
+           f"{judgement.clarity:+.2f}, at or below {limit:+.2f})")
     for span in found.spans[fid] or [(0, 0)]:
         found.trace.append(TraceLine(fid, OVERRULE_RULE, span, text[span[0]:span[1]], why))
     found.withdraw(fid)

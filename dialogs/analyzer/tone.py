@@ -70,6 +70,17 @@ class ToneJudgement:
     reads_bad: bool
     evidence: tuple[Span, ...]  # the sequences quoted, in the answer's order
     sequences: tuple[tuple[str, float], ...]  # what weighed most, each way (for --explain)
+    # distinct sequences in the answer, known to the model or not
+    seen: int = 1
+
+    @property
+    def clarity(self) -> float:
+        """The log-odds over the square root of the sequences seen: how clearly the
+        answer reads one way whatever its length. A sum of per-sequence weights grows with
+        the answer, so a raw log-odds limit could only ever be reached by long answers; a
+        short answer that reads as clearly good scores as far from zero here as a long
+        one."""
+        return self.log_odds / math.sqrt(max(1, self.seen))
 
 
 def _units(low: str, lang: str) -> list[tuple[str, int, int]]:
@@ -143,7 +154,7 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
     log_odds = model.prior + sum(map(weights.get, keys, repeat(0.0)))
     reads_bad = log_odds > model.threshold
     if not (reads_bad or detail):
-        return ToneJudgement(round(log_odds, 4), False, (), ())
+        return ToneJudgement(round(log_odds, 4), False, (), (), len(keys))
     scored = sorted(((w, seq) for seq in keys if (w := weights.get(seq)) is not None),
                     key=lambda t: (-t[0], t[1]))  # ties alphabetical: replayable
     weighed = (*scored[:MAX_QUOTED], *[t for t in scored[::-1][:MAX_QUOTED] if t[0] < 0])
@@ -157,7 +168,7 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
             if not any(span[0] < q[1] and q[0] < span[1] for q in quoted):
                 quoted.append(span)
     return ToneJudgement(round(log_odds, 4), reads_bad, tuple(sorted(quoted)),
-                         tuple((seq, round(w, 2)) for w, seq in weighed))
+                         tuple((seq, round(w, 2)) for w, seq in weighed), len(keys))
 
 
 def _parse(data: object, lang: str, threshold: float, where: str) -> ToneModel:
@@ -188,7 +199,8 @@ limit_overrides: dict[str, float] = {}
 
 
 def overrule(lang: str) -> tuple[float, Mapping[str, frozenset[str]]]:
-    """The log-odds at or below which the answer reads clearly like the good ones, and
+    """The clarity (``ToneJudgement.clarity``) at or below which the answer reads clearly
+    like the good ones, and
     the findings (with the signals that may have raised them) such a reading withdraws
     when one is the answer's only red flag (``languages.yaml``, ``tone.<lang>.overrule``;
     none declared: nothing is withdrawn)."""

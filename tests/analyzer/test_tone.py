@@ -67,6 +67,14 @@ def test_log_odds_is_the_prior_plus_every_distinct_sequence_weight() -> None:
     assert judgement.sequences[0][0] == "bored"
 
 
+def test_clarity_is_the_log_odds_over_the_root_of_the_sequences_seen() -> None:
+    model = dataclasses.replace(tone.fit(TOY, "en"), threshold=0.0)
+    for low in ("learned", "the team was cut and i learned sql, then i learned more"):
+        judgement = tone.judge(low, "en", model)
+        assert judgement.seen == len(tone.sequences(low, "en"))
+        assert math.isclose(judgement.clarity, judgement.log_odds / math.sqrt(judgement.seen))
+
+
 def test_a_bad_reading_quotes_the_words_that_weighed_most() -> None:
     analysis = run(DRIFT, "en", "employed")
     assert [f.id for f in analysis.red_flags] == ["overall_tone"]
@@ -170,7 +178,7 @@ def test_the_overrule_is_declared_per_language(monkeypatch: pytest.MonkeyPatch) 
     from leavewell.dialogs.analyzer.rulebook import default_rulebook
 
     limit, findings = tone.overrule("en")
-    assert limit == -40.0 and findings["trash_talk"] == {"lexicon"}
+    assert limit == -3.5 and findings["trash_talk"] == {"lexicon"}
     assert "blame" not in findings and "overall_tone" not in findings
     monkeypatch.setitem(default_rulebook().tone, "en",
                         {"threshold": 12, "overrule": {"limit": "low", "findings": {}}})
