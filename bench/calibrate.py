@@ -24,7 +24,8 @@ one-take answers recorded for asynchronous video interviews), ``ourset28.jsonl``
 second-chance employment service's coaching sessions), ``ourset29.jsonl`` (240, senior
 candidates in panel interviews), ``ourset30.jsonl`` (240, students and new graduates at a
 career fair), ``ourset31.jsonl`` (240, an executive search firm's screening calls),
-``ourset32.jsonl`` (240, professionals interviewing at multinationals), each written for
+``ourset32.jsonl`` (240, professionals interviewing at multinationals), ``ourset33.jsonl``
+(240, short sample lines as career pages quote them), each written for
 the project by an engineer who had seen neither the eval files, the rules nor the other
 sets; each was scored once as unseen data before any rule was written against it, and is
 development data since (the README keeps those first figures). Each line is a JSON object
@@ -116,7 +117,7 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
 # it was ever committed; the README keeps its figures)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 33))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 34))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -409,6 +410,8 @@ ROUND_27 = ("8d78ccc8df6619765150f60fa8be32f307fcefa7",
             "f6a0266b654b489adab01e8087f6931dfd537310")
 ROUND_28 = ("b18dcc1109cb569197b5ace38525c4a519ea7e28",
             "190df49f952e5f961f64f29fe0ea616f14c80199")
+ROUND_29 = ("9b997d7520527537b75b695ff8e1e6c839cf3829",
+            "46e842c4a023eeb2a3608429394b37a09cb77e34")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -479,6 +482,7 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     # first with the rules of round twenty-seven
     "ourset31.jsonl": (ROUND_28,),
     "ourset32.jsonl": (ROUND_28,),
+    "ourset33.jsonl": (ROUND_29,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
