@@ -26,7 +26,9 @@ candidates in panel interviews), ``ourset30.jsonl`` (240, students and new gradu
 career fair), ``ourset31.jsonl`` (240, an executive search firm's screening calls),
 ``ourset32.jsonl`` (240, professionals interviewing at multinationals), ``ourset33.jsonl``
 (240, short sample lines as career pages quote them), ``ourset34.jsonl`` (240, a hiring
-manager's notes from first-round screening calls), each written for
+manager's notes from first-round screening calls), ``ourset35.jsonl`` (240, answers said out
+loud at community job clubs, transcribed), ``ourset36.jsonl`` (240, the do-say/don't-say tables
+of interview-preparation books and courses), each written for
 the project by an engineer who had seen neither the eval files, the rules nor the other
 sets; each was scored once as unseen data before any rule was written against it, and is
 development data since (the README keeps those first figures). Each line is a JSON object
@@ -118,7 +120,7 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
 # it was ever committed; the README keeps its figures)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 35))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 37))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -415,6 +417,10 @@ ROUND_29 = ("9b997d7520527537b75b695ff8e1e6c839cf3829",
             "46e842c4a023eeb2a3608429394b37a09cb77e34")
 ROUND_30 = ("e5c91b44a3c37978c7e6e552d63c7af86e479d3e",
             "fb8e2c2ca0763db0b38bbdcf5d77958e5fa867a5")
+ROUND_31 = ("5f29dca328c39a0845029ce0f71aed647f8225d8",
+            "b731c34b4a47c322c4b81a61504330dd4f171628")
+ROUND_32 = ("b731c34b4a47c322c4b81a61504330dd4f171628",
+            "3c32c5c3f77ea8055434eda1300cef749bf8de8f")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -487,6 +493,8 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset32.jsonl": (ROUND_28,),
     "ourset33.jsonl": (ROUND_29,),
     "ourset34.jsonl": (ROUND_30,),
+    "ourset35.jsonl": (ROUND_32,),
+    "ourset36.jsonl": (ROUND_31,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
