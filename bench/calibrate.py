@@ -290,6 +290,14 @@ def history_verdicts(path: Path, *options: str) -> dict[str, bool] | None:
     """Whether the rules minus the lessons ``path`` prompted (``HISTORY``) find a red
     flag in each of its answers, without the tone model (and with ``options`` of this
     script, e.g. ``--overrule-limit=inf``); None without a history."""
+    flags = history_flags(path, *options)
+    return None if flags is None else {key: bool(found) for key, found in flags.items()}
+
+
+def history_flags(path: Path, *options: str) -> dict[str, list[str]] | None:
+    """The red flags the rules minus the lessons ``path`` prompted (``HISTORY``) find in
+    each of its answers, without the tone model (and with ``options``); None without a
+    history."""
     commits = HISTORY.get(path.name)
     if commits is None:
         return None
@@ -300,7 +308,7 @@ def history_verdicts(path: Path, *options: str) -> dict[str, bool] | None:
             take_back(first, second, folder)
         child = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--rules", str(folder),
-             "--no-tone", *options, "--verdicts", str(path)],
+             "--no-tone", *options, "--flags", str(path)],
             capture_output=True, text=True, check=True,
         )
     return json.loads(child.stdout.splitlines()[-1])
@@ -744,6 +752,8 @@ def main(argv: list[str] | None = None) -> int:
                              "always, -inf: never)")
     parser.add_argument("--verdicts", action="store_true",
                         help="print only whether the analyzer finds a red flag, per id (JSON)")
+    parser.add_argument("--flags", action="store_true",
+                        help="print only the red flags the analyzer finds, per id (JSON)")
     args = parser.parse_args(argv)
     if args.overrule_limit is not None:
         tone.limit_overrides.update(dict.fromkeys(tone.LANGS, args.overrule_limit))
@@ -757,6 +767,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.verdicts:
         print(json.dumps({item.id: a.verdict == "red_flag"
+                          for item, a in evaluate(load_items(paths))}))
+        return 0
+    if args.flags:
+        print(json.dumps({item.id: [f.id for f in a.red_flags]
                           for item, a in evaluate(load_items(paths))}))
         return 0
     print("datasets: " + ", ".join(str(p) for p in paths))

@@ -140,23 +140,47 @@ LIMITS = tuple(t / 4 for t in range(-32, -3))
 COST_OF_A_MISS = 4
 
 
-def _limit_score(candidates: list[tuple[str, float]], limit: float) -> int:
-    withdrawn = [label for label, x in candidates if x <= limit]
+# A finding gets a limit of its own when at least this many of its false alarms could be
+# withdrawn; the others share the limit picked on all of them.
+MIN_OWN = 20
+
+Candidate = tuple[str, str, float]  # (finding, label, clarity) of an overrulable answer
+
+
+def _limit_score(candidates: list[Candidate], limit: float) -> int:
+    withdrawn = [label for _, label, x in candidates if x <= limit]
     return withdrawn.count("good") - COST_OF_A_MISS * withdrawn.count("bad")
 
 
-def best_limit(candidates: list[tuple[str, float]]) -> float:
+def best_limit(candidates: list[Candidate]) -> float:
     """The limit that withdraws most false alarms for the caught bad answers it gives up
     (``COST_OF_A_MISS``); of equals, the strictest."""
     return max(LIMITS, key=lambda t: (_limit_score(candidates, t), -t))
 
 
+def best_limits(candidates: list[Candidate]) -> tuple[float, dict[str, float]]:
+    """The shared limit, and the limits of the findings with enough false alarms of their
+    own to pick one (``MIN_OWN``)."""
+    own: dict[str, float] = {}
+    for finding in sorted({f for f, _, _ in candidates}):
+        mine = [c for c in candidates if c[0] == finding]
+        if sum(label == "good" for _, label, _ in mine) >= MIN_OWN:
+            own[finding] = best_limit(mine)
+    return best_limit(candidates), own
+
+
+def _withdrawn(candidates: list[Candidate], shared: float,
+               own: dict[str, float]) -> tuple[int, int]:
+    out = [label for f, label, x in candidates if x <= own.get(f, shared)]
+    return out.count("good"), out.count("bad")
+
+
 def overrule_table(rows: list[Row]) -> None:
     """How many false alarms each overrule limit withdraws, and how many caught bad
     answers it gives up, on our sets: each scored with the rules minus its own lessons
-    (``calibrate.py --history``) and the clarity under a model fitted without it. Then the
-    limit cross-validated by set: picked (``best_limit``) on the other sets, applied to
-    the one left out."""
+    (``calibrate.py --history``) and the clarity under a model fitted without it; then the
+    findings with limits of their own. Last, the limits cross-validated by set: picked
+    (``best_limits``) on the other sets, applied to the one left out."""
     ids = [(i.file, i.id) for i in calibrate.load_items(our_sets())
            if i.label in tone.LABELS and i.lang in LANGS]
     assert len(ids) == len(rows)
@@ -164,35 +188,49 @@ def overrule_table(rows: list[Row]) -> None:
           "on our sets left out (the answers whose only red flag is one the model may "
           "overrule)")
     for lang in LANGS:
-        per_set: dict[str, list[tuple[str, float]]] = {}  # (label, clarity) of overrulable
+        per_set: dict[str, list[Candidate]] = {}
         for held in sorted({s for s, lg, _, _ in rows if lg == lang}):
-            never = calibrate.history_verdicts(DATA / f"{held}.jsonl", "--overrule-limit=-inf")
+            never = calibrate.history_flags(DATA / f"{held}.jsonl", "--overrule-limit=-inf")
             always = calibrate.history_verdicts(DATA / f"{held}.jsonl", "--overrule-limit=inf")
             if never is None or always is None:
                 continue
             model = fit_on([r for r in rows if r[0] != held], lang)
-            per_set[held] = [(label, tone.judge(low, lang, model).clarity)
+            per_set[held] = [(never[ids[k][1]][0], label, tone.judge(low, lang, model).clarity)
                              for k, (s, lg, low, label) in enumerate(rows)
                              if lg == lang and s == held
                              and never[ids[k][1]] and not always[ids[k][1]]]
         candidates = [c for found in per_set.values() for c in found]
         declared = tone.overrule(lang)[0]
-        best = best_limit(candidates)
-        bad = sum(label == "bad" for label, _ in candidates)
+        shared, own = best_limits(candidates)
+        bad = sum(label == "bad" for _, label, _ in candidates)
         print(f"  {lang}: {len(candidates) - bad} good and {bad} bad answers could be withdrawn")
         for limit in LIMITS:
-            withdrawn = [label for label, x in candidates if x <= limit]
-            mark = ("  <- best" if limit == best else "") + (
+            withdrawn = [label for _, label, x in candidates if x <= limit]
+            mark = ("  <- best" if limit == shared else "") + (
                 "  <- declared" if limit == declared else "")
             print(f"  {lang} {limit:+6.2f}  {withdrawn.count('good'):4d} "
                   f"{withdrawn.count('bad'):4d}{mark}")
-        good = given_up = 0
-        for held, found in per_set.items():
-            limit = best_limit([c for s, f in per_set.items() if s != held for c in f])
-            good += sum(label == "good" and x <= limit for label, x in found)
-            given_up += sum(label == "bad" and x <= limit for label, x in found)
-        print(f"  {lang} cross-validated by set (limit picked on the other sets): "
-              f"{good} false alarms withdrawn, {given_up} caught bad answers given up")
+        for finding in sorted({f for f, _, _ in candidates}):
+            mine = [c for c in candidates if c[0] == finding]
+            good = sum(label == "good" for _, label, _ in mine)
+            at = own.get(finding, shared)
+            g, b = _withdrawn(mine, shared, {})
+            line = (f"  {lang} {finding:22s} {good:4d} good {len(mine) - good:4d} bad; "
+                    f"shared limit withdraws {g}/{b}")
+            if finding in own:
+                g, b = _withdrawn(mine, shared, own)
+                line += (f", its own {at:+.2f} {g}/{b} (declared "
+                         f"{tone.overrule_limit(lang, finding):+.2f})")
+            print(line)
+        for name, pick in (("shared limit only", lambda c: (best_limit(c), {})),
+                           ("with limits of their own", best_limits)):
+            good = given_up = 0
+            for held, found in per_set.items():
+                limit, limits = pick([c for s, f in per_set.items() if s != held for c in f])
+                g, b = _withdrawn(found, limit, limits)
+                good, given_up = good + g, given_up + b
+            print(f"  {lang} cross-validated by set, {name} (picked on the other sets): "
+                  f"{good} false alarms withdrawn, {given_up} caught bad answers given up")
 
 
 def _agree(rows: list[tuple[str, bool, float]], t: float) -> float:

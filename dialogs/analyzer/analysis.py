@@ -333,10 +333,11 @@ def _overrule(found: _Found, text: str, low: str, lang: str) -> None:
     if len(flagged) != 1:
         return
     fid = flagged[0]
-    limit, overrulable = tone.overrule(lang)
+    _, overrulable = tone.overrule(lang)
     signals = found.signals.get(fid, set())
     if not signals or not signals <= overrulable.get(fid, frozenset()):
         return
+    limit = tone.overrule_limit(lang, fid)
     judgement = tone.judge(low, lang)
     if judgement.clarity > limit:
         return

@@ -200,33 +200,50 @@ limit_overrides: dict[str, float] = {}
 
 def overrule(lang: str) -> tuple[float, Mapping[str, frozenset[str]]]:
     """The clarity (``ToneJudgement.clarity``) at or below which the answer reads clearly
-    like the good ones, and
-    the findings (with the signals that may have raised them) such a reading withdraws
-    when one is the answer's only red flag (``languages.yaml``, ``tone.<lang>.overrule``;
-    none declared: nothing is withdrawn)."""
-    limit, findings = _overrule(lang)
+    like the good ones, and the findings (with the signals that may have raised them) such
+    a reading withdraws when one is the answer's only red flag (``languages.yaml``,
+    ``tone.<lang>.overrule``; none declared: nothing is withdrawn)."""
+    limit, findings, _ = _overrule(lang)
     return limit_overrides.get(lang, limit), findings
 
 
+def overrule_limit(lang: str, finding: str) -> float:
+    """The limit that withdraws ``finding``: its own (``overrule.limits``) or the shared
+    one; a limit given for trials (``limit_overrides``) stands for every finding."""
+    limit, _, own = _overrule(lang)
+    return limit_overrides.get(lang, own.get(finding, limit))
+
+
+def _number(value: object, where: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ScriptError(f"{where}: must be a number")
+    return float(value)
+
+
 @cache
-def _overrule(lang: str) -> tuple[float, Mapping[str, frozenset[str]]]:
+def _overrule(lang: str) -> tuple[float, Mapping[str, frozenset[str]], Mapping[str, float]]:
     from leavewell.dialogs.analyzer.rulebook import default_rulebook
 
     entry = default_rulebook().tone.get(lang)
     spec = entry.get("overrule") if isinstance(entry, Mapping) else None
     if spec is None:
-        return -math.inf, {}
+        return -math.inf, {}, {}
     where = f"languages.yaml: tone.{lang}.overrule"
     if not isinstance(spec, Mapping):
         raise ScriptError(f"{where}: must give `limit` and `findings`")
-    limit, findings = spec.get("limit"), spec.get("findings")
-    if not isinstance(limit, int | float) or isinstance(limit, bool):
-        raise ScriptError(f"{where}.limit: must be a number")
+    limit = _number(spec.get("limit"), f"{where}.limit")
+    findings = spec.get("findings")
     if not isinstance(findings, Mapping) or not all(
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in findings.values()
     ):
         raise ScriptError(f"{where}.findings: must map a finding to its signals")
-    return float(limit), {str(k): frozenset(v) for k, v in findings.items()}
+    own = spec.get("limits") or {}
+    if not isinstance(own, Mapping):
+        raise ScriptError(f"{where}.limits: must map a finding to its limit")
+    limits = {str(k): _number(v, f"{where}.limits.{k}") for k, v in own.items()}
+    if unknown := sorted(set(limits) - set(findings)):
+        raise ScriptError(f"{where}.limits: {', '.join(unknown)} may not be overruled")
+    return limit, {str(k): frozenset(v) for k, v in findings.items()}, limits
 
 
 _IN_USE: dict[str, ToneModel] = {}

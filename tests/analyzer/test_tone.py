@@ -178,7 +178,8 @@ def test_the_overrule_is_declared_per_language(monkeypatch: pytest.MonkeyPatch) 
     from leavewell.dialogs.analyzer.rulebook import default_rulebook
 
     limit, findings = tone.overrule("en")
-    assert limit == -3.5 and findings["trash_talk"] == {"lexicon"}
+    assert limit == -3.75 and findings["trash_talk"] == {"lexicon"}
+    assert tone.overrule_limit("en", "evasive") == -2.25
     assert "blame" not in findings and "overall_tone" not in findings
     monkeypatch.setitem(default_rulebook().tone, "en",
                         {"threshold": 12, "overrule": {"limit": "low", "findings": {}}})
@@ -186,6 +187,46 @@ def test_the_overrule_is_declared_per_language(monkeypatch: pytest.MonkeyPatch) 
     try:
         with pytest.raises(ScriptError, match=r"tone\.en\.overrule\.limit"):
             tone.overrule("en")
+    finally:
+        monkeypatch.undo()
+        tone._overrule.cache_clear()
+
+
+@pytest.mark.parametrize(("spec", "error"), [
+    ({"limit": -3, "findings": {"evasive": ["reason"]}, "limits": {"blame": -2}},
+     r"overrule\.limits: blame may not be overruled"),
+    ({"limit": -3, "findings": {"evasive": ["reason"]}, "limits": {"evasive": "high"}},
+     r"overrule\.limits\.evasive: must be a number"),
+    ({"limit": -3, "findings": {"evasive": ["reason"]}, "limits": ["evasive"]},
+     r"overrule\.limits: must map"),
+])
+def test_a_limit_of_its_own_must_be_a_number_for_an_overrulable_finding(
+        monkeypatch: pytest.MonkeyPatch, spec: dict[str, object], error: str) -> None:
+    from leavewell.dialogs.analyzer.rulebook import default_rulebook
+
+    monkeypatch.setitem(default_rulebook().tone, "en", {"threshold": 12, "overrule": spec})
+    tone._overrule.cache_clear()
+    try:
+        with pytest.raises(ScriptError, match=error):
+            tone.overrule("en")
+    finally:
+        monkeypatch.undo()
+        tone._overrule.cache_clear()
+
+
+def test_a_finding_with_a_limit_of_its_own_uses_it_and_the_others_share_one(
+        monkeypatch: pytest.MonkeyPatch, limits: dict[str, float]) -> None:
+    from leavewell.dialogs.analyzer.rulebook import default_rulebook
+
+    spec = {"limit": -3.0, "limits": {"evasive": -1.5},
+            "findings": {"evasive": ["reason"], "trash_talk": ["lexicon"]}}
+    monkeypatch.setitem(default_rulebook().tone, "en", {"threshold": 12, "overrule": spec})
+    tone._overrule.cache_clear()
+    try:
+        assert tone.overrule_limit("en", "evasive") == -1.5
+        assert tone.overrule_limit("en", "trash_talk") == -3.0
+        limits["en"] = math.inf  # a trial limit stands for every finding
+        assert tone.overrule_limit("en", "evasive") == tone.overrule_limit("en", "trash_talk")
     finally:
         monkeypatch.undo()
         tone._overrule.cache_clear()
