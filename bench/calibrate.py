@@ -28,7 +28,10 @@ career fair), ``ourset31.jsonl`` (240, an executive search firm's screening call
 (240, short sample lines as career pages quote them), ``ourset34.jsonl`` (240, a hiring
 manager's notes from first-round screening calls), ``ourset35.jsonl`` (240, answers said out
 loud at community job clubs, transcribed), ``ourset36.jsonl`` (240, the do-say/don't-say tables
-of interview-preparation books and courses), each written for
+of interview-preparation books and courses), ``ourset37.jsonl`` (240, candidates quoted in
+recruiters' social-media posts), ``ourset38.jsonl`` (240, transcripts of recorded first-round
+interviews), ``ourset39.jsonl`` (240, answers typed in practice chats, native and non-native
+English), each written for
 the project by an engineer who had seen neither the eval files, the rules nor the other
 sets; each was scored once as unseen data before any rule was written against it, and is
 development data since (the README keeps those first figures). Each line is a JSON object
@@ -120,7 +123,7 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
 # it was ever committed; the README keeps its figures)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 37))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 40))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -429,6 +432,10 @@ ROUND_31 = ("5f29dca328c39a0845029ce0f71aed647f8225d8",
             "b731c34b4a47c322c4b81a61504330dd4f171628")
 ROUND_32 = ("b731c34b4a47c322c4b81a61504330dd4f171628",
             "3c32c5c3f77ea8055434eda1300cef749bf8de8f")
+ROUND_33 = ("3a6d84916ed1227d578b9bdac5f859cfe9588394",
+            "d602aeed0f99b60de9ddb8c0a0d9f695f0269b00")
+ROUND_34 = ("d602aeed0f99b60de9ddb8c0a0d9f695f0269b00",
+            "216de5cd2b1fb839aed4a4d32b85818f7995dbec")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -503,6 +510,11 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset34.jsonl": (ROUND_30,),
     "ourset35.jsonl": (ROUND_32,),
     "ourset36.jsonl": (ROUND_31,),
+    # round thirty-three: from the misses of ourset37 and ourset38 together, both scored
+    # first with the rules of round thirty-two
+    "ourset37.jsonl": (ROUND_33,),
+    "ourset38.jsonl": (ROUND_33,),
+    "ourset39.jsonl": (ROUND_34,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
