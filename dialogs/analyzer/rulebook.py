@@ -218,6 +218,8 @@ def _parse_rule(entry: Any, owner: str, where: str) -> Term | Pattern:
         if not isinstance(items, list) or not items:
             raise ScriptError(f"{where}.terms: must be a string or a list of strings")
         phrases = " | ".join(_text(t, f"{where}.terms") for t in items)
+        if "after" in entry or "not_after" in entry:  # a term has no regex to place them
+            raise ScriptError(f"{where}: after and not_after need a regex, not terms")
         return Term(tags, phrases, rule, unless, examples)
     regex = _regex(entry.get("regex"), f"{where}.regex")
     anchors = entry.get("anchors", "")

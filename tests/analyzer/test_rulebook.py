@@ -128,6 +128,8 @@ def _finding(**changes: object) -> dict[str, object]:
          r"rules\.en\[0\]\.regex: not a valid regular expression"),
         ({"rules": {"en": [{"id": "x", "regex": "a", "after": "b"}]}},
          r"rules\.en\[0\]\.after: must end with \$"),
+        ({"rules": {"en": [{"id": "x", "terms": "a", "not_after": "b$"}]}},
+         r"rules\.en\[0\]: after and not_after need a regex, not terms"),
         ({"rules": {"fr": []}}, r"rules\.fr: unknown language"),
         ({"texts": {"en": {"name": "n", "message": "m", "tip": "t", "infer": "i"}}},
          r"texts\.zh: missing"),
