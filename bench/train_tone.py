@@ -10,6 +10,10 @@ in ``../shared/eval`` are never fitted on, so every one of them is unseen by the
 model's own generalisation across writers (agreement / bad caught / false alarms), with
 the threshold that suits the model alone, fitted on the other sets too.
 
+``--spread`` prints the held-out figures of the eval set with the model fitted on all our
+sets but one, for each set (a report of how much the result depends on the data; nothing
+is chosen from it).
+
 ``--pick`` prints how the rules and the model agree together for each threshold, on two
 parts the model was not fitted on: each of our sets scored by a model fitted on the
 others, with the rules minus that set's own lessons (``calibrate.py --history``), and the
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -233,6 +238,32 @@ def overrule_table(rows: list[Row]) -> None:
                   f"{good} false alarms withdrawn, {given_up} caught bad answers given up")
 
 
+def spread(rows: list[Row]) -> None:
+    """The held-out figures of ``../shared/eval`` with the model fitted on all our sets but
+    one, for each set: how far the result depends on which sets the model saw. A report
+    only: nothing is chosen from it."""
+    held = [i for i in calibrate.load_items(sorted(calibrate.EVAL_DIR.glob("*.jsonl")))
+            if i.side == "held-out"]
+    seen: dict[str, Counter[str]] = {lang: Counter() for lang in LANGS}
+    for left in sorted({r[0] for r in rows}, key=lambda n: (len(n), n)):
+        for lang in LANGS:
+            kept = [r for r in rows if r[0] != left]
+            tone.use(fit_on(kept, lang, tone.threshold(lang)))
+        line = []
+        for lang in LANGS:
+            c: dict[str, int] = {"bad": 0, "good": 0, "bad_hit": 0, "good_hit": 0}
+            for item, analysis in calibrate.evaluate([i for i in held if i.lang == lang]):
+                c[item.label] += 1
+                c[f"{item.label}_hit"] += analysis.verdict == "red_flag"
+            figures = _figures(c)
+            seen[lang][figures] += 1
+            line.append(f"{lang} {figures}")
+        print(f"  without {left:12} " + "   ".join(line), flush=True)
+    for lang in LANGS:
+        for figures, times in seen[lang].most_common():
+            print(f"  {lang} {figures}: {times} of {sum(seen[lang].values())} models")
+
+
 def _agree(rows: list[tuple[str, bool, float]], t: float) -> float:
     return sum((red or x > t) == (label == "bad") for label, red, x in rows) / len(rows)
 
@@ -249,8 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loso", action="store_true")
     parser.add_argument("--pick", action="store_true")
     parser.add_argument("--overrule", action="store_true")
+    parser.add_argument("--spread", action="store_true")
     args = parser.parse_args(argv)
     rows = read(our_sets())
+    if args.spread:
+        spread(rows)
+        return 0
     if args.overrule:
         overrule_table(rows)
         return 0

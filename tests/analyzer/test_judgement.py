@@ -48,9 +48,20 @@ def test_reason_kinds_are_classified() -> None:
         "My contract ended when the project shipped.": "contract_end",
         "I want to grow into a team lead role.": "growth",
         "I was bored with the work.": "boredom",
+        "They switched me to overnights, and days are what I can work.": "practical",
     }
     for text, kind in cases.items():
         assert run(text, "en").reason == kind, text
+
+
+def test_a_practical_reason_is_an_answer_not_a_dodge() -> None:
+    # the shift, the commute, the hours to be had: what hourly workers most often give
+    for text, lang in (("The bus stopped running out to the park after 10, so I couldn't "
+                        "get home from second shift.", "en"),
+                       ("原来那个店上下班太远，坐车要一个半小时，想找个离家近的。", "zh")):
+        analysis = run(text, lang)
+        assert analysis.reason == "practical", text
+        assert "evasive" not in {f.id for f in analysis.red_flags}, text
 
 
 # -- who is talked about, and how ----------------------------------------------------
