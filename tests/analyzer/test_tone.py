@@ -179,7 +179,8 @@ def test_the_overrule_is_declared_per_language(monkeypatch: pytest.MonkeyPatch) 
 
     limit, findings = tone.overrule("en")
     assert limit == -3.75 and findings["trash_talk"] == {"lexicon"}
-    assert tone.overrule_limit("en", "evasive") == -2.25
+    assert tone.overrule_limit("en", "evasive") == -3.25  # a limit of its own
+    assert tone.overrule_limit("en", "money_headline") == -3.75  # the shared one
     assert "blame" not in findings and "overall_tone" not in findings
     monkeypatch.setitem(default_rulebook().tone, "en",
                         {"threshold": 12, "overrule": {"limit": "low", "findings": {}}})
