@@ -246,8 +246,8 @@ def spread(rows: list[Row]) -> None:
             if i.side == "held-out"]
     seen: dict[str, Counter[str]] = {lang: Counter() for lang in LANGS}
     for left in sorted({r[0] for r in rows}, key=lambda n: (len(n), n)):
+        kept = [r for r in rows if r[0] != left]
         for lang in LANGS:
-            kept = [r for r in rows if r[0] != left]
             tone.use(fit_on(kept, lang, tone.threshold(lang)))
         line = []
         for lang in LANGS:
