@@ -309,7 +309,7 @@ def _tone(found: _Found, low: str, lang: str) -> None:
     flagged: a red flag when it reads like the bad answers, else a trace line."""
     if any(fid in found.spans for fid in RED_FLAGS):
         return
-    if len(_LANGUAGE_WORDS[lang].findall(low)) < MIN_WORDS_TO_DODGE:
+    if not _says_something(low, lang)():
         return
     judgement = tone.judge(low, lang)
     if not judgement.reads_bad:

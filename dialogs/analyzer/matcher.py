@@ -8,6 +8,9 @@ millisecond), so:
   patterns may match costs nothing extra;
 * a pattern is only tried where one of its anchors starts (``regex.match`` at that
   position), never scanned over the whole answer, unless it has no anchors;
+* an anchor that is only an anchor (no term starts with it) is found by the trie only
+  where one of its patterns matches: common words ("i", "the", "a") anchor many patterns
+  and start few matches, and passing over them inside ``re`` saves a Python round each;
 * literal alternations inside patterns are folded into tries as well.
 """
 
@@ -122,11 +125,13 @@ def _dispatch(children: list[tuple[str, str]]) -> str:
     ) + ")"
 
 
-def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
+def _keys_regex(terms: Iterable[str], prefixes: frozenset[str],
+                guards: Mapping[str, str] | None = None) -> str:
     """One regex for many literals.
 
     A term that starts (ends) with an ASCII letter or digit must start (end) at a word
-    boundary; a key in ``prefixes`` may end inside a word. Longer keys win.
+    boundary; a key in ``prefixes`` may end inside a word. Longer keys win. A key in
+    ``guards`` is found only where its guard (a regex) matches from the key's start.
 
     Shape: keys starting with an ASCII letter or digit form a trie behind one word-start
     check; the others (Chinese) form a trie behind a look-ahead on the class of their
@@ -148,7 +153,11 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str]) -> str:
             alts.append(r"\s+" + walk(node[" "], key + " "))
         if _END in node:  # last, so longer keys are tried first
             needs_end = is_word_char(key[-1]) and key not in prefixes
-            alts.append(_WORD_END if needs_end else "")
+            guard = guards.get(key) if guards else None
+            if guard is not None:  # looks back over the key (fixed width), then ahead
+                alts.append(f"(?<=(?={guard})[\\s\\S]{{{len(key)}}})")
+            else:
+                alts.append(_WORD_END if needs_end else "")
         if not alts:
             return ""
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
@@ -236,6 +245,8 @@ class _Probe(NamedTuple):
 
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=")
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # and conditionals
+_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux]")
 
 
 def _probes_for(patterns: tuple[CompiledPattern, ...],
@@ -294,7 +305,8 @@ class _Key:
 class Matcher:
     """A compiled lexicon: ``normalize`` the answer, then ``scan`` it for hits."""
 
-    def __init__(self, lexicon: Lexicon, translate: Mapping[int, str] | None = None) -> None:
+    def __init__(self, lexicon: Lexicon, translate: Mapping[int, str] | None = None, *,
+                 guard_anchors: bool = True) -> None:
         table = dict(_SPACES)
         table.update(translate or {})
         if any(len(v) != 1 for v in table.values()):
@@ -323,19 +335,43 @@ class Matcher:
             for anchor in pattern.anchors:
                 anchors.setdefault(anchor, set()).add(index)
         prefixes = frozenset(anchors)
-        self.trie = re.compile(_keys_regex(terms, prefixes)) if terms or anchors else None
         self.keys: dict[str, _Key] = {}
         # one set of probes per set of patterns, shared by every key that needs it
         probes: dict[tuple[int, ...], tuple[_Probe, ...]] = {}
+        guards: dict[str, str] = {}
         for key in set(terms) | prefixes:
             prefix = key in prefixes
             starting = [key]
             if prefix:
                 starting = sorted((t for t in terms if key.startswith(t)), key=len, reverse=True)
+            triggers = _triggers(key, anchors, self.spaced)
             self.keys[key] = _Key(
                 prefix, tuple((t, terms[t], is_word_char(t[-1])) for t in starting),
-                self._probes(_triggers(key, anchors, self.spaced), probes),
+                self._probes(triggers, probes),
             )
+            if guard_anchors and not starting and (guard := self._guard(key, triggers)):
+                guards[key] = guard
+        self.trie = re.compile(_keys_regex(terms, prefixes, guards)) if terms or anchors else None
+
+    def _guard(self, key: str, triggers: tuple[tuple[int, int], ...]) -> str | None:
+        """A regex that matches where one of the patterns a key triggers matches, for a
+        key that is only an anchor: the trie finds the key only there, so the many places
+        a common word ("i", "the", "a") anchors patterns that do not match are passed
+        over inside ``re`` and never reach Python (where the probes still decide).
+
+        Only for a key no other key can start inside (one word of letters and digits;
+        one character where words are not spaced), so passing over it hides nothing,
+        and whose patterns all start where it does and can be written inside another."""
+        atomic = key.isascii() and key.isalnum() if self.spaced else len(key) == 1
+        if not atomic or any(offset for _, offset in triggers):
+            return None
+        sources = []
+        for index, _ in sorted(triggers):
+            source = self.patterns[index].regex.pattern
+            if _GROUP_REFERENCE.search(source) or _INLINE_FLAGS.search(source):
+                return None
+            sources.append(_NAMED_GROUP.sub("(?:", source))
+        return "(?:" + "|".join(sources) + ")"
 
     def _probes(self, triggers: Iterable[tuple[int, int]],
                 known: dict[tuple[int, ...], tuple[_Probe, ...]],

@@ -22,7 +22,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise, repeat
 from pathlib import Path
@@ -53,6 +53,16 @@ class ToneModel:
     answers: Mapping[str, int]  # training answers per label
     # log-odds above which the answer reads as bad: languages.yaml, `tone`
     threshold: float = 0.0
+    # the weights keyed as ``_unit_keys`` gives the sequences: built on first use
+    by_units: Mapping[str | tuple[str, ...], float] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    def units_table(self) -> Mapping[str | tuple[str, ...], float]:
+        table = self.by_units
+        if table is None:
+            table = {_unit_key(seq, self.lang): w for seq, w in self.weights.items()}
+            object.__setattr__(self, "by_units", table)  # a cache: the model is unchanged
+        return table
 
     def to_json(self) -> str:
         body = {
@@ -89,19 +99,30 @@ def _units(low: str, lang: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _EN_WORD.finditer(low)]
 
 
-def _keys(low: str, lang: str) -> set[str]:
-    """Every distinct sequence of one to three units (the hot path: no offsets)."""
-    if lang == "zh":
-        u = [c for c in low if c not in _ZH_SKIP]
-        keys = set(u)
-        keys.update(map(str.__add__, u, u[1:]))
-        keys.update(a + b + c for a, b, c in zip(u, u[1:], u[2:], strict=False))
-        return keys
-    w = _EN_WORD.findall(low)
-    keys = set(w)
-    keys.update(f"{a} {b}" for a, b in pairwise(w))
-    keys.update(f"{a} {b} {c}" for a, b, c in zip(w, w[1:], w[2:], strict=False))
+def _unit_key(seq: str, lang: str) -> str | tuple[str, ...]:
+    """A sequence as ``_unit_keys`` gives it: one unit as itself, more as a tuple."""
+    units = tuple(seq) if lang == "zh" else tuple(seq.split(" "))
+    return units[0] if len(units) == 1 else units
+
+
+def _text_of(key: str | tuple[str, ...], lang: str) -> str:
+    return key if isinstance(key, str) else ("" if lang == "zh" else " ").join(key)
+
+
+def _unit_keys(low: str, lang: str) -> set[str | tuple[str, ...]]:
+    """Every distinct sequence of one to three units, a unit as itself and longer ones
+    as tuples of units (the hot path: built by ``set`` and ``zip`` alone, no offsets and
+    no joined strings)."""
+    u = [c for c in low if c not in _ZH_SKIP] if lang == "zh" else _EN_WORD.findall(low)
+    keys: set[str | tuple[str, ...]] = set(u)
+    keys.update(pairwise(u))
+    keys.update(zip(u, u[1:], u[2:], strict=False))
     return keys
+
+
+def _keys(low: str, lang: str) -> set[str]:
+    """Every distinct sequence of one to three units, as text."""
+    return {_text_of(key, lang) for key in _unit_keys(low, lang)}
 
 
 def sequences(low: str, lang: str) -> dict[str, Span]:
@@ -149,13 +170,14 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
     """The log-odds that ``low`` reads like the bad answers. What weighed most, and the
     spans to quote, are worked out only when it does (or with ``detail``)."""
     model = model or load(lang)
-    weights = model.weights
-    keys = _keys(low, lang)
+    weights = model.units_table()
+    keys = _unit_keys(low, lang)
     log_odds = model.prior + sum(map(weights.get, keys, repeat(0.0)))
     reads_bad = log_odds > model.threshold
     if not (reads_bad or detail):
         return ToneJudgement(round(log_odds, 4), False, (), (), len(keys))
-    scored = sorted(((w, seq) for seq in keys if (w := weights.get(seq)) is not None),
+    scored = sorted(((w, _text_of(key, lang)) for key in keys
+                     if (w := weights.get(key)) is not None),
                     key=lambda t: (-t[0], t[1]))  # ties alphabetical: replayable
     weighed = (*scored[:MAX_QUOTED], *[t for t in scored[::-1][:MAX_QUOTED] if t[0] < 0])
     quoted: list[Span] = []

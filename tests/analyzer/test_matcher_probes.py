@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leavewell.dialogs.analyzer.analysis import BOOK, MATCHERS
 from leavewell.dialogs.analyzer.matcher import Matcher, _compile_pattern, _note, _probes_for
@@ -86,3 +88,42 @@ def test_a_term_ends_alike_whether_or_not_an_anchor_starts_it(anchored: bool) ->
     assert matcher.scan("my wife moved").hits == {"family": [(3, 7)]}
     assert matcher.scan("my wifely duties").hits == {}
     assert matcher.scan("my wife'd moved").hits == {}
+
+
+ANCHOR_WORDS = {
+    lang: sorted({a for p in MATCHERS[lang].patterns for a in p.anchors})
+    for lang in MATCHERS
+}
+
+
+@pytest.fixture(scope="module")
+def unguarded() -> dict[str, Matcher]:
+    return {"en": Matcher(BOOK.lexicons["en"], guard_anchors=False),
+            "zh": Matcher(BOOK.lexicons["zh"], MATCHERS["zh"].translate, guard_anchors=False)}
+
+
+@pytest.mark.parametrize("lang", sorted(MATCHERS))
+def test_guarded_anchors_find_exactly_what_unguarded_ones_do(
+        lang: str, unguarded: dict[str, Matcher]) -> None:
+    """An anchor found only where one of its patterns matches changes no scan: not the
+    hits, not their rules, not what was dropped."""
+    guarded, plain = MATCHERS[lang], unguarded[lang]
+    assert len(guarded.trie.pattern) > len(plain.trie.pattern)  # guards were written
+    passed_over = 0
+    for text in _texts(lang):
+        low = guarded.normalize(text)
+        assert guarded.scan(low) == plain.scan(low), text
+        passed_over += (sum(1 for _ in plain.trie.finditer(low))
+                        - sum(1 for _ in guarded.trie.finditer(low)))
+    assert passed_over > 100  # common anchors that start nothing are passed over
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_guarded_anchors_on_strings_of_anchor_words(data: st.DataObject,
+                                                    unguarded: dict[str, Matcher]) -> None:
+    lang = data.draw(st.sampled_from(sorted(MATCHERS)))
+    words = data.draw(st.lists(st.sampled_from(ANCHOR_WORDS[lang]), max_size=12))
+    glue = data.draw(st.sampled_from([" ", ", ", "'s ", "n't ", ". ", ""]))
+    low = MATCHERS[lang].normalize(glue.join(words))
+    assert MATCHERS[lang].scan(low) == unguarded[lang].scan(low)
