@@ -11,6 +11,8 @@ millisecond), so:
 * an anchor that is only an anchor (no term starts with it) is found by the trie only
   where one of its patterns matches: common words ("i", "the", "a") anchor many patterns
   and start few matches, and passing over them inside ``re`` saves a Python round each;
+  what must follow the word for any of them to match (``openings``) is checked first,
+  so most places fail a character or two after the word;
 * literal alternations inside patterns are folded into tries as well.
 """
 
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from leavewell.dialogs.analyzer.openings import after
 from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
 
 Span = tuple[int, int]
@@ -154,10 +157,7 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str],
         if _END in node:  # last, so longer keys are tried first
             needs_end = is_word_char(key[-1]) and key not in prefixes
             guard = guards.get(key) if guards else None
-            if guard is not None:  # looks back over the key (fixed width), then ahead
-                alts.append(f"(?<=(?={guard})[\\s\\S]{{{len(key)}}})")
-            else:
-                alts.append(_WORD_END if needs_end else "")
+            alts.append(guard if guard is not None else _WORD_END if needs_end else "")
         if not alts:
             return ""
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
@@ -354,24 +354,27 @@ class Matcher:
         self.trie = re.compile(_keys_regex(terms, prefixes, guards)) if terms or anchors else None
 
     def _guard(self, key: str, triggers: tuple[tuple[int, int], ...]) -> str | None:
-        """A regex that matches where one of the patterns a key triggers matches, for a
-        key that is only an anchor: the trie finds the key only there, so the many places
-        a common word ("i", "the", "a") anchors patterns that do not match are passed
-        over inside ``re`` and never reach Python (where the probes still decide).
+        """Where the patterns a key triggers may match, for a key that is only an
+        anchor, as a regex to follow the key in the trie: the trie finds the key only
+        there, so the many places a common word ("i", "the", "a") anchors patterns that
+        do not match are passed over inside ``re`` and never reach Python (where the
+        probes still decide). First what must follow the word for any of them to match
+        (``openings.after``: cheap, it fails a character or two in), then the patterns
+        themselves, looking back to the word's start (exact).
 
         Only for a key no other key can start inside (one word of letters and digits;
         one character where words are not spaced), so passing over it hides nothing,
-        and whose patterns all start where it does and can be written inside another."""
+        and whose patterns all start where it does."""
         atomic = key.isascii() and key.isalnum() if self.spaced else len(key) == 1
         if not atomic or any(offset for _, offset in triggers):
             return None
-        sources = []
-        for index, _ in sorted(triggers):
-            source = self.patterns[index].regex.pattern
-            if _GROUP_REFERENCE.search(source) or _INLINE_FLAGS.search(source):
-                return None
-            sources.append(_NAMED_GROUP.sub("(?:", source))
-        return "(?:" + "|".join(sources) + ")"
+        sources = [self.patterns[index].regex.pattern for index, _ in sorted(triggers)]
+        follows = after(key, sources)
+        guard = "" if follows is None else f"(?={follows})"
+        if not any(_GROUP_REFERENCE.search(s) or _INLINE_FLAGS.search(s) for s in sources):
+            inlined = "|".join(_NAMED_GROUP.sub("(?:", source) for source in sources)
+            guard += f"(?<=(?=(?:{inlined}))[\\s\\S]{{{len(key)}}})"
+        return guard or None
 
     def _probes(self, triggers: Iterable[tuple[int, int]],
                 known: dict[tuple[int, ...], tuple[_Probe, ...]],
