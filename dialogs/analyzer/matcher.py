@@ -9,10 +9,9 @@ millisecond), so:
 * a pattern is only tried where one of its anchors starts (``regex.match`` at that
   position), never scanned over the whole answer, unless it has no anchors;
 * an anchor that is only an anchor (no term starts with it) is found by the trie only
-  where one of its patterns matches: common words ("i", "the", "a") anchor many patterns
-  and start few matches, and passing over them inside ``re`` saves a Python round each;
-  what must follow the word for any of them to match (``openings``) is checked first,
-  so most places fail a character or two after the word;
+  where what follows it may continue one of its patterns (``openings``): common words
+  ("i", "the", "a") anchor many patterns and start few matches, and passing over them
+  inside ``re`` saves a Python round each;
 * literal alternations inside patterns are folded into tries as well.
 """
 
@@ -245,8 +244,6 @@ class _Probe(NamedTuple):
 
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=")
-_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # and conditionals
-_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux]")
 
 
 def _probes_for(patterns: tuple[CompiledPattern, ...],
@@ -354,13 +351,11 @@ class Matcher:
         self.trie = re.compile(_keys_regex(terms, prefixes, guards)) if terms or anchors else None
 
     def _guard(self, key: str, triggers: tuple[tuple[int, int], ...]) -> str | None:
-        """Where the patterns a key triggers may match, for a key that is only an
-        anchor, as a regex to follow the key in the trie: the trie finds the key only
-        there, so the many places a common word ("i", "the", "a") anchors patterns that
-        do not match are passed over inside ``re`` and never reach Python (where the
-        probes still decide). First what must follow the word for any of them to match
-        (``openings.after``: cheap, it fails a character or two in), then the patterns
-        themselves, looking back to the word's start (exact).
+        """What must follow a key that is only an anchor for one of the patterns it
+        triggers to match (``openings.after``), as a look-ahead behind the key in the
+        trie: the trie finds the key only there, so most places a common word ("i",
+        "the", "a") starts no pattern fail inside ``re`` a character or two after the
+        word and never reach Python (where the probes still decide).
 
         Only for a key no other key can start inside (one word of letters and digits;
         one character where words are not spaced), so passing over it hides nothing,
@@ -368,13 +363,8 @@ class Matcher:
         atomic = key.isascii() and key.isalnum() if self.spaced else len(key) == 1
         if not atomic or any(offset for _, offset in triggers):
             return None
-        sources = [self.patterns[index].regex.pattern for index, _ in sorted(triggers)]
-        follows = after(key, sources)
-        guard = "" if follows is None else f"(?={follows})"
-        if not any(_GROUP_REFERENCE.search(s) or _INLINE_FLAGS.search(s) for s in sources):
-            inlined = "|".join(_NAMED_GROUP.sub("(?:", source) for source in sources)
-            guard += f"(?<=(?=(?:{inlined}))[\\s\\S]{{{len(key)}}})"
-        return guard or None
+        follows = after(key, [self.patterns[index].regex.pattern for index, _ in triggers])
+        return None if follows is None else f"(?={follows})"
 
     def _probes(self, triggers: Iterable[tuple[int, int]],
                 known: dict[tuple[int, ...], tuple[_Probe, ...]],

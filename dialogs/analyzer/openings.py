@@ -10,9 +10,10 @@ word ("i", "the", "a") is passed over after a character or two, before any patte
 tried. The openings only ever cut a pattern short, never add to it: where the pattern
 matches, its opening does.
 
-Patterns are read with the parser of the standard ``re`` module (``re._parser``, stable
-since Python 3.11); a pattern it cannot read, or whose opening is not plain text, has
-no condition (None), and is simply tried.
+Patterns are read with the parser of the standard ``re`` module (``re._parser``: not a
+public interface, but the one ``re.compile`` itself uses since Python 3.11). A pattern
+it cannot read, or whose opening is not plain text, has no condition (None) and is
+simply tried: the results are the same, only slower.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from re import _constants as sre
-from re import _parser
+
+try:
+    from re import _constants as sre
+    from re import _parser
+except ImportError:  # (a Python whose re is laid out otherwise: no conditions)
+    sre = _parser = None  # type: ignore[assignment]
 
 SPACES = r"\s+"  # a run of spaces: one step of an opening
 _SPACE = r"\s"
-MAX_OPENINGS = 64  # per pattern; past it, openings stop where they are
+MAX_OPENINGS = 64  # per pattern; past it, they are cut shorter until so many are left
 _MAX_CLASS = 8  # a character class of up to this many characters branches
 
 Opening = tuple[str, ...]  # steps: each one character (or a class of them), or spaces
@@ -122,16 +127,19 @@ def _sequence(items: object) -> _Grown:
     return grown
 
 
-def openings(source: str) -> list[Opening] | None:
+@cache  # a pattern is read once, however many anchor words it has
+def openings(source: str) -> tuple[Opening, ...] | None:
     """What a match of ``source`` may start with (each a tuple of steps), or None when
     it cannot be told."""
+    if _parser is None:
+        return None
     try:
         parsed = _parser.parse(source)
-    except (re.error, RecursionError, OverflowError):
-        return None
-    if parsed.state.flags & re.IGNORECASE:
-        return None
-    return list(dict.fromkeys(opening for opening, _ in _sequence(parsed)))
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        return tuple(dict.fromkeys(opening for opening, _ in _sequence(parsed)))
+    except (re.error, RecursionError, OverflowError, AttributeError, TypeError, ValueError):
+        return None  # unreadable, or a parser that is not the one written against
 
 
 def _trie_regex(rests: list[Opening]) -> str:

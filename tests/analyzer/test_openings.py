@@ -40,11 +40,11 @@ def test_openings_follow_alternatives_optional_words_spaces_and_classes() -> Non
     assert sorted("".join(way) for way in ways) == [
         r"i\s+think\s+not", r"i\s+think\s+really\s+not", r"maybe\s+not",
         r"maybe\s+really\s+not"]
-    assert openings(r"a(?:\s+b)*\s+c") == [("a", r"\s+", "c"), ("a", r"\s+", "b")]
-    assert openings(r"\d+\s+(?:bucks|dollars)") == [(r"[\d]",)]  # a run: its first only
-    assert openings(r"(?<!not\s)pay[sd]?\b") == [("p", "a", "y"), ("p", "a", "y", "s"),
-                                                 ("p", "a", "y", "d")]
-    assert openings(r"(a)\1") == [("a",)]  # a back-reference ends what is known
+    assert openings(r"a(?:\s+b)*\s+c") == (("a", r"\s+", "c"), ("a", r"\s+", "b"))
+    assert openings(r"\d+\s+(?:bucks|dollars)") == ((r"[\d]",),)  # a run: its first only
+    assert openings(r"(?<!not\s)pay[sd]?\b") == (("p", "a", "y"), ("p", "a", "y", "s"),
+                                                 ("p", "a", "y", "d"))
+    assert openings(r"(a)\1") == (("a",),)  # a back-reference ends what is known
     assert openings(r"(?i)pay") is None  # case folded: not plain text
 
 
