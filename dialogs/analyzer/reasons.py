@@ -55,6 +55,15 @@ class ReasonTable:
     combinations: tuple[Combination, ...] = ()
     # kind -> how many times said makes it the headline, wherever it stands
     repeated: Mapping[str, int] = field(default_factory=dict)
+    # tag -> the kinds it states (``kinds`` turned round: an answer has few tags)
+    stating: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        stating: dict[str, set[str]] = {}
+        for kind, tags in self.kinds.items():
+            for tag in tags:
+                stating.setdefault(tag, set()).add(kind)
+        object.__setattr__(self, "stating", {t: frozenset(k) for t, k in stating.items()})
 
     def means(self, situation: str, kind: str, role: str) -> str:
         """The finding id (or "ok") a reason kind means in a role; a headline that is
@@ -159,7 +168,10 @@ def _combination(entry: object, index: int, kinds: Mapping[str, tuple[str, ...]]
 def classify(hits: Hits, table: ReasonTable | None = None) -> Reasons:
     table = table or reason_table()
     stated: dict[str, list[Span]] = {}
+    said = {kind for tag in hits for kind in table.stating.get(tag, ())}
     for kind, tags in table.kinds.items():
+        if kind not in said:
+            continue
         spans = [s for tag in tags if tag in hits for s in hits[tag]]
         if spans:
             spans.sort()

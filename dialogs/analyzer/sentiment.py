@@ -100,15 +100,16 @@ def _judge_en(low: str, conf: Settings, known: Sequence[Span]) -> list[Judgement
     has_target, negative = _en_words(conf)
     out: list[Judgement] = []
     for sentence in _SENTENCES.finditer(low):
-        if _overlaps(sentence.span(), known) or has_target.search(sentence.group()) is None:
+        body = sentence.group()
+        if _overlaps(sentence.span(), known) or has_target.search(body) is None:
             continue
-        plain = _WORD.findall(sentence.group())
+        plain = _WORD.findall(body)
         if (negative.isdisjoint(plain) and _NEGATORS.isdisjoint(plain)
-                and not ("n't" in sentence.group() and any(w.endswith("n't") for w in plain))):
+                and not ("n't" in body and any(w.endswith("n't") for w in plain))):
             continue  # nothing negative in it (the cheap test before the positions)
-        if conf.exculpation is not None and conf.exculpation.search(sentence.group()):
+        if conf.exculpation is not None and conf.exculpation.search(body):
             continue  # the old job is cleared of blame: attribution, not criticism
-        words = [(m.start(), m.group()) for m in _WORD.finditer(sentence.group())]
+        words = [(m.start(), m.group()) for m in _WORD.finditer(body)]
         targets = [(pos, word) for i, (pos, word) in enumerate(words)
                    if word.removesuffix("'s") in conf.targets
                    and not (i and words[i - 1][1] in conf.not_before)]
