@@ -133,7 +133,7 @@ def _keys_regex(terms: Iterable[str], prefixes: frozenset[str],
 
     A term that starts (ends) with an ASCII letter or digit must start (end) at a word
     boundary; a key in ``prefixes`` may end inside a word. Longer keys win. A key in
-    ``guards`` is found only where its guard (a regex) matches from the key's start.
+    ``guards`` ends with its guard instead (a look-ahead at what follows the key).
 
     Shape: keys starting with an ASCII letter or digit form a trie behind one word-start
     check; the others (Chinese) form a trie behind a look-ahead on the class of their
