@@ -123,8 +123,8 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
 # it was ever committed; the README keeps its figures. ourset52 to ourset54 were written and
 # scored once, unseen, at the end of session fifteen and wait in bench/fresh/, not in use:
-# the next round moves them here, and the tone model, fitted on every bench/data/ourset*
-# file, is fitted again with them.)
+# the next round adds them here, and the tone model, fitted on these sets
+# (bench/train_tone.py), is fitted again with them.)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
                  for n in ("", *map(str, range(2, 15)), *map(str, range(16, 52))))
 

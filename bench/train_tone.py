@@ -4,8 +4,9 @@
     python bench/train_tone.py --check    # exit 1 if the shipped files differ from a fit
     python bench/train_tone.py --loso     # leave-one-set-out figures of the model alone
 
-Only ``bench/data/ourset*.jsonl`` is used: answers written for the project. The answers
-in ``../shared/eval`` are never fitted on, so every one of them is unseen by the model.
+Only our own sets (``calibrate.OUR_SETS``, in ``bench/data``) are used: answers written for
+the project. The answers in ``../shared/eval`` are never fitted on, so every one of them is
+unseen by the model.
 ``--loso`` fits on all sets but one and scores the one left out, for each set: the
 model's own generalisation across writers (agreement / bad caught / false alarms), with
 the threshold that suits the model alone, fitted on the other sets too.
@@ -45,7 +46,8 @@ LANGS = ("en", "zh")
 
 
 def our_sets() -> list[Path]:
-    return sorted(DATA.glob("ourset*.jsonl"), key=lambda p: (len(p.name), p.name))
+    """The sets the rules are developed on (``calibrate.OUR_SETS``): one list for both."""
+    return list(calibrate.OUR_SETS)
 
 
 def read(paths: Iterable[Path]) -> list[tuple[str, str, str, str]]:
