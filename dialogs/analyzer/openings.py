@@ -45,7 +45,7 @@ _CATEGORIES = {
     sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_NOT_DIGIT: r"\D",
     sre.CATEGORY_SPACE: r"\s", sre.CATEGORY_NOT_SPACE: r"\S",
     sre.CATEGORY_WORD: r"\w", sre.CATEGORY_NOT_WORD: r"\W",
-}
+} if sre is not None else {}
 
 
 def _class(items: list[tuple[object, object]]) -> str | None:
@@ -84,8 +84,8 @@ def _element(op: object, av: object) -> _Grown:
         return [((written,), True)] if written else [((), False)]
     if op is sre.NOT_LITERAL:
         return [((f"[^{re.escape(chr(av))}]",), True)]  # type: ignore[arg-type]
-    if op is sre.ANY:
-        return [((r"[^\n]",), True)]
+    if op is sre.ANY:  # (any character at all: wider than "." without DOTALL, never narrower)
+        return [((r"[\s\S]",), True)]
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
         low, high, body = av  # type: ignore[misc]
         items = list(body)

@@ -64,3 +64,19 @@ def test_after_a_word_what_must_follow_it() -> None:
     assert after("maybe", sources) == r"\s+not"
     assert after("so", sources) == "(?!)"  # none of them can open with "so"
     assert after("i", [r"i\w*"]) is None  # the word alone may be a match's opening
+
+
+def test_without_the_parser_there_is_no_condition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Python whose ``re`` has no such parser: every key is simply tried (same results,
+    only slower), never a wrong condition."""
+    from leavewell.dialogs.analyzer import openings as module
+
+    monkeypatch.setattr(module, "_parser", None)
+    openings.cache_clear()
+    try:
+        assert openings(r"i\s+think") is None
+        assert after("i", [r"i\s+think"]) is None
+    finally:
+        monkeypatch.undo()
+        openings.cache_clear()
+    assert after("i", [r"i\s+think"]) == r"\s+think"
