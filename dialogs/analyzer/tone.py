@@ -121,7 +121,9 @@ def _unit_keys(low: str, lang: str) -> set[str | tuple[str, ...]]:
 
 
 def _keys(low: str, lang: str) -> set[str]:
-    """Every distinct sequence of one to three units, as text."""
+    """Every distinct sequence of one to three units, as text: what ``_unit_keys`` holds,
+    in the form ``sequences`` gives (the tests compare the two; the hot path uses the
+    tuples)."""
     return {_text_of(key, lang) for key in _unit_keys(low, lang)}
 
 
