@@ -121,12 +121,9 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
-# it was ever committed; the README keeps its figures. ourset52 to ourset54 were written and
-# scored once, unseen, at the end of session fifteen and wait in bench/fresh/, not in use:
-# the next round adds them here, and the tone model, fitted on these sets
-# (bench/train_tone.py), is fitted again with them.)
+# it was ever committed; the README keeps its figures.)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 52))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 55))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
