@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 
 from leavewell.dialogs.errors import ScriptError
@@ -53,15 +53,14 @@ class ToneModel:
     answers: Mapping[str, int]  # training answers per label
     # log-odds above which the answer reads as bad: languages.yaml, `tone`
     threshold: float = 0.0
-    # the weights keyed as ``_unit_keys`` gives the sequences: built on first use
-    by_units: Mapping[str | tuple[str, ...], float] | None = field(
-        default=None, init=False, repr=False, compare=False)
+    # the weights keyed by the sequences' integer codes (``_Codes``): built on first use
+    coded: _Codes | None = field(default=None, init=False, repr=False, compare=False)
 
-    def units_table(self) -> Mapping[str | tuple[str, ...], float]:
-        table = self.by_units
+    def codes(self) -> _Codes:
+        table = self.coded
         if table is None:
-            table = {_unit_key(seq, self.lang): w for seq, w in self.weights.items()}
-            object.__setattr__(self, "by_units", table)  # a cache: the model is unchanged
+            table = _Codes.of(self.weights, self.lang)
+            object.__setattr__(self, "coded", table)  # a cache: the model is unchanged
         return table
 
     def to_json(self) -> str:
@@ -99,32 +98,64 @@ def _units(low: str, lang: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _EN_WORD.finditer(low)]
 
 
-def _unit_key(seq: str, lang: str) -> str | tuple[str, ...]:
-    """A sequence as ``_unit_keys`` gives it: one unit as itself, more as a tuple."""
-    units = tuple(seq) if lang == "zh" else tuple(seq.split(" "))
-    return units[0] if len(units) == 1 else units
+# A sequence of units as one integer: each unit's id is below ``_BASE``, so a sequence of
+# two units codes at or above it and one of three at or above its square (ids start at 1),
+# and no two sequences share a code. Hashing and comparing such an integer costs far less
+# than a tuple of strings, and the model's sequences are looked up several hundred times
+# an answer.
+_BASE = 1 << 32
 
 
-def _text_of(key: str | tuple[str, ...], lang: str) -> str:
-    return key if isinstance(key, str) else ("" if lang == "zh" else " ").join(key)
+def _split(seq: str, lang: str) -> list[str]:
+    return list(seq) if lang == "zh" else seq.split(" ")
 
 
-def _unit_keys(low: str, lang: str) -> set[str | tuple[str, ...]]:
-    """Every distinct sequence of one to three units, a unit as itself and longer ones
-    as tuples of units (the hot path: built by ``set`` and ``zip`` alone, no offsets and
-    no joined strings)."""
-    u = [c for c in low if c not in _ZH_SKIP] if lang == "zh" else _EN_WORD.findall(low)
-    keys: set[str | tuple[str, ...]] = set(u)
-    keys.update(pairwise(u))
-    keys.update(zip(u, u[1:], u[2:], strict=False))
-    return keys
+def _plain_units(low: str, lang: str) -> list[str]:
+    return [c for c in low if c not in _ZH_SKIP] if lang == "zh" else _EN_WORD.findall(low)
+
+
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    """The model's sequences as integer codes."""
+
+    ids: Mapping[str, int]  # every unit of a weighted sequence -> its id, from 1
+    weights: Mapping[int, float]  # a sequence's code -> its weight
+    texts: Mapping[int, str]  # a sequence's code -> the sequence
+
+    @classmethod
+    def of(cls, weights: Mapping[str, float], lang: str) -> _Codes:
+        ids: dict[str, int] = {}
+        by_code: dict[int, float] = {}
+        texts: dict[int, str] = {}
+        for seq, weight in weights.items():
+            code = 0
+            for unit in _split(seq, lang):
+                code = code * _BASE + ids.setdefault(unit, len(ids) + 1)
+            by_code[code] = weight
+            texts[code] = seq
+        return cls(ids, by_code, texts)
+
+    def answer(self, low: str, lang: str) -> tuple[set[int], set[int], set[int]]:
+        """The distinct sequences of one, two and three units in ``low`` as codes. A unit
+        the model does not know gets an id of its own above the known ones, so sequences
+        with it are told apart (they are counted as seen) and never found in the table."""
+        ids = self.ids
+        unknown: dict[str, int] = {}
+        first_unknown = len(ids) + 1
+        units = [ids.get(u) or unknown.setdefault(u, first_unknown + len(unknown))
+                 for u in _plain_units(low, lang)]
+        base = _BASE
+        pairs = [a * base + b for a, b in pairwise(units)]
+        return (set(units), set(pairs),
+                {ab * base + c for ab, c in zip(pairs, units[2:], strict=False)})
 
 
 def _keys(low: str, lang: str) -> set[str]:
-    """Every distinct sequence of one to three units, as text: what ``_unit_keys`` holds,
-    in the form ``sequences`` gives (the tests compare the two; the hot path uses the
-    tuples)."""
-    return {_text_of(key, lang) for key in _unit_keys(low, lang)}
+    """Every distinct sequence of one to three units, as text (``sequences`` without the
+    spans; the tests compare the two)."""
+    u = _plain_units(low, lang)
+    joiner = "" if lang == "zh" else " "
+    return {joiner.join(u[i:i + n]) for n in range(1, MAX_N + 1) for i in range(len(u) - n + 1)}
 
 
 def sequences(low: str, lang: str) -> dict[str, Span]:
@@ -172,14 +203,20 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
     """The log-odds that ``low`` reads like the bad answers. What weighed most, and the
     spans to quote, are worked out only when it does (or with ``detail``)."""
     model = model or load(lang)
-    weights = model.units_table()
-    keys = _unit_keys(low, lang)
-    log_odds = model.prior + sum(map(weights.get, keys, repeat(0.0)))
+    codes = model.codes()
+    weights = codes.weights
+    ones, twos, threes = codes.answer(low, lang)
+    seen = len(ones) + len(twos) + len(threes)
+    # fsum: the exact sum, whatever order the sets give the weights in (replayable)
+    log_odds = model.prior + math.fsum(chain(
+        map(weights.get, ones, repeat(0.0)), map(weights.get, twos, repeat(0.0)),
+        map(weights.get, threes, repeat(0.0))))
     reads_bad = log_odds > model.threshold
     if not (reads_bad or detail):
-        return ToneJudgement(round(log_odds, 4), False, (), (), len(keys))
-    scored = sorted(((w, _text_of(key, lang)) for key in keys
-                     if (w := weights.get(key)) is not None),
+        return ToneJudgement(round(log_odds, 4), False, (), (), seen)
+    texts = codes.texts
+    scored = sorted(((w, texts[code]) for code in chain(ones, twos, threes)
+                     if (w := weights.get(code)) is not None),
                     key=lambda t: (-t[0], t[1]))  # ties alphabetical: replayable
     weighed = (*scored[:MAX_QUOTED], *[t for t in scored[::-1][:MAX_QUOTED] if t[0] < 0])
     quoted: list[Span] = []
@@ -192,7 +229,7 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
             if not any(span[0] < q[1] and q[0] < span[1] for q in quoted):
                 quoted.append(span)
     return ToneJudgement(round(log_odds, 4), reads_bad, tuple(sorted(quoted)),
-                         tuple((seq, round(w, 2)) for w, seq in weighed), len(keys))
+                         tuple((seq, round(w, 2)) for w, seq in weighed), seen)
 
 
 def _parse(data: object, lang: str, threshold: float, where: str) -> ToneModel:

@@ -115,13 +115,28 @@ def test_answers_with_no_words_in_the_language_are_not_read() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab c'9，。好的 了\n-"), max_size=40),
        st.sampled_from(tone.LANGS))
-def test_the_fast_keys_are_the_sequences_and_every_span_holds_its_sequence(
+def test_the_coded_reading_weighs_exactly_the_sequences_and_every_span_holds_its_sequence(
         text: str, lang: str) -> None:
     low = MATCHERS[lang].normalize(text)
     found = tone.sequences(low, lang)
     assert tone._keys(low, lang) == set(found)
     for seq, (start, end) in found.items():
         assert set(tone._keys(low[start:end], lang)) >= {seq}
+    # the hot path codes sequences as integers: it must see what the text form sees
+    model = tone.load(lang)
+    judgement = tone.judge(low, lang, detail=True)
+    assert judgement.seen == len(found)
+    expected = model.prior + math.fsum(model.weights.get(seq, 0.0) for seq in found)
+    assert judgement.log_odds == round(expected, 4)
+
+
+def test_units_the_model_never_saw_are_told_apart_and_weigh_nothing() -> None:
+    low = "zqxv wpyt zqxv wpyt blorf"
+    found = tone.sequences(low, "en")
+    assert not set(found) & set(tone.load("en").weights)
+    judgement = tone.judge(low, "en")
+    assert judgement.seen == len(found) == 9  # 3 words, 3 pairs, 3 triples: once each
+    assert judgement.log_odds == round(tone.load("en").prior, 4)
 
 
 def test_the_threshold_is_declared_per_language() -> None:
