@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,6 +60,36 @@ RISKY_EN = (
     "Honestly my boss was terrible and the pay was not enough, so I guess I just wanted out. "
 ) + ANSWER_150
 
+class SteadyWork:
+    """A pure-Python loop that does the same work every time, sized to take about as long
+    as the step: timed after each step, its p99 over its p50 is what the machine alone
+    (other processes, frequency changes, a shared core) adds to a p99, since the work
+    never changes."""
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+
+    @classmethod
+    def like(cls, step: Callable[[], object], trials: int = 50) -> SteadyWork:
+        fastest = min(_timed(step) for _ in range(trials))
+        work = cls(10_000)
+        per_round = min(work.timed() for _ in range(trials)) / work.rounds
+        return cls(max(1, round(fastest / per_round)))
+
+    def timed(self) -> float:
+        started = time.perf_counter()
+        total = 0
+        for i in range(self.rounds):
+            total += i * i
+        return (time.perf_counter() - started) * 1000
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
 SETUPS: dict[str, tuple[tuple[str, str], ...]] = {
     # label: commands before the interview
     "English": (),
@@ -86,6 +117,8 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
     words = len(answer.split())
     samples: list[float] = []
     cpu_samples: list[float] = []  # the step's own CPU time: not the time other processes
+    steady = SteadyWork.like(lambda: engine.step(profile, state, TextAnswer(at=9, text=answer)))
+    steady_samples: list[float] = []
     for i in range(runs):          # on a shared machine were given the core meanwhile
         started, cpu_started = time.perf_counter(), time.thread_time()
         result = engine.step(profile, state, TextAnswer(at=10 + i, text=answer))
@@ -93,6 +126,7 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
             renderer.render(outgoing, HTML)
         samples.append((time.perf_counter() - started) * 1000)
         cpu_samples.append((time.thread_time() - cpu_started) * 1000)
+        steady_samples.append(steady.timed())
     # the feedback step renders the longest message: measure it too, from the last
     # follow-up (the follow-ups are chosen after every answer, so answer until the next
     # answer brings the feedback)
@@ -117,6 +151,12 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
           f"{statistics.median(cpu_samples):.3f} ms  p99 {percentile(cpu_samples, 0.99):.3f} ms)")
     print(f"  feedback step p50 {statistics.median(feedback_samples):.3f} ms  "
           f"p99 {percentile(feedback_samples, 0.99):.3f} ms")
+    step_spread = percentile(samples, 0.99) / statistics.median(samples)
+    steady_spread = percentile(steady_samples, 0.99) / statistics.median(steady_samples)
+    print(f"  the machine's own spread: the same fixed work timed after each step "
+          f"p50 {statistics.median(steady_samples):.3f} ms  "
+          f"p99 {percentile(steady_samples, 0.99):.3f} ms  "
+          f"(p99/p50 {steady_spread:.2f}; the answer step's {step_spread:.2f})")
 
 
 def bench_listening(runs: int) -> None:
