@@ -121,12 +121,12 @@ from leavewell.dialogs.script import default_script  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 # (ourset15 was written and scored while it was still unseen, but its file was lost before
-# it was ever committed; the README keeps its figures. ourset58 to ourset60 were written
-# and scored once, unseen, at the end of session sixteen and wait in bench/fresh/, not in
-# use: the next round adds them here, and the tone model, fitted on these sets
+# it was ever committed; the README keeps its figures. ourset61 to ourset63 were written
+# and scored once, unseen, in session seventeen and wait in bench/fresh/, not in use: the
+# next round adds them here, and the tone model, fitted on these sets
 # (bench/train_tone.py), is fitted again with them.)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 58))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 61))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -454,6 +454,8 @@ ROUND_39 = ("6805e849bcb6d09dcc39b3124f20d06be37881f4^",
 # (to the review's narrowing of round forty's own entries, 3de24f2: taken back with them)
 ROUND_40 = ("5878148c45378e6815704cbb66fba93126ba8981^",
             "3de24f2ecf1a0b0274b541f1fe569db655fa3abc")
+ROUND_41 = ("1cf35cc0d7497a2e65d1b68e4681278c5d50a84b^",
+            "1cf35cc0d7497a2e65d1b68e4681278c5d50a84b")
 # The patterns of rounds six to eight restructured to start at their rarest word (no
 # verdict changed): taken back first, so that each round's own entries are found whole.
 RESTARTED = ("bec14e56b4718663a354e647634b200241ac273a",
@@ -563,6 +565,11 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset55.jsonl": (ROUND_40,),
     "ourset56.jsonl": (ROUND_40,),
     "ourset57.jsonl": (ROUND_40,),
+    # round forty-one: from the misses of ourset58, ourset59 and ourset60 together, all
+    # three scored first with round forty
+    "ourset58.jsonl": (ROUND_41,),
+    "ourset59.jsonl": (ROUND_41,),
+    "ourset60.jsonl": (ROUND_41,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
