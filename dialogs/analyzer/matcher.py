@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from leavewell.dialogs.analyzer.openings import after
-from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table
+from leavewell.dialogs.analyzer.rules import Lexicon, Pattern, TagRule, term_table, typed_variants
 
 Span = tuple[int, int]
 Hits = dict[str, list[Span]]
@@ -320,7 +320,7 @@ class Matcher:
         self._unless: dict[str, re.Pattern[str]] = {}
         self.skill_split = re.compile(lexicon.skill_split)
         self.spaced = lexicon.spaced
-        terms = term_table(lexicon.terms)
+        terms = typed_variants(term_table(lexicon.terms))
         for literal in (*terms, *(a for p in self.patterns for a in p.anchors)):
             if self.normalize(literal) != literal:
                 raise ValueError(f"{lexicon.lang} rules: {literal!r} is not in normal form "

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -142,3 +143,27 @@ def term_table(rows: tuple[TermRow, ...]) -> dict[str, tuple[TagRule, ...]]:
                 known.extend(TagRule(t, term.rule, term.unless)
                              for t in term.tags.split() if t not in seen)
     return {phrase: tuple(meanings) for phrase, meanings in table.items()}
+
+
+# Words that a dropped apostrophe turns into other words ("we'll" -> "well"): a phrase
+# with one of them gets no typed variant.
+_OTHER_WORDS_UNTYPED = frozenset({"well", "were", "ill", "hell", "shell", "wed", "shed", "lets",
+                                  "wont", "hed", "whos"})
+
+
+def typed_variants(table: Mapping[str, tuple[TagRule, ...]]) -> dict[str, tuple[TagRule, ...]]:
+    """The phrases also as chat typing leaves them, without apostrophes ("just seeing whats
+    out there", "i dont want to"): a phrase of two words or more with an apostrophe also
+    stands without it, with the same meanings, unless that bare form is a phrase of its
+    own or turns a word into another word. (Single words are left alone: "cant" and "its"
+    are words.)"""
+    out = dict(table)
+    for phrase, meanings in table.items():
+        if "'" not in phrase or " " not in phrase:
+            continue
+        bare = phrase.replace("'", "")
+        if bare in out or not _OTHER_WORDS_UNTYPED.isdisjoint(bare.split()):
+            continue
+        out[bare] = meanings
+    return out
+

@@ -410,3 +410,20 @@ def test_stock_reasons_the_advice_accepts_are_not_red_flags(text: str, situation
 def test_the_same_topics_told_badly_stay_red_flags(text: str, situation: str,
                                                    flag: str) -> None:
     assert flag in {f.id for f in run(text, situation).red_flags}, text
+
+
+def test_phrases_typed_without_apostrophes_mean_the_same() -> None:
+    typed = run("after all ive done for them they just let me go", situation="let_go")
+    assert "trash_talk" in typed.finding_ids
+    assert run("After all I've done for them they just let me go", situation="let_go"
+               ).finding_ids == typed.finding_ids
+
+
+def test_a_dropped_apostrophe_that_makes_another_word_makes_no_variant() -> None:
+    from leavewell.dialogs.analyzer.rules import TagRule, typed_variants
+
+    meaning = (TagRule("hedge", "hedge.words", ""),)
+    table = typed_variants({"we'll see": meaning, "i'd rather not": meaning, "can't": meaning})
+    assert "id rather not" in table
+    assert "well see" not in table  # "well" is a word of its own
+    assert "cant" not in table  # single words are left alone
