@@ -104,6 +104,7 @@ def _units(low: str, lang: str) -> list[tuple[str, int, int]]:
 # than a tuple of strings, and the model's sequences are looked up several hundred times
 # an answer.
 _BASE = 1 << 32
+assert MAX_N == 3  # _Codes.answer builds the sequences of one, two and three units
 
 
 def _split(seq: str, lang: str) -> list[str]:
@@ -136,9 +137,10 @@ class _Codes:
         return cls(ids, by_code, texts)
 
     def answer(self, low: str, lang: str) -> tuple[set[int], set[int], set[int]]:
-        """The distinct sequences of one, two and three units in ``low`` as codes. A unit
-        the model does not know gets an id of its own above the known ones, so sequences
-        with it are told apart (they are counted as seen) and never found in the table."""
+        """The distinct sequences of one, two and three units (``MAX_N``) in ``low`` as
+        codes. A unit the model does not know gets an id of its own above the known ones,
+        so sequences with it are told apart (they are counted as seen) and never found in
+        the table."""
         ids = self.ids
         unknown: dict[str, int] = {}
         first_unknown = len(ids) + 1
