@@ -53,14 +53,14 @@ class ToneModel:
     answers: Mapping[str, int]  # training answers per label
     # log-odds above which the answer reads as bad: languages.yaml, `tone`
     threshold: float = 0.0
-    # the weights keyed by the sequences' integer codes (``_Codes``): built on first use
-    coded: _Codes | None = field(default=None, init=False, repr=False, compare=False)
+    # the weights keyed for the hot path (``_Table``): built on first use
+    keyed: _Table | None = field(default=None, init=False, repr=False, compare=False)
 
-    def codes(self) -> _Codes:
-        table = self.coded
+    def table(self) -> _Table:
+        table = self.keyed
         if table is None:
-            table = _Codes.of(self.weights, self.lang)
-            object.__setattr__(self, "coded", table)  # a cache: the model is unchanged
+            table = _Table.of(self.weights, self.lang)
+            object.__setattr__(self, "keyed", table)  # a cache: the model is unchanged
         return table
 
     def to_json(self) -> str:
@@ -98,58 +98,54 @@ def _units(low: str, lang: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _EN_WORD.finditer(low)]
 
 
-# A sequence of units as one integer: each unit's id is below ``_BASE``, so a sequence of
-# two units codes at or above it and one of three at or above its square (ids start at 1),
-# and no two sequences share a code. Hashing and comparing such an integer costs far less
-# than a tuple of strings, and the model's sequences are looked up several hundred times
-# an answer.
-_BASE = 1 << 32
-assert MAX_N == 3  # _Codes.answer builds the sequences of one, two and three units
-
-
 def _split(seq: str, lang: str) -> list[str]:
     return list(seq) if lang == "zh" else seq.split(" ")
 
 
+_ZH_DELETE = dict.fromkeys(map(ord, _ZH_SKIP))
+
+
 def _plain_units(low: str, lang: str) -> list[str]:
-    return [c for c in low if c not in _ZH_SKIP] if lang == "zh" else _EN_WORD.findall(low)
+    return list(low.translate(_ZH_DELETE)) if lang == "zh" else _EN_WORD.findall(low)
+
+
+# A unit by its id (an int), a sequence of two or three by the tuple of their ids
+Key = int | tuple[int | str, ...]
+assert MAX_N == 3  # _Table.answer builds the sequences of one, two and three units
 
 
 @dataclass(frozen=True, slots=True)
-class _Codes:
-    """The model's sequences as integer codes."""
+class _Table:
+    """The model's sequences keyed for the hot path, which looks several hundred of them
+    up per answer: the keys are built by ``map`` and ``zip`` inside C, not a Python loop,
+    and each distinct weight is one shared object (a few thousand of them for 100,000
+    sequences), so the sum reads weights that stay in the CPU's caches."""
 
     ids: Mapping[str, int]  # every unit of a weighted sequence -> its id, from 1
-    weights: Mapping[int, float]  # a sequence's code -> its weight
-    texts: Mapping[int, str]  # a sequence's code -> the sequence
+    weights: Mapping[Key, float]
+    texts: Mapping[Key, str]  # a key -> its sequence
 
     @classmethod
-    def of(cls, weights: Mapping[str, float], lang: str) -> _Codes:
+    def of(cls, weights: Mapping[str, float], lang: str) -> _Table:
         ids: dict[str, int] = {}
-        by_code: dict[int, float] = {}
-        texts: dict[int, str] = {}
+        keyed: dict[Key, float] = {}
+        texts: dict[Key, str] = {}
+        shared: dict[float, float] = {}
         for seq, weight in weights.items():
-            code = 0
-            for unit in _split(seq, lang):
-                code = code * _BASE + ids.setdefault(unit, len(ids) + 1)
-            by_code[code] = weight
-            texts[code] = seq
-        return cls(ids, by_code, texts)
+            units = tuple(ids.setdefault(unit, len(ids) + 1) for unit in _split(seq, lang))
+            key: Key = units[0] if len(units) == 1 else units
+            keyed[key] = shared.setdefault(weight, weight)
+            texts[key] = seq
+        return cls(ids, keyed, texts)
 
-    def answer(self, low: str, lang: str) -> tuple[set[int], set[int], set[int]]:
+    def answer(self, low: str, lang: str) -> tuple[set[Key | str], set[Key], set[Key]]:
         """The distinct sequences of one, two and three units (``MAX_N``) in ``low`` as
-        codes. A unit the model does not know gets an id of its own above the known ones,
-        so sequences with it are told apart (they are counted as seen) and never found in
-        the table."""
-        ids = self.ids
-        unknown: dict[str, int] = {}
-        first_unknown = len(ids) + 1
-        units = [ids.get(u) or unknown.setdefault(u, first_unknown + len(unknown))
-                 for u in _plain_units(low, lang)]
-        base = _BASE
-        pairs = [a * base + b for a, b in pairwise(units)]
-        return (set(units), set(pairs),
-                {ab * base + c for ab, c in zip(pairs, units[2:], strict=False)})
+        keys. A unit the model does not know stands for itself (its text), so sequences
+        with it are told apart (they are counted as seen) and never found in the table."""
+        words = _plain_units(low, lang)
+        units: list[int | str] = list(map(self.ids.get, words, words))
+        return (set(units), set(pairwise(units)),
+                set(zip(units, units[1:], units[2:], strict=False)))
 
 
 def _keys(low: str, lang: str) -> set[str]:
@@ -205,9 +201,9 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
     """The log-odds that ``low`` reads like the bad answers. What weighed most, and the
     spans to quote, are worked out only when it does (or with ``detail``)."""
     model = model or load(lang)
-    codes = model.codes()
-    weights = codes.weights
-    ones, twos, threes = codes.answer(low, lang)
+    table = model.table()
+    weights = table.weights
+    ones, twos, threes = table.answer(low, lang)
     seen = len(ones) + len(twos) + len(threes)
     # fsum: the exact sum, whatever order the sets give the weights in (replayable)
     log_odds = model.prior + math.fsum(chain(
@@ -216,9 +212,9 @@ def judge(low: str, lang: str, model: ToneModel | None = None, *,
     reads_bad = log_odds > model.threshold
     if not (reads_bad or detail):
         return ToneJudgement(round(log_odds, 4), False, (), (), seen)
-    texts = codes.texts
-    scored = sorted(((w, texts[code]) for code in chain(ones, twos, threes)
-                     if (w := weights.get(code)) is not None),
+    texts = table.texts
+    scored = sorted(((w, texts[key]) for key in chain(ones, twos, threes)
+                     if (w := weights.get(key)) is not None),
                     key=lambda t: (-t[0], t[1]))  # ties alphabetical: replayable
     weighed = (*scored[:MAX_QUOTED], *[t for t in scored[::-1][:MAX_QUOTED] if t[0] < 0])
     quoted: list[Span] = []

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leavewell.dialogs.analyzer import analyze
+from leavewell.dialogs.analyzer.analysis import count_words
 from leavewell.dialogs.findings import (
     ALL_FINDING_IDS,
     IMPROVEMENT_IDS,
@@ -427,3 +430,14 @@ def test_a_dropped_apostrophe_that_makes_another_word_makes_no_variant() -> None
     assert "id rather not" in table
     assert "well see" not in table  # "well" is a word of its own
     assert "cant" not in table  # single words are left alone
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab 1_—-🙂.,'\"é\u00a0\t\n…&#@%()²好的，"), max_size=30))
+def test_a_word_counts_when_it_has_a_letter_or_digit(text: str) -> None:
+    # each Chinese character is a word; elsewhere a run between spaces with a letter or
+    # digit in it ("job," "don't" "3.5"), never one of punctuation or symbols alone
+    chinese = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    rest = "".join(" " if "\u4e00" <= c <= "\u9fff" else c for c in text)
+    words = sum(1 for word in rest.split() if any(c.isalnum() for c in word))
+    assert count_words(text) == chinese + words

@@ -122,7 +122,7 @@ def test_the_coded_reading_weighs_exactly_the_sequences_and_every_span_holds_its
     assert tone._keys(low, lang) == set(found)
     for seq, (start, end) in found.items():
         assert set(tone._keys(low[start:end], lang)) >= {seq}
-    # the hot path codes sequences as integers: it must see what the text form sees
+    # the hot path keys sequences by tuples of unit ids: it must see what the text form sees
     model = tone.load(lang)
     judgement = tone.judge(low, lang, detail=True)
     assert judgement.seen == len(found)
