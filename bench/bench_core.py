@@ -103,10 +103,11 @@ def bench_step(runs: int) -> None:
         step_latency(runs, label, commands, answer)
 
 
-def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
-                 answer: str) -> None:
+def at_main_question(commands: tuple[tuple[str, str], ...] = (),
+                     ) -> tuple[Interviewer, dict, dict]:
+    """An interviewer, and a profile and state that wait for the answer to the main
+    question (after ``commands``)."""
     engine = Interviewer()
-    renderer = default_renderer()
     profile: dict = {}
     state: dict = {}
     setup = [Command(at=0.5, name=name, args=args) for name, args in commands]
@@ -114,6 +115,13 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
                   TextAnswer(at=3, text="Acme"), TextAnswer(at=4, text="3")):
         result = engine.step(profile, state, event)
         profile, state = result.profile, result.state
+    return engine, profile, state
+
+
+def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
+                 answer: str) -> None:
+    engine, profile, state = at_main_question(commands)
+    renderer = default_renderer()
     words = len(answer.split())
     samples: list[float] = []
     cpu_samples: list[float] = []  # the step's own CPU time: not the time other processes
@@ -157,6 +165,45 @@ def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
           f"p50 {statistics.median(steady_samples):.3f} ms  "
           f"p99 {percentile(steady_samples, 0.99):.3f} ms  "
           f"(p99/p50 {steady_spread:.2f}; the answer step's {step_spread:.2f})")
+
+
+def bench_tone_share(runs: int, blocks: int = 5) -> None:
+    """What the tone model's reading costs inside the English answer step: blocks of steps
+    with it and with its reading replaced by its own result (so the step does everything
+    else, the same verdict included), alternating, so that the machine's noise falls on
+    both; the medians of the blocks' p50 and p99."""
+    from leavewell.dialogs.analyzer import tone
+
+    engine, profile, state = at_main_question()
+    renderer = default_renderer()
+    lang = "en"
+    known = tone.judge(ANSWER_150.lower(), lang)
+    reading = tone.judge
+    figures: dict[str, list[tuple[float, float]]] = {"with the model": [],
+                                                     "its reading left out": []}
+
+    def step(i: int) -> None:
+        result = engine.step(profile, state, TextAnswer(at=10 + i, text=ANSWER_150))
+        for outgoing in result.outgoing:
+            renderer.render(outgoing, HTML)
+
+    try:
+        for _ in range(blocks):
+            for name, samples in figures.items():
+                tone.judge = reading if name == "with the model" else (
+                    lambda *_args, **_kwargs: known)
+                for i in range(runs // 10):  # warm up after the switch
+                    step(i)
+                timed = [_timed(lambda i=i: step(i)) for i in range(runs)]
+                samples.append((statistics.median(timed), percentile(timed, 0.99)))
+    finally:
+        tone.judge = reading
+    print(f"the tone model's share of the English answer step ({blocks} alternating blocks "
+          f"of {runs} steps, medians):")
+    for name, samples in figures.items():
+        p50 = statistics.median(a for a, _ in samples)
+        p99 = statistics.median(b for _, b in samples)
+        print(f"  {name:22} p50 {p50:.3f} ms  p99 {p99:.3f} ms")
 
 
 def bench_listening(runs: int) -> None:
@@ -253,6 +300,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20000)
     args = parser.parse_args()
     bench_step(args.steps)
+    bench_tone_share(args.steps)
     bench_listening(args.steps)
     asyncio.run(bench_durable(args.conversations, args.turns))
 
