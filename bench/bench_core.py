@@ -30,7 +30,7 @@ from leavewell.bot.incoming import ConversationRef, Incoming
 from leavewell.dialogs.engine import Interviewer
 from leavewell.dialogs.events import Command, Start, TextAnswer
 from leavewell.dialogs.outgoing import Outgoing
-from leavewell.dialogs.render import HTML, default_renderer
+from leavewell.dialogs.render import HTML, Renderer, default_renderer
 from leavewell.storage import open_store
 from leavewell.storage.base import OutboxItem
 
@@ -118,6 +118,31 @@ def at_main_question(commands: tuple[tuple[str, str], ...] = (),
     return engine, profile, state
 
 
+def answer_and_render(engine: Interviewer, profile: dict, state: dict, renderer: Renderer,
+                      at: float, text: str) -> None:
+    """One answer step from the same profile and state, its messages rendered."""
+    result = engine.step(profile, state, TextAnswer(at=at, text=text))
+    for outgoing in result.outgoing:
+        renderer.render(outgoing, HTML)
+
+
+def leave_out_tone_reading() -> Callable[[], None]:
+    """Replace the tone model's reading of the English benchmark answer by its own result
+    (so a step does everything else, the same verdict included); returns what puts the
+    reading back."""
+    from leavewell.dialogs.analyzer import tone
+    from leavewell.dialogs.analyzer.analysis import MATCHERS
+
+    reading = tone.judge
+    known = reading(MATCHERS["en"].normalize(ANSWER_150), "en")
+    tone.judge = lambda *_args, **_kwargs: known
+
+    def restore() -> None:
+        tone.judge = reading
+
+    return restore
+
+
 def step_latency(runs: int, label: str, commands: tuple[tuple[str, str], ...],
                  answer: str) -> None:
     engine, profile, state = at_main_question(commands)
@@ -172,32 +197,25 @@ def bench_tone_share(runs: int, blocks: int = 5) -> None:
     with it and with its reading replaced by its own result (so the step does everything
     else, the same verdict included), alternating, so that the machine's noise falls on
     both; the medians of the blocks' p50 and p99."""
-    from leavewell.dialogs.analyzer import tone
-
     engine, profile, state = at_main_question()
     renderer = default_renderer()
-    lang = "en"
-    known = tone.judge(ANSWER_150.lower(), lang)
-    reading = tone.judge
     figures: dict[str, list[tuple[float, float]]] = {"with the model": [],
                                                      "its reading left out": []}
 
     def step(i: int) -> None:
-        result = engine.step(profile, state, TextAnswer(at=10 + i, text=ANSWER_150))
-        for outgoing in result.outgoing:
-            renderer.render(outgoing, HTML)
+        answer_and_render(engine, profile, state, renderer, 10 + i, ANSWER_150)
 
-    try:
-        for _ in range(blocks):
-            for name, samples in figures.items():
-                tone.judge = reading if name == "with the model" else (
-                    lambda *_args, **_kwargs: known)
+    for _ in range(blocks):
+        for name, samples in figures.items():
+            restore = leave_out_tone_reading() if name != "with the model" else None
+            try:
                 for i in range(runs // 10):  # warm up after the switch
                     step(i)
                 timed = [_timed(lambda i=i: step(i)) for i in range(runs)]
-                samples.append((statistics.median(timed), percentile(timed, 0.99)))
-    finally:
-        tone.judge = reading
+            finally:
+                if restore is not None:
+                    restore()
+            samples.append((statistics.median(timed), percentile(timed, 0.99)))
     print(f"the tone model's share of the English answer step ({blocks} alternating blocks "
           f"of {runs} steps, medians):")
     for name, samples in figures.items():

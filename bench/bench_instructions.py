@@ -40,17 +40,15 @@ SHOWN = {"Ir": "instructions", "I1mr": "L1i misses", "D1mr": "L1d read misses",
 
 def child(steps: int, variant: str) -> None:
     """Step the English answer ``steps`` times, as the variant says."""
-    from bench_core import ANSWER_150, at_main_question
+    from bench_core import ANSWER_150, answer_and_render, at_main_question, leave_out_tone_reading
 
-    from leavewell.dialogs.analyzer import analysis, tone
-    from leavewell.dialogs.events import TextAnswer
-    from leavewell.dialogs.render import HTML, default_renderer
+    from leavewell.dialogs.analyzer import analysis
+    from leavewell.dialogs.render import default_renderer
 
     engine, profile, state = at_main_question()
     renderer = default_renderer()
     if variant == "no-tone":
-        known = tone.judge(ANSWER_150.lower(), "en")
-        tone.judge = lambda *_args, **_kwargs: known
+        leave_out_tone_reading()
     elif variant == "no-analysis":
         whole = analysis.analyze
         remembered: dict[str, object] = {}
@@ -67,9 +65,7 @@ def child(steps: int, variant: str) -> None:
             if getattr(module, "analyze", None) is whole:
                 module.analyze = analyze  # type: ignore[attr-defined]
     for i in range(steps):
-        result = engine.step(profile, state, TextAnswer(at=10 + i, text=ANSWER_150))
-        for outgoing in result.outgoing:
-            renderer.render(outgoing, HTML)
+        answer_and_render(engine, profile, state, renderer, 10 + i, ANSWER_150)
 
 
 def counted(steps: int, variant: str, ll: int, folder: Path) -> dict[str, int]:

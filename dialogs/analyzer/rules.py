@@ -166,4 +166,3 @@ def typed_variants(table: Mapping[str, tuple[TagRule, ...]]) -> dict[str, tuple[
             continue
         out[bare] = meanings
     return out
-

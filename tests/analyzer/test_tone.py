@@ -115,7 +115,7 @@ def test_answers_with_no_words_in_the_language_are_not_read() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab c'9，。好的 了\n-"), max_size=40),
        st.sampled_from(tone.LANGS))
-def test_the_coded_reading_weighs_exactly_the_sequences_and_every_span_holds_its_sequence(
+def test_the_fast_reading_weighs_exactly_the_sequences_and_every_span_holds_its_sequence(
         text: str, lang: str) -> None:
     low = MATCHERS[lang].normalize(text)
     found = tone.sequences(low, lang)
