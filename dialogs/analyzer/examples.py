@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from leavewell.dialogs.analyzer import analyze
-from leavewell.dialogs.analyzer.reasons import reason_table
+from leavewell.dialogs.analyzer.reasons import ReasonTable, reason_table
 from leavewell.dialogs.analyzer.rulebook import Rulebook, default_rulebook
 from leavewell.dialogs.analyzer.rules import Pattern, Term
 from leavewell.dialogs.script import default_script
@@ -58,8 +58,9 @@ def failing_examples(book: Rulebook | None = None) -> list[str]:
                         verb = "should fire on" if expect == "fire" else "fires on"
                         failures.append(f"{rule.file}: {fid} {verb} ({lang}, "
                                         f"{example.situation}) {example.text!r}")
-    if book is default_rulebook():  # the reason table's combinations
+    if book is default_rulebook():  # the reason table's combinations and the tags it reads
         failures += _failing_combinations(book, situations)
+        failures += unread_reason_tags(book)
     if book is default_rulebook():  # the entries' own examples, on the compiled rules
         for lang, row in rule_entries(book):
             for expect, items in (("fire", row.examples.fire), ("quiet", row.examples.quiet)):
@@ -67,6 +68,24 @@ def failing_examples(book: Rulebook | None = None) -> list[str]:
                     if rule_matches(lang, row.rule, text) != (expect == "fire"):
                         verb = "should match" if expect == "fire" else "matches"
                         failures.append(f"rule {row.rule} ({lang}) {verb} {text!r}")
+    return failures
+
+
+def unread_reason_tags(book: Rulebook, table: ReasonTable | None = None) -> list[str]:
+    """A finding raised only through the reason table (``raised_by: reason``) is raised
+    from the tags its kinds list: an entry tagged with another variant of that finding
+    matches, passes its own examples and changes nothing. One line per such tag."""
+    table = table or reason_table()
+    read = {tag for tags in table.kinds.values() for tag in tags}
+    failures = []
+    for lang, lexicon in book.lexicons.items():
+        for row in (*lexicon.terms, *lexicon.patterns):
+            for tag in getattr(row, "tags", "").split():
+                finding = book.findings.get(tag.split("~")[0])
+                if finding is not None and finding.raised_by_reason and tag not in read:
+                    failures.append(f"rule {getattr(row, 'rule', '?')} ({lang}): tag {tag!r} "
+                                    f"is read by nothing: {finding.id} is raised only "
+                                    "through the kinds of reasons.yaml, which do not list it")
     return failures
 
 

@@ -180,3 +180,29 @@ def test_check_reports_an_example_that_does_not_behave(tmp_path: Path) -> None:
     failures = failing_examples(load_rulebook(folder))
     assert failures == ["blame.yaml: blame should fire on (en, unspecified) "
                         "'I loved every day there and want to grow.'"]
+
+
+def test_check_reports_a_tag_that_raises_nothing() -> None:
+    # money_headline is raised only through the reason table: an entry tagged with a
+    # variant the table's kinds do not list matches and passes its own examples, yet
+    # can never raise the finding (22 entries were in that state before it was checked)
+    import dataclasses
+
+    from leavewell.dialogs.analyzer.examples import unread_reason_tags
+    from leavewell.dialogs.analyzer.reasons import reason_table
+
+    table = reason_table()
+    assert unread_reason_tags(BOOK, table) == []
+    kinds = {kind: tuple(tag for tag in tags if tag != "money_headline")
+             for kind, tags in table.kinds.items()}
+    failures = unread_reason_tags(BOOK, dataclasses.replace(table, kinds=kinds))
+    assert "rule money_headline.better-off-pattern (en): tag 'money_headline' is read by " \
+           "nothing: money_headline is raised only through the kinds of reasons.yaml, " \
+           "which do not list it" in failures
+    assert any("money_headline.earns-more-pattern (zh)" in line for line in failures)
+
+
+def test_a_pay_entry_of_the_rule_files_raises_money_as_the_headline() -> None:
+    result = analyze("With your shift allowances I'd be about four hundred a month better "
+                     "off, so that's what's driving it.", lang="en", rubric=RUBRICS["employed"])
+    assert "money_headline" in {f.id for f in result.red_flags}
