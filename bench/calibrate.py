@@ -126,7 +126,7 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 # round adds them here, and the tone model, fitted on these sets (bench/train_tone.py), is
 # fitted again with them.)
 OUR_SETS = tuple(ROOT / "bench" / "data" / f"ourset{n}.jsonl"
-                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 79))))
+                 for n in ("", *map(str, range(2, 15)), *map(str, range(16, 82))))
 
 # Situation names of the dataset -> our situation ids.
 SITUATION_MAP: Mapping[str, str] = {
@@ -469,6 +469,10 @@ ROUND_46 = ("621f86454628e26f08ffe494c2d27c5edfa47efb^",
             "621f86454628e26f08ffe494c2d27c5edfa47efb")
 ROUND_47 = ("60825cafad250881f4eacbfa52fc3cecde73fe6c^",
             "60825cafad250881f4eacbfa52fc3cecde73fe6c")
+# (from the commit that made the pay kind read the plain money_headline tag: those sets'
+# misses showed it, so it is taken back with the round)
+ROUND_48 = ("213725d594764cc7b8272e24e085646c28b9543d^",
+            "da9c027fbabc2c2233f8a80d749587490d83f24a")
 # the review's narrowing of each of rounds forty-one to forty-three, one commit a round,
 # taken back after (that is, before) the round itself
 MEND_41 = ("7c8fe779d850ed75f54ad671ebe1e8c03d2223b8^",
@@ -622,6 +626,11 @@ HISTORY: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ourset76.jsonl": (ROUND_47,),
     "ourset77.jsonl": (ROUND_47,),
     "ourset78.jsonl": (ROUND_47,),
+    # round forty-eight: from the misses of ourset79, ourset80 and ourset81 together, all
+    # three scored first with round forty-seven and the model fitted on 77 sets
+    "ourset79.jsonl": (ROUND_48,),
+    "ourset80.jsonl": (ROUND_48,),
+    "ourset81.jsonl": (ROUND_48,),
 }
 RULES_PATH = "dialogs/scripts/rules"
 
