@@ -58,10 +58,11 @@ def failing_examples(book: Rulebook | None = None) -> list[str]:
                         verb = "should fire on" if expect == "fire" else "fires on"
                         failures.append(f"{rule.file}: {fid} {verb} ({lang}, "
                                         f"{example.situation}) {example.text!r}")
-    if book is default_rulebook():  # the reason table's combinations and the tags it reads
+    if book is default_rulebook():
+        # the reason table's combinations and the tags it reads
         failures += _failing_combinations(book, situations)
         failures += unread_reason_tags(book)
-    if book is default_rulebook():  # the entries' own examples, on the compiled rules
+        # the entries' own examples, on the compiled rules
         for lang, row in rule_entries(book):
             for expect, items in (("fire", row.examples.fire), ("quiet", row.examples.quiet)):
                 for text in items:
@@ -79,11 +80,14 @@ def unread_reason_tags(book: Rulebook, table: ReasonTable | None = None) -> list
     read = {tag for tags in table.kinds.values() for tag in tags}
     failures = []
     for lang, lexicon in book.lexicons.items():
-        for row in (*lexicon.terms, *lexicon.patterns):
-            for tag in getattr(row, "tags", "").split():
+        # plain tuples are rows too (the matcher reads them as Term(*row), Pattern(*row))
+        rows = (*(Term(*row) for row in lexicon.terms),
+                *(Pattern(*row) for row in lexicon.patterns))
+        for row in rows:
+            for tag in row.tags.split():
                 finding = book.findings.get(tag.split("~")[0])
                 if finding is not None and finding.raised_by_reason and tag not in read:
-                    failures.append(f"rule {getattr(row, 'rule', '?')} ({lang}): tag {tag!r} "
+                    failures.append(f"rule {row.rule or '?'} ({lang}): tag {tag!r} "
                                     f"is read by nothing: {finding.id} is raised only "
                                     "through the kinds of reasons.yaml, which do not list it")
     return failures
