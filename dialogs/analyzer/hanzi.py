@@ -1,23 +1,38 @@
 """Traditional to simplified Chinese, one character for one character.
 
-Only characters that matter to the Chinese rules (and common neighbours) are listed;
-the mapping keeps string length, so evidence offsets stay valid after normalisation.
+The table comes from OpenCC's traditional-to-simplified conversion, asked one character
+at a time so that the mapping keeps string length and evidence offsets stay valid after
+normalisation. Characters that simplified Chinese itself uses (GB2312) are left alone,
+because folding them would change simplified text: 著 in 显著, 乾 in 乾坤.
 """
 
 from __future__ import annotations
 
-# Pairs: traditional character followed by its simplified form.
-_PAIRS = (
-    "為为爲为沒没們们導导問问題题錯错說说談谈職职辭辞資资錢钱員员係系繫系關关於于與与對对這这個个來来時时會会後后從从還还過过進进學学習习長长機机發发業业質质經经驗验"
-    "點点讓让認认識识無无實实現现優优勢势規规劃划層层場场團团隊队領领將将專专務务產产計计設设開开執执標标環环調调換换並并僅仅幾几處处應应當当總总結结達达態态壓压萬万"
-    "億亿買买賣卖銷销營营運运術术據据數数統统網网絡络軟软體体語语譯译師师護护醫医療疗財财審审稅税險险證证書书課课訓训練练願愿諮咨詢询顧顾項项聯联謝谢協协議议決决選选"
-    "擇择離离閉闭辦办畫画餅饼噁恶惡恶爛烂難难覺觉討讨厭厌針针鍋锅責责歸归雖虽話话複复雜杂懶懒講讲盡尽確确許许隨随週周勞劳憂忧鬱郁慮虑藥药懷怀訴诉訟讼違违賭赌債债潰溃"
-    "績绩約约記记試试觸触併并門门魷鱿魚鱼續续簽签滿满屆届臨临獲获評评獎奖晉晋紀纪錄录創创帶带負负動动線线節节減减額额輕轻鬆松舊旧傳传寫写編编輯辑攝摄頻频視视採采購购"
-    "鏈链戶户廣广區区塊块雲云庫库測测維维碼码訊讯範范圍围屬属給给讀读細细靈灵適适價价遠远闊阔戰战擴扩積积貢贡獻献興兴見见聽听級级監监嗎吗麼么麽么裡里裏里邊边樣样種种"
-    "兒儿頭头東东車车氣气塗涂烏乌煙烟譜谱剝剥鬥斗內内捲卷騷骚擾扰髒脏罵骂衝冲紛纷緊紧張张參参報报碩硕歷历義义薦荐貴贵該该徵征擔担稱称號号極极辯辩備备鬧闹戲戏嚴严厲厉"
-    "餘余轉转潛潜幫帮歡欢讚赞寶宝貝贝圓圆臺台灣湾間间別别夠够準准頁页勸劝盤盘僱雇騙骗緣缘麵面髮发陳陈齊齐獨独單单勵励掛挂奮奋靜静斷断腦脑農农銀银鐘钟園园強强舉举雙双"
-    "殺杀緒绪畢毕廠厂壞坏糾纠損损虧亏憤愤幹干竊窃謊谎誤误騰腾償偿賠赔補补閒闲閑闲憑凭麗丽聞闻豐丰彙汇羨羡貶贬槓杠剋克顯显濟济絕绝擺摆闆板帳账賬账愛爱恆恒穩稳勁劲樂乐"
-    "趨趋條条紙纸筆笔傷伤腳脚響响遲迟疊叠較较訂订貨货嘗尝"
-)
+import opencc
 
-TRAD_TO_SIMP: dict[int, str] = {ord(_PAIRS[i]): _PAIRS[i + 1] for i in range(0, len(_PAIRS), 2)}
+# Blocks of CJK ideographs: extension A, the unified block, compatibility ideographs.
+_IDEOGRAPHS = (range(0x3400, 0x4DC0), range(0x4E00, 0xA000), range(0xF900, 0xFB00))
+# Traditional forms that GB2312 also encodes but simplified writing does not use, and 帳,
+# whose accounting sense (帳號, 帳戶) is written 账 on the mainland where OpenCC gives 帐.
+_OVERRIDES = {"後": "后", "於": "于", "麽": "么", "徵": "征", "帳": "账"}
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _table() -> dict[int, str]:
+    chars = [chr(code) for block in _IDEOGRAPHS for code in block]
+    # One call over newline-separated characters: no phrase can span two of them.
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    table = {ord(t): s for t, s in zip(chars, converted, strict=True)
+             if s != t and len(s) == 1 and not _in_gb2312(t)}
+    table.update({ord(t): s for t, s in _OVERRIDES.items()})
+    return table
+
+
+TRAD_TO_SIMP: dict[int, str] = _table()
