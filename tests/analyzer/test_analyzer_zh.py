@@ -204,3 +204,22 @@ def test_every_chinese_term_is_found_on_its_own() -> None:
         hits = matcher.scan(matcher.normalize(term)).hits
         for tag, rule, _ in meanings:
             assert (0, len(term)) in hits.get(tag, []), (term, tag, rule)
+
+
+def test_traditional_folding_keeps_every_offset_and_leaves_simplified_text_alone() -> None:
+    from leavewell.dialogs.analyzer.hanzi import TRAD_TO_SIMP
+
+    traditional = "我辭職係因為個上司成日喺人哋面前鬧我，我頂唔順。"
+    folded = traditional.translate(TRAD_TO_SIMP)
+    assert folded == "我辞职系因为个上司成日喺人哋面前闹我，我顶唔顺。"
+    assert len(folded) == len(traditional)
+    # characters that simplified writing uses itself stay as they are
+    assert "显著提升，乾坤未定".translate(TRAD_TO_SIMP) == "显著提升，乾坤未定"
+    assert all(len(simplified) == 1 for simplified in TRAD_TO_SIMP.values())
+
+
+def test_cantonese_complaint_in_traditional_characters_is_heard() -> None:
+    text = "我辭職係因為個上司成日喺人哋面前鬧我，我頂唔順。"
+    analysis = run(text)
+    assert "trash_talk" in {f.id for f in analysis.red_flags}
+    assert_exact_evidence(text, analysis)
