@@ -193,9 +193,9 @@ def test_the_overrule_is_declared_per_language(monkeypatch: pytest.MonkeyPatch) 
     from leavewell.dialogs.analyzer.rulebook import default_rulebook
 
     limit, findings = tone.overrule("en")
-    assert limit == -4.75 and findings["trash_talk"] == {"lexicon"}
-    assert tone.overrule_limit("en", "evasive") == -3.25  # a limit of its own
-    assert tone.overrule_limit("en", "not_committed") == -4.75  # the shared one
+    assert limit == -4.5 and findings["trash_talk"] == {"lexicon"}
+    assert tone.overrule_limit("en", "evasive") == -3.5  # a limit of its own
+    assert tone.overrule_limit("en", "dislikes_work") == -4.5  # the shared one
     assert "blame" not in findings and "overall_tone" not in findings
     monkeypatch.setitem(default_rulebook().tone, "en",
                         {"threshold": 12, "overrule": {"limit": "low", "findings": {}}})
