@@ -1,9 +1,10 @@
 """Traditional to simplified Chinese, one character for one character.
 
-The table comes from OpenCC's traditional-to-simplified conversion, asked one character
-at a time so that the mapping keeps string length and evidence offsets stay valid after
-normalisation. Characters that simplified Chinese itself uses (GB2312) are left alone,
-because folding them would change simplified text: 著 in 显著, 乾 in 乾坤.
+The table comes from OpenCC's traditional-to-simplified conversion of every ideograph
+taken alone (one call, one per line), so that the mapping keeps string length and
+evidence offsets stay valid after normalisation. Characters that simplified Chinese
+itself uses (GB2312) are left alone, because folding them would change simplified text:
+著 in 显著, 乾 in 乾坤.
 """
 
 from __future__ import annotations
